@@ -1,0 +1,5 @@
+"""``python -m ssr_neuro`` is the ``ssr-neuro`` command."""
+
+from ssr_neuro.cli import run
+
+run()

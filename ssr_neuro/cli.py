@@ -1,0 +1,275 @@
+"""The ``ssr-neuro`` command line (typer).
+
+    ssr-neuro train      [--dataset synthetic|ml-100k|ml-1m|PATH] [--data-dir DIR] [--epochs N] [--out model.pt]
+    ssr-neuro evaluate   model.pt [--json]          |  ssr-neuro evaluate --baseline pop --dataset NAME [--json]
+    ssr-neuro recommend  model.pt --history ITEM,ITEM,... [-k 10]
+    ssr-neuro datasets
+
+Conventions: results go to stdout (with ``--json``: one JSON object and nothing else); logs, dataset statistics and
+progress bars go to stderr. Bad input ends with a one-line ``error: ...`` on stderr and exit code 2, no traceback,
+and nothing written. Ctrl-C during training keeps the best checkpoint so far (exit code 130).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ssr_neuro.errors import UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Train SSR (spiking sequential recommender) and take it to neuromorphic hardware.")
+
+
+class Split(str, Enum):
+    ufo = "ufo"
+    loo = "loo"
+
+
+class EvalSplit(str, Enum):
+    test = "test"
+    valid = "valid"
+
+
+class Baseline(str, Enum):
+    pop = "pop"
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+def _set_threads(threads: Optional[int]) -> None:
+    import torch
+
+    if threads is not None:
+        if threads < 1:
+            raise UserError(f"--threads must be >= 1 (got {threads})")
+        torch.set_num_threads(threads)
+
+
+def _emit(obj: dict, as_json: bool, table: str) -> None:
+    """Write the result: one JSON object, or the human table."""
+    if as_json:
+        sys.stdout.write(json.dumps(obj, sort_keys=False) + "\n")
+    else:
+        sys.stdout.write(table.rstrip() + "\n")
+
+
+def _metrics_table(rows: dict[str, dict], ks=(5, 10, 20)) -> str:
+    """rows: label -> metrics dict. One line per label, columns HR/NDCG/MRR at each K."""
+    cols = [f"{m}@{k}" for k in ks for m in ("HR", "NDCG", "MRR")]
+    width = max(len(label) for label in rows) + 2
+    lines = [" " * width + "".join(f"{c:>10}" for c in cols) + f"{'samples':>10}"]
+    for label, m in rows.items():
+        lines.append(f"{label:<{width}}" + "".join(f"{m[c]:>10.4f}" for c in cols) + f"{m['n_samples']:>10,}")
+    return "\n".join(lines)
+
+
+def _load_data(source: str, data_dir: Optional[Path], options: dict, download: bool = False):
+    from ssr_neuro.data import dataset_stats, format_stats, load_dataset
+    from ssr_neuro.progress import log
+
+    ds = load_dataset(source, data_dir=data_dir, download=download, quiet=False, **options)
+    log(format_stats(dataset_stats(ds)))
+    return ds
+
+
+def _dataset_of_checkpoint(meta: dict, data_dir: Optional[Path]):
+    """Rebuild the exact dataset a checkpoint was trained on, and check that the item ids still match."""
+    desc = meta["dataset"]
+    opts = dict(desc["options"])
+    source = opts.pop("source", desc["name"])
+    ds = _load_data(source, data_dir, {k: opts[k] for k in _SPLIT_OPTION_KEYS if k in opts})
+    if list(ds.item_ids) != list(desc["item_ids"]):
+        raise UserError(f"the dataset found for '{desc['name']}' differs from the one the model was trained on "
+                        f"({ds.n_items} vs {desc['n_items']} items or other ids); point --data-dir at the same files")
+    return ds
+
+
+_SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+@app.command()
+def train(
+    dataset: str = typer.Option("synthetic", help="synthetic | ml-100k | ml-1m | PATH to a data file"),
+    data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
+    download: bool = typer.Option(False, help="download a missing MovieLens archive (checksum verified)"),
+    out: Path = typer.Option(Path("model.pt"), "--out", "-o", help="checkpoint to write"),
+    force: bool = typer.Option(False, help="overwrite --out if it exists"),
+    split: Split = typer.Option(Split.ufo, help="ufo: per-user 80/20 time split (SSR's); loo: leave-one-out"),
+    max_len: int = typer.Option(20, help="L, history length"),
+    k_core: int = typer.Option(5, help="iterative k-core filter on users and items (0 disables)"),
+    valid_ratio: float = typer.Option(0.1, help="share of each user's training samples kept for validation (ufo)"),
+    dim: int = typer.Option(64, help="D, embedding size"),
+    blocks: int = typer.Option(2, help="number of SSR blocks"),
+    time_steps: int = typer.Option(4, help="T, spiking time steps"),
+    tau: float = typer.Option(2.0, help="LIF time constant"),
+    threshold: float = typer.Option(1.0, help="LIF threshold"),
+    dropout: float = typer.Option(0.3, help="dropout probability"),
+    epochs: int = typer.Option(20, help="maximum epochs (cosine schedule over this many)"),
+    batch_size: int = typer.Option(128, help="training batch size"),
+    lr: float = typer.Option(1e-3, help="Adam learning rate"),
+    weight_decay: float = typer.Option(1e-4, help="Adam weight decay"),
+    patience: int = typer.Option(5, help="stop after this many epochs without a better validation MRR@10 (0: never)"),
+    seed: int = typer.Option(2024, help="seed for data generation, initialisation, shuffling and dropout"),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's choice)"),
+    compile: bool = typer.Option(True, "--compile/--no-compile", help="torch.compile the LIF kernels (faster)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object with the results"),
+) -> None:
+    """Train SSR, select the epoch on validation MRR@10, report test HR/NDCG/MRR next to POP."""
+    import torch
+
+    from ssr_neuro.model import SSR, SSRConfig
+    from ssr_neuro.progress import log
+    from ssr_neuro.training import TrainConfig, evaluate_model, evaluate_pop, save_checkpoint, train as run_train
+    from ssr_neuro.training.checkpoint import check_writable
+
+    check_writable(out, force)
+    tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
+                       seed=seed, compile=compile)
+    # validate the model options before the (possibly long) data preparation
+    SSRConfig(n_items=1, max_len=max_len, dim=dim, n_blocks=blocks, time_steps=time_steps, tau=tau,
+              threshold=threshold, dropout=dropout)
+    _set_threads(threads)
+    ds = _load_data(dataset, data_dir, {"max_len": max_len, "split": split.value, "k_core": k_core,
+                                        "valid_ratio": valid_ratio, "seed": seed}, download)
+    cfg = SSRConfig(n_items=ds.n_items, max_len=max_len, dim=dim, n_blocks=blocks, time_steps=time_steps, tau=tau,
+                    threshold=threshold, dropout=dropout)
+    torch.manual_seed(seed)
+    model = SSR(cfg)
+    log(f"SSR: {sum(p.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} threads")
+    result = run_train(model, ds, tcfg)
+    if result.best_epoch == 0:
+        log("no epoch finished: nothing saved")
+        raise typer.Exit(130 if result.interrupted else 1)
+    metrics = {"valid": result.best_valid}
+    if not result.interrupted:
+        metrics["test"] = evaluate_model(model, ds.test, label="test", show_progress=True)
+        metrics["test_pop"] = evaluate_pop(ds.item_counts, ds.test)
+    training = {"config": {**tcfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+                "interrupted": result.interrupted, "history": result.history,
+                "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads()}
+    save_checkpoint(out, model, ds.describe(), training, metrics, overwrite=force)
+    log(f"saved {out} (best epoch {result.best_epoch} of {len(result.history)})")
+    if result.interrupted:
+        raise typer.Exit(130)
+    obj = {"checkpoint": str(out), "dataset": ds.name, "best_epoch": result.best_epoch,
+           "train_samples_per_s": round(result.train_samples_per_s, 1), "valid": metrics["valid"],
+           "test": metrics["test"], "test_pop": metrics["test_pop"]}
+    _emit(obj, as_json, _metrics_table({"SSR valid": metrics["valid"], "SSR test": metrics["test"],
+                                        "POP test": metrics["test_pop"]}))
+
+
+@app.command()
+def evaluate(
+    model: Optional[Path] = typer.Argument(None, help="checkpoint written by 'ssr-neuro train'"),
+    baseline: Optional[Baseline] = typer.Option(None, help="evaluate a baseline instead of a model"),
+    dataset: Optional[str] = typer.Option(None, help="dataset for --baseline (synthetic | ml-100k | ml-1m | PATH)"),
+    data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
+    split: Split = typer.Option(Split.ufo, help="split protocol for --baseline"),
+    on: EvalSplit = typer.Option(EvalSplit.test, "--on", help="which samples to rank: test or valid"),
+    mask_history: bool = typer.Option(False, help="remove items already in the history from the ranking"),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Full-ranking HR/NDCG/MRR@{5,10,20} of a checkpoint (on the data it was trained on) or of POP."""
+    from ssr_neuro.training import evaluate_model, evaluate_pop, load_checkpoint
+
+    _set_threads(threads)
+    if (model is None) == (baseline is None):
+        raise UserError("give either a checkpoint (ssr-neuro evaluate model.pt) or --baseline pop --dataset NAME")
+    if baseline is not None:
+        if dataset is None:
+            raise UserError("--baseline pop needs --dataset NAME (synthetic, ml-100k, ml-1m or a file path)")
+        ds = _load_data(dataset, data_dir, {"split": split.value})
+        label = "POP"
+        m = evaluate_pop(ds.item_counts, getattr(ds, on.value), mask_history=mask_history)
+    else:
+        net, meta = load_checkpoint(model)
+        ds = _dataset_of_checkpoint(meta, data_dir)
+        label = "SSR"
+        m = evaluate_model(net, getattr(ds, on.value), mask_history=mask_history, label=on.value,
+                           show_progress=True)
+    obj = {"model": label, "dataset": ds.name, "split": on.value, "mask_history": mask_history, **m}
+    _emit(obj, as_json, _metrics_table({f"{label} {on.value}": m}))
+
+
+@app.command()
+def recommend(
+    model: Path = typer.Argument(..., help="checkpoint written by 'ssr-neuro train'"),
+    history: str = typer.Option(..., help="original item ids, oldest first, comma-separated"),
+    k: int = typer.Option(10, "-k", help="number of recommendations"),
+    include_history: bool = typer.Option(False, help="allow items already in the history"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Top-k next items for a history given in the dataset's original item ids."""
+    import torch
+
+    from ssr_neuro.training import load_checkpoint
+
+    net, meta = load_checkpoint(model)
+    ids = [s.strip() for s in history.split(",") if s.strip()]
+    if not ids:
+        raise UserError("--history is empty; give original item ids such as --history 1193,661,914")
+    if k < 1:
+        raise UserError(f"-k must be >= 1 (got {k})")
+    index = {orig: i + 1 for i, orig in enumerate(meta["dataset"]["item_ids"])}
+    unknown = [s for s in ids if s not in index]
+    if unknown:
+        raise UserError(f"items unknown to the model: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}; "
+                        f"use item ids of the dataset '{meta['dataset']['name']}' it was trained on")
+    L = net.cfg.max_len
+    items = [index[s] for s in ids][-L:]
+    hist = torch.zeros(1, L, dtype=torch.long)
+    hist[0, :len(items)] = torch.tensor(items)
+    with torch.no_grad():
+        scores = net.scores(hist, torch.tensor([len(items)]))[0]
+    scores[0] = -torch.inf
+    if not include_history:
+        scores[torch.tensor(items)] = -torch.inf
+    k = min(k, int(torch.isfinite(scores).sum()))
+    top = torch.topk(scores, k)
+    item_ids = meta["dataset"]["item_ids"]
+    recs = [{"rank": r + 1, "item": item_ids[int(i) - 1], "score": round(float(s), 4)}
+            for r, (s, i) in enumerate(zip(top.values, top.indices))]
+    table = "rank  item        score\n" + "\n".join(f"{r['rank']:>4}  {r['item']:<10} {r['score']:>7.3f}" for r in recs)
+    _emit({"history": ids[-L:], "recommendations": recs}, as_json, table)
+
+
+@app.command()
+def datasets(
+    data_dir: Optional[Path] = typer.Option(None, help="also look in this folder"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """List the datasets ssr-neuro knows and whether their files are available here."""
+    from ssr_neuro.data import list_datasets
+
+    rows = list_datasets(data_dir)
+    lines = [f"{'name':<14}{'available':<11}{'where / how':<}"]
+    for r in rows:
+        where = r.get("path") or r.get("where") or r.get("about", "")
+        lines.append(f"{r['name']:<14}{('yes' if r.get('available') else 'no'):<11}{where}")
+    _emit({"datasets": rows}, as_json, "\n".join(lines))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point: runs the app; a UserError becomes one line on stderr and exit code 2 (usage errors are 2 too)."""
+    try:
+        app(args=argv, prog_name="ssr-neuro")  # standalone mode: ends with SystemExit
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
