@@ -43,8 +43,12 @@ class Baseline(str, Enum):
 # ----------------------------------------------------------------------------------------------- helpers
 
 def _set_threads(threads: Optional[int]) -> None:
+    """Apply --threads, and keep large freed buffers in the process (see ssr_neuro.runtime)."""
     import torch
 
+    from ssr_neuro.runtime import keep_freed_memory
+
+    keep_freed_memory()
     if threads is not None:
         if threads < 1:
             raise UserError(f"--threads must be >= 1 (got {threads})")

@@ -129,11 +129,13 @@ def test_instrumentation_counts_follow_the_rules():
     layers = summary["layers"]
     assert summary["n_inferences"] == 5
     assert layers["block0.dense_1"]["ops"] == L * D * H
+    assert layers["block1.dense_1"]["ops"] == 1 * D * H  # eval: last block's feed-forward at the readout position
     assert layers["block0.filter"]["ops"] == L * L * D
     assert layers["readout"]["ops"] == D * 50
     # ACs of dense_2 = spikes of LIF#1 over all T x fan-out D, per inference
     assert layers["block1.dense_2"]["ops"] == pytest.approx(layers["block1.lif_1"]["spikes"] * D)
     assert layers["block0.lif_1"]["neuron_updates"] == T * L * H
+    assert layers["block1.lif_1"]["neuron_updates"] == T * 1 * H
     for name in ("block0.lif_1", "block0.lif_2", "block1.lif_1", "block1.lif_2"):
         assert 0.0 <= layers[name]["firing_rate"] <= 1.0
     # firing rate recomputed independently from the spikes of LIF#2 of the last block
@@ -142,7 +144,19 @@ def test_instrumentation_counts_follow_the_rules():
     assert h.shape == (5, L, D)
     totals = summary["totals"]
     assert totals["ac"] == pytest.approx(layers["block0.dense_2"]["ops"] + layers["block1.dense_2"]["ops"])
-    assert totals["mac"] == pytest.approx(2 * (L * D * H + L * L * D) + D * 50)
+    assert totals["mac"] == pytest.approx((L * D * H + L * L * D) + (D * H + L * L * D) + D * 50)
+
+
+def test_eval_shortcut_equals_the_full_computation():
+    """Eval mode runs the last block's feed-forward part at the readout position only: same representation."""
+    torch.manual_seed(4)
+    model = SSR(SSRConfig(n_items=40, max_len=10, dim=16, n_blocks=2)).eval()
+    hist = torch.randint(1, 41, (64, 10))
+    length = torch.randint(1, 11, (64,))
+    with torch.no_grad():
+        full = model.encode(hist)[torch.arange(64), length - 1]
+        short = model(hist, length)
+    torch.testing.assert_close(short, full, rtol=1e-5, atol=1e-6)
 
 
 def test_recorded_firing_rate_matches_manual_count():

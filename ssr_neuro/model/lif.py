@@ -42,8 +42,8 @@ def lif_reference(x_seq: torch.Tensor, tau: float, threshold: float) -> torch.Te
     return torch.stack(out)
 
 
-def _forward_kernel(x: torch.Tensor, time_steps: int, constant: bool, tau: float, threshold: float):
-    """x [T, n] (or [n] if constant) -> (spikes [T, n], charged potential h [T, n])."""
+def _charge_fire(x: torch.Tensor, time_steps: int, constant: bool, tau: float, threshold: float, keep_charge: bool):
+    """The T-step loop: x [T, n] (or [n] if constant) -> spikes [T, n] and, if asked, h [T, n] for backward."""
     decay = 1.0 - 1.0 / tau
     v = torch.zeros_like(x if constant else x[0])
     spikes, charged = [], []
@@ -53,11 +53,27 @@ def _forward_kernel(x: torch.Tensor, time_steps: int, constant: bool, tau: float
         v = h * (1.0 - s)
         spikes.append(s)
         charged.append(h)
-    return torch.stack(spikes), torch.stack(charged)
+    return torch.stack(spikes), (torch.stack(charged) if keep_charge else None)
 
 
-def _backward_kernel(grad_spikes: torch.Tensor, charged: torch.Tensor, spikes: torch.Tensor, constant: bool,
-                     tau: float, threshold: float, alpha: float) -> torch.Tensor:
+def _forward_const(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
+    return _charge_fire(x, time_steps, True, tau, threshold, True)
+
+
+def _forward_seq(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
+    return _charge_fire(x, time_steps, False, tau, threshold, True)
+
+
+def _infer_const(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
+    return _charge_fire(x, time_steps, True, tau, threshold, False)
+
+
+def _infer_seq(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
+    return _charge_fire(x, time_steps, False, tau, threshold, False)
+
+
+def _backward(grad_spikes: torch.Tensor, charged: torch.Tensor, spikes: torch.Tensor, constant: bool, tau: float,
+              threshold: float, alpha: float) -> torch.Tensor:
     """dL/dx from dL/ds [T, n] by back-propagation through the T steps (reset path detached)."""
     decay = 1.0 - 1.0 / tau
     grad_v = torch.zeros_like(charged[0])
@@ -71,37 +87,50 @@ def _backward_kernel(grad_spikes: torch.Tensor, charged: torch.Tensor, spikes: t
     return torch.stack(grads[::-1])
 
 
+def _backward_const(grad_spikes, charged, spikes, tau: float, threshold: float, alpha: float):
+    return _backward(grad_spikes, charged, spikes, True, tau, threshold, alpha)
+
+
+def _backward_seq(grad_spikes, charged, spikes, tau: float, threshold: float, alpha: float):
+    return _backward(grad_spikes, charged, spikes, False, tau, threshold, alpha)
+
+
+_EAGER_KERNELS = {"forward_const": _forward_const, "forward_seq": _forward_seq, "infer_const": _infer_const,
+                  "infer_seq": _infer_seq, "backward_const": _backward_const, "backward_seq": _backward_seq}
+
+
 class LIFKernels:
-    """The forward/backward kernels, eager or compiled by ``torch.compile`` (falls back to eager if that fails)."""
+    """The kernels, eager or compiled by ``torch.compile`` (falls back to eager if compiling fails).
+
+    Training kernels are compiled for static sizes (a batch size and the last partial batch: the fastest code);
+    the forward-only inference kernels (no h kept) become dynamic in the size, since evaluation batches vary.
+    """
 
     def __init__(self, compiled: bool = False) -> None:
-        self.compiled = compiled
-        self.forward = _forward_kernel
-        self.backward = _backward_kernel
-        if compiled:
-            self.forward, self.backward = _compiled_kernels()
-            self.compiled = self.forward is not _forward_kernel
+        self.kernels = _compiled_kernels() if compiled else _EAGER_KERNELS
+        self.compiled = self.kernels is not _EAGER_KERNELS
+
+    def __getitem__(self, name: str):
+        return self.kernels[name]
 
     def __repr__(self) -> str:
         return f"LIFKernels(compiled={self.compiled})"
 
 
 @functools.lru_cache(maxsize=1)
-def _compiled_kernels():
-    """Compile both kernels once per process; on any failure (no C++ compiler, ...) warn and return the eager ones."""
+def _compiled_kernels() -> dict:
+    """Compile the kernels once per process; on any failure (no C++ compiler, ...) warn and return the eager ones."""
     try:
-        fwd = torch.compile(_forward_kernel, dynamic=True)
-        bwd = torch.compile(_backward_kernel, dynamic=True)
+        out = {name: torch.compile(fn, dynamic=None if name.startswith("infer") else False)
+               for name, fn in _EAGER_KERNELS.items()}
         x = torch.zeros(4, 8)
-        s, h = fwd(x, 4, False, 2.0, 1.0)
-        bwd(torch.zeros_like(s), h, s, False, 2.0, 1.0, 2.0)
-        s, h = fwd(x[0], 4, True, 2.0, 1.0)
-        bwd(torch.zeros_like(s), h, s, True, 2.0, 1.0, 2.0)
-        return fwd, bwd
+        s, h = out["forward_seq"](x, 4, 2.0, 1.0)  # compile one now so that a failure shows here
+        out["backward_seq"](torch.zeros_like(s), h, s, 2.0, 1.0, 2.0)
+        return out
     except Exception as exc:  # noqa: BLE001 - any compiler problem means: run eagerly
         print(f"warning: torch.compile unavailable ({type(exc).__name__}); LIF runs eagerly (slower)",
               file=sys.stderr)
-        return _forward_kernel, _backward_kernel
+        return _EAGER_KERNELS
 
 
 class _LIFMultiStep(torch.autograd.Function):
@@ -109,17 +138,20 @@ class _LIFMultiStep(torch.autograd.Function):
     def forward(ctx, x, time_steps: int, constant: bool, tau: float, threshold: float, alpha: float,
                 kernels: LIFKernels):
         flat = x.reshape(-1) if constant else x.reshape(x.shape[0], -1)
-        spikes, charged = kernels.forward(flat, time_steps, constant, tau, threshold)
-        ctx.save_for_backward(charged, spikes)
-        ctx.cfg = (constant, tau, threshold, alpha, kernels, x.shape)
+        kind = "const" if constant else "seq"
+        if ctx.needs_input_grad[0]:
+            spikes, charged = kernels[f"forward_{kind}"](flat, time_steps, tau, threshold)
+            ctx.save_for_backward(charged, spikes)
+        else:
+            spikes, _ = kernels[f"infer_{kind}"](flat, time_steps, tau, threshold)
+        ctx.cfg = (kind, tau, threshold, alpha, kernels, x.shape)
         return spikes.reshape((time_steps,) + (x.shape if constant else x.shape[1:]))
 
     @staticmethod
     def backward(ctx, grad_spikes):
         charged, spikes = ctx.saved_tensors
-        constant, tau, threshold, alpha, kernels, shape = ctx.cfg
-        grad_flat = grad_spikes.reshape(spikes.shape)
-        grad_x = kernels.backward(grad_flat, charged, spikes, constant, tau, threshold, alpha)
+        kind, tau, threshold, alpha, kernels, shape = ctx.cfg
+        grad_x = kernels[f"backward_{kind}"](grad_spikes.reshape(spikes.shape), charged, spikes, tau, threshold, alpha)
         return grad_x.reshape(shape), None, None, None, None, None, None
 
 

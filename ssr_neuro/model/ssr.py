@@ -20,7 +20,8 @@ feed-forward part, and "densify" is the mean over T followed by BatchNorm. Paddi
 filter and in BatchNorm statistics and the padding embedding row is trained, as in the reference.
 
 Instrumentation: pass a :class:`~ssr_neuro.model.instrument.Recorder` to ``forward`` to record per inference each
-LIF layer's firing rate and each layer's operation counts.
+LIF layer's firing rate and each layer's operation counts (of what eval-mode inference computes: the last
+block's feed-forward part at the readout position only).
 """
 
 from __future__ import annotations
@@ -152,20 +153,37 @@ class SSR(nn.Module):
             inter.kernels = kernels
         return kernels.compiled
 
-    def encode(self, history: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
-        """history [B, L] item ids -> hidden states at every position [B, L, D]."""
+    def _embed(self, history: torch.Tensor) -> torch.Tensor:
         if history.shape[1] != self.cfg.max_len:
             raise ValueError(f"history has {history.shape[1]} positions; the model expects L={self.cfg.max_len}")
         h = self.item_embedding(history) + self.position_embedding(self.positions)
-        h = self.dropout(_bn(self.norm, h))
+        return self.dropout(_bn(self.norm, h))
+
+    def encode(self, history: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        """history [B, L] item ids -> hidden states at every position [B, L, D] (the full computation)."""
+        h = self._embed(history)
         for i, (filt, inter) in enumerate(zip(self.filters, self.intermediates)):
             h = inter(filt(h, rec, f"block{i}"), rec, f"block{i}")
         return h
 
     def forward(self, history: torch.Tensor, length: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
-        """history [B, L], length [B] (1..L) -> representation at position length-1 [B, D]."""
-        h = self.encode(history, rec)
-        return h[torch.arange(h.shape[0], device=h.device), length - 1]
+        """history [B, L], length [B] (1..L) -> representation at position length-1 [B, D].
+
+        Training computes every position (BatchNorm's batch statistics need them all). In eval mode the last
+        block's feed-forward part, which works position by position, runs at position length-1 only: the same
+        numbers for the readout at about half the cost (and what a chip would run; the Recorder counts that).
+        """
+        rows = torch.arange(history.shape[0], device=history.device)
+        if self.training:
+            return self.encode(history, rec)[rows, length - 1]
+        h = self._embed(history)
+        last = len(self.filters) - 1
+        for i, (filt, inter) in enumerate(zip(self.filters, self.intermediates)):
+            h = filt(h, rec, f"block{i}")
+            if i == last:
+                h = h[rows, length - 1].unsqueeze(1)  # [B, 1, D]
+            h = inter(h, rec, f"block{i}")
+        return h[:, 0]
 
     def scores(self, history: torch.Tensor, length: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
         """Scores against the whole item table [B, N+1] (column 0 is padding; rankings ignore it)."""

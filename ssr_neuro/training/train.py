@@ -66,7 +66,8 @@ def train(model: SSR, data: SequentialDataset, cfg: TrainConfig, show_progress: 
     shuffle_gen = torch.Generator().manual_seed(cfg.seed)
     if cfg.compile:
         model.use_compiled_kernels(True)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    # fused=True: one kernel for the whole update (same Adam arithmetic, about 3x less time than the per-tensor loop)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     history_t = torch.from_numpy(data.train.history)
     length_t = torch.from_numpy(data.train.length)
