@@ -40,12 +40,14 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--eval-batch-size", type=int, default=1024)
     p.add_argument("--eval-samples", type=int, default=20480, help="test samples ranked per evaluation round")
-    p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--no-compile", action="store_true", help="run the LIF kernels eagerly (ablation)")
+    p.add_argument("--no-keep-memory", action="store_true", help="leave glibc malloc at its defaults (ablation)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
     torch.set_num_threads(args.threads)
-    keep_freed_memory()  # as the ssr-neuro CLI does
+    if not args.no_keep_memory:
+        keep_freed_memory()  # as the ssr-neuro CLI does
     ds = load_dataset(args.dataset, data_dir=args.data_dir)
     torch.manual_seed(2024)
     model = SSR(SSRConfig(n_items=ds.n_items))
@@ -93,7 +95,8 @@ def main(argv=None) -> int:
     model.eval()
     eval_rate, eval_runs = measure(eval_step, max(1, args.eval_samples // args.eval_batch_size))
     result = {"dataset": args.dataset, "threads": args.threads, "batch_size": B, "items": ds.n_items,
-              "compiled_lif": compiled, "train_samples": len(ds.train), "train_samples_per_s": train_rate,
+              "compiled_lif": compiled, "keep_memory": not args.no_keep_memory, "train_samples": len(ds.train),
+              "train_samples_per_s": train_rate,
               "train_runs": train_runs, "eval_batch_size": args.eval_batch_size, "eval_samples_per_s": eval_rate,
               "eval_runs": eval_runs, "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
               "loadavg_1m": round(os.getloadavg()[0], 2)}

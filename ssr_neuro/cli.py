@@ -255,10 +255,9 @@ def datasets(
     from ssr_neuro.data import list_datasets
 
     rows = list_datasets(data_dir)
-    lines = [f"{'name':<14}{'available':<11}{'where / how':<}"]
+    lines = [f"{'name':<14}{'available':<11}{'description':<54}where / how"]
     for r in rows:
-        where = r.get("path") or r.get("where") or r.get("about", "")
-        lines.append(f"{r['name']:<14}{('yes' if r.get('available') else 'no'):<11}{where}")
+        lines.append(f"{r['name']:<14}{('yes' if r['available'] else 'no'):<11}{r['description']:<54}{r['where']}")
     _emit({"datasets": rows}, as_json, "\n".join(lines))
 
 

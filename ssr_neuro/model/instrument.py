@@ -43,9 +43,8 @@ class Recorder:
             rec = self.layers[name] = LayerRecord(name, kind)
         return rec
 
-    def ops(self, name: str, kind: str, count: int, fan_in: int, batch: int) -> None:
-        """A layer with a data-independent count of ``count`` ops per inference."""
-        del fan_in  # part of the signature for readability at call sites; the count already includes it
+    def ops(self, name: str, kind: str, count: int, batch: int) -> None:
+        """A layer with a data-independent count of ``count`` ops per inference (for ``batch`` inferences)."""
         self._layer(name, kind).values.append(torch.full((batch,), float(count)))
 
     @torch.no_grad()

@@ -83,7 +83,7 @@ class FilterLayer(nn.Module):
         out = _bn(self.norm, self.dropout(self.filter(h)) + h)
         if rec is not None:
             B, L, D = h.shape
-            rec.ops(f"{name}.filter", "mac", L * L * D, fan_in=L, batch=B)
+            rec.ops(f"{name}.filter", "mac", L * L * D, batch=B)
         return out
 
 
@@ -114,7 +114,7 @@ class Intermediate(nn.Module):
         if rec is not None:
             B, L, D = h.shape
             hidden = z.shape[-1]
-            rec.ops(f"{name}.dense_1", "mac", L * D * hidden, fan_in=D, batch=B)
+            rec.ops(f"{name}.dense_1", "mac", L * D * hidden, batch=B)
             rec.lif(f"{name}.lif_1", s1, neurons_per_step=L * hidden)
             rec.spike_ops(f"{name}.dense_2", s1, fan_out=D)
             rec.lif(f"{name}.lif_2", s2, neurons_per_step=L * D)
@@ -159,37 +159,39 @@ class SSR(nn.Module):
         h = self.item_embedding(history) + self.position_embedding(self.positions)
         return self.dropout(_bn(self.norm, h))
 
-    def encode(self, history: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
-        """history [B, L] item ids -> hidden states at every position [B, L, D] (the full computation)."""
+    def encode(self, history: torch.Tensor, rec: Recorder | None = None,
+               only: torch.Tensor | None = None) -> torch.Tensor:
+        """history [B, L] item ids -> hidden states at every position [B, L, D].
+
+        With ``only`` [B] (positions), the last block's feed-forward part, which works position by position, runs
+        at those positions only and the result is [B, 1, D]; valid in eval mode, where BatchNorm uses running
+        statistics, so the numbers there are the same.
+        """
         h = self._embed(history)
+        last = len(self.filters) - 1
         for i, (filt, inter) in enumerate(zip(self.filters, self.intermediates)):
-            h = inter(filt(h, rec, f"block{i}"), rec, f"block{i}")
+            h = filt(h, rec, f"block{i}")
+            if i == last and only is not None:
+                h = h[torch.arange(h.shape[0], device=h.device), only].unsqueeze(1)
+            h = inter(h, rec, f"block{i}")
         return h
 
     def forward(self, history: torch.Tensor, length: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
         """history [B, L], length [B] (1..L) -> representation at position length-1 [B, D].
 
-        Training computes every position (BatchNorm's batch statistics need them all). In eval mode the last
-        block's feed-forward part, which works position by position, runs at position length-1 only: the same
-        numbers for the readout at about half the cost (and what a chip would run; the Recorder counts that).
+        Training computes every position (BatchNorm's batch statistics need them all); eval mode computes the
+        last block's feed-forward part at position length-1 only: the same readout at about half the cost, and
+        what a chip runs (the Recorder counts that).
         """
-        rows = torch.arange(history.shape[0], device=history.device)
         if self.training:
-            return self.encode(history, rec)[rows, length - 1]
-        h = self._embed(history)
-        last = len(self.filters) - 1
-        for i, (filt, inter) in enumerate(zip(self.filters, self.intermediates)):
-            h = filt(h, rec, f"block{i}")
-            if i == last:
-                h = h[rows, length - 1].unsqueeze(1)  # [B, 1, D]
-            h = inter(h, rec, f"block{i}")
-        return h[:, 0]
+            return self.encode(history, rec)[torch.arange(history.shape[0], device=history.device), length - 1]
+        return self.encode(history, rec, only=length - 1)[:, 0]
 
     def scores(self, history: torch.Tensor, length: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
         """Scores against the whole item table [B, N+1] (column 0 is padding; rankings ignore it)."""
         out = self(history, length, rec)
         if rec is not None:
-            rec.ops("readout", "mac", self.cfg.dim * self.cfg.n_items, fan_in=self.cfg.dim, batch=out.shape[0])
+            rec.ops("readout", "mac", self.cfg.dim * self.cfg.n_items, batch=out.shape[0])
         return out @ self.item_embedding.weight.t()
 
     def loss(self, history: torch.Tensor, length: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
