@@ -123,6 +123,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from spikingjelly.activation_based import functional, layer, neuron, surrogate
 
+from cpu_clock import busy_jiffies, foreign_cpu_pct  # noqa: E402  (benchmarks/, beside this file)
+
 # ----------------------------------------------------------------------------------------------------- model
 
 
@@ -361,35 +363,6 @@ def evaluate(model: SSR, loader: DataLoader, k: int = 10, grad: bool = False) ->
             f"NDCG@{k}_per_batch_avg": per_batch[2] / nb, "samples": n}
 
 
-def _busy_jiffies():
-    """(busy jiffies of the whole machine, jiffies of our process group: us + DataLoader workers). Linux only."""
-    try:
-        with open("/proc/stat") as fh:
-            f = [int(x) for x in fh.readline().split()[1:]]
-        total = sum(f) - f[3] - f[4]  # minus idle and iowait
-        pgrp, ours = os.getpgrp(), 0
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    with open(f"/proc/{pid}/stat") as fh:
-                        st = fh.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(st[2]) == pgrp:
-                    ours += int(st[11]) + int(st[12])
-        return total, ours
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _foreign_cpu_pct(before, after, seconds: float):
-    """CPU used by OTHER processes during a timed round, in % of one core (a contention flag; 0 = quiet)."""
-    if before is None or after is None or seconds <= 0:
-        return None
-    hz = os.sysconf("SC_CLK_TCK")
-    return round(100.0 * ((after[0] - before[0]) - (after[1] - before[1])) / hz / seconds, 1)
-
-
 def _rss_mib(who) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # Linux: KiB
 
@@ -449,7 +422,7 @@ def main(argv=None) -> int:
             step(*next(it))
         for _ in range(args.repeats):
             samples = done = 0
-            busy0 = _busy_jiffies()
+            busy0 = busy_jiffies()
             cpu0, t0 = time.process_time(), time.perf_counter()
             while done < n:
                 try:
@@ -463,7 +436,7 @@ def main(argv=None) -> int:
                 samples += batch[1].numel()
                 done += 1
             sec, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            foreign = _foreign_cpu_pct(busy0, _busy_jiffies(), sec)
+            foreign = foreign_cpu_pct(busy0, busy_jiffies(), sec)
             runs.append({"samples_per_s": round(samples / sec, 1), "ms_per_batch": round(1000 * sec / done, 1),
                          "cpu_ms_per_batch": round(1000 * cpu / done, 1), "batches": done,
                          "foreign_cpu_pct": foreign,
