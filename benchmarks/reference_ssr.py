@@ -100,6 +100,10 @@ does more work per batch than the authors' loop (theirs adds tqdm and no-op ``.t
 ML-1M trains at about the same rate as ML-100K (the [B, N+1] logits are small next to the encoder); one ML-1M
 epoch (792,434 samples) would take about 25 minutes. Evaluation is slower on ML-1M because of the full argsort
 over 3,416 items. About 275 MiB of the peak RSS is the interpreter with torch + spikingjelly + pandas imported.
+Quality (``--epochs``): after 1 epoch on ML-100K, test HR@10 0.0686, NDCG@10 0.0318, MRR@10 0.0209 (per sample;
+20,037 test samples). Training is deterministic for a seed: the epoch-1 loss sum (3901.2134) was identical with
+1 and 2 threads. A 20-epoch ML-100K run had to be stopped at epoch 16 (loss sum 3290.27, still falling slowly);
+its 20-epoch test numbers are still to be measured.
 """
 
 from __future__ import annotations
