@@ -27,7 +27,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +40,7 @@ from ssr_neuro.data.samples import SPLITS, build_splits, check_split_options, it
 from ssr_neuro.data.synthetic import SyntheticConfig, generate_synthetic
 from ssr_neuro.data.types import SequentialDataset
 from ssr_neuro.errors import DataError
+from ssr_neuro.files import atomic_write
 
 #: bump whenever preprocessing or the cache layout changes what an entry means
 CACHE_VERSION = 1
@@ -162,21 +162,6 @@ def _json(base: Path) -> Path:
     return base.parent / (base.name + ".json")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a cache entry is not secret
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _join_ids(ids: list[str]) -> np.ndarray | None:
     if any("\n" in s for s in ids):
         return None
@@ -212,8 +197,9 @@ def _save_cache(base: Path, meta: dict, seq: Sequences, sizes: tuple[np.ndarray,
     data = buffer.getvalue()
     meta = dict(meta, npz_sha256=hashlib.sha256(data).hexdigest(), n_users=seq.n_users, n_items=seq.n_items)
     base.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(_npz(base), data)
-    _atomic_write(_json(base), json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+    atomic_write(_npz(base), lambda tmp: tmp.write_bytes(data))
+    text = json.dumps(meta, indent=1, sort_keys=True)
+    atomic_write(_json(base), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return True
 
 

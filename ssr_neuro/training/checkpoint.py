@@ -7,14 +7,13 @@ Written with ``torch.save`` of plain data only (tensors, dicts, lists, str, int,
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import torch
 
 from ssr_neuro.errors import CheckpointError, UserError
+from ssr_neuro.files import atomic_write
 from ssr_neuro.model import SSR, SSRConfig
 
 FORMAT = "ssr-neuro/checkpoint"
@@ -27,19 +26,6 @@ def check_writable(path: Path, overwrite: bool) -> None:
         raise UserError(f"{path} already exists; pass --force to overwrite it or choose another --out")
     if path.exists() and path.is_dir():
         raise UserError(f"{path} is a folder; give a file name such as {path / 'model.pt'}")
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then move the result to ``path`` in one rename; nothing is left on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(path: Path, model: SSR, dataset: dict, training: dict, metrics: dict,
