@@ -16,3 +16,15 @@ class DataError(UserError):
 
 class CheckpointError(UserError):
     """A file is not an ssr-neuro checkpoint, is truncated, or carries code."""
+
+
+class GraphError(UserError):
+    """A graph file is not an ssr-neuro graph, is truncated, or was written by a newer version."""
+
+
+class ChipError(UserError):
+    """A chip description is unknown or breaks a rule of the chip schema (the message names the key)."""
+
+
+class MappingError(UserError):
+    """The graph does not fit the chip: the message names the constraint, the piece, the need and the limit."""
