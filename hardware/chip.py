@@ -1,0 +1,255 @@
+"""Chip descriptions as data: a TOML file per chip, read and validated into frozen dataclasses (no torch).
+
+``load_chip("45nm")`` / ``load_chip("loihi")`` read the presets shipped in ``hardware/chips/<name>.toml``;
+``load_chip("path/to/my.toml")`` reads a user's file (copy a preset and edit it). Layout (units are in key names)::
+
+    schema = "ssr-neuro/chip"      version = 1      name = "..."      description = "..."
+    [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]
+    [core]      neurons, input_axons, output_axons, synapse_memory_bytes, weight_bits, state_bits,
+                mac_units, shared_weights
+    [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
+    [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
+    [static]    leakage_mW_per_core
+
+Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges them per event):
+- ``synaptic_op``         one accumulate of a weight into a neuron's input current on an incoming spike
+- ``mac``                 one multiply-accumulate of a graded input on a core's MAC unit (required when
+                          ``core.mac_units > 0``; the cycles are per unit, so a core does ``mac_units`` per cycle)
+- ``weight_read_byte``    reading one byte of synapse memory (charged per weight byte of a synaptic op or MAC;
+                          0 where ``synaptic_op`` already includes the read, as Loihi's published figure does)
+- ``neuron_update``       one time step of a neuron that received input or fired
+- ``neuron_update_idle``  one time step of a neuron that received nothing
+- ``spike_out``           a neuron emitting a spike (or a graded value): looking up its routes
+- ``message_out``         one message leaving a core for one destination core (through its own router)
+- ``hop_ew`` / ``hop_ns`` one message crossing one router-to-router link east-west / north-south
+- ``barrier_sync``        the end-of-step synchronisation of the whole chip, once per time step
+
+Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs graded
+(multiply-accumulate) stages when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
+``host.clock_MHz``) are per multiply-accumulate, weight fetch included. Time of one cycle = 1 / clock_MHz us.
+
+Every key is checked (type, range, required and unknown keys, schema and version); a bad file raises
+:class:`ChipError` naming the file, the dotted key and the rule.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ssr_neuro.errors import ChipError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+SCHEMA = "ssr-neuro/chip"
+VERSION = 1
+PRESETS_DIR = Path(__file__).resolve().parent / "chips"
+ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
+           "message_out", "hop_ew", "hop_ns", "barrier_sync")
+STATIC = ("leakage_mW_per_core",)
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """A 2-D mesh of routers, ``cores_per_router`` cores behind each; inputs enter and scores leave at io_router."""
+
+    rows: int
+    cols: int
+    cores_per_router: int
+    clock_MHz: float
+    io_router: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CoreLimits:
+    """What one core holds. ``mac_units`` = 0: a spike-only core; ``shared_weights``: a position-wise layer stores
+    each weight once per core instead of once per synapse."""
+
+    neurons: int
+    input_axons: int
+    output_axons: int
+    synapse_memory_bytes: int
+    weight_bits: int
+    state_bits: int
+    mac_units: int
+    shared_weights: bool
+
+
+@dataclass(frozen=True)
+class Host:
+    """A conventional processor beside the mesh that runs graded stages when the cores cannot multiply."""
+
+    mac_pJ: float
+    mac_cycles: float
+    clock_MHz: float
+    memory_bytes: int
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A validated chip description; ``source`` is the file it was read from."""
+
+    name: str
+    description: str
+    source: str
+    mesh: Mesh
+    core: CoreLimits
+    host: Host | None
+    energy_pJ: dict[str, float]
+    cycles: dict[str, float]
+    static: dict[str, float]
+
+    @property
+    def n_cores(self) -> int:
+        return self.mesh.rows * self.mesh.cols * self.mesh.cores_per_router
+
+
+# ------------------------------------------------------------------------------------------------ loading
+
+def presets() -> list[str]:
+    """Names of the chip descriptions shipped with the package."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def load_chip(chip: str | Path) -> Chip:
+    """Read a preset by name or a chip file by path, validated; ChipError on any problem."""
+    path = _resolve(chip)
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ChipError(f"chip file {path}: TOML syntax error: {e}") from None
+    except UnicodeDecodeError:
+        raise ChipError(f"chip file {path}: not UTF-8 text; a chip file is TOML") from None
+    except OSError as e:
+        raise ChipError(f"chip file {path}: cannot read it ({e.strerror})") from None
+    return parse_chip(doc, str(path))
+
+
+def _resolve(chip: str | Path) -> Path:
+    text = str(chip)
+    if isinstance(chip, str) and text in presets():
+        return PRESETS_DIR / f"{text}.toml"
+    path = Path(chip)
+    if path.is_file():
+        return path
+    if path.suffix == ".toml" or len(path.parts) > 1:
+        raise ChipError(f"chip file {path} does not exist; give a path to a .toml chip file or a preset name "
+                        f"({', '.join(presets())})")
+    raise ChipError(f"unknown chip {text!r}: presets are {', '.join(presets())}; "
+                    f"a path to a .toml chip file works too")
+
+
+def parse_chip(doc: dict[str, Any], source: str) -> Chip:
+    """Validate a parsed chip document (see the module docstring) and build the :class:`Chip`."""
+    where = source
+
+    def fail(key: str, rule: str, value: Any) -> ChipError:
+        return ChipError(f"chip file {where}: {key} must be {rule} (got {value!r})")
+
+    _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
+                                   "cycles", "static"), optional=("host",), where=where)
+    if doc["schema"] != SCHEMA:
+        raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
+    version = _integer(doc["version"], "version", 1, fail)
+    if version > VERSION:
+        raise ChipError(f"chip file {where}: version {version} is newer than this ssr-neuro reads ({VERSION}); "
+                        f"upgrade ssr-neuro or write a version {VERSION} file")
+    if version != VERSION:
+        raise fail("version", str(VERSION), version)
+    name = _text(doc["name"], "name", fail, nonempty=True)
+    description = _text(doc["description"], "description", fail, nonempty=False)
+
+    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"), (), where, fail)
+    rows = _integer(mesh_doc["rows"], "mesh.rows", 1, fail)
+    cols = _integer(mesh_doc["cols"], "mesh.cols", 1, fail)
+    io = mesh_doc["io_router"]
+    if (not isinstance(io, list) or len(io) != 2 or not all(_is_int(v) for v in io)
+            or not (0 <= io[0] < rows and 0 <= io[1] < cols)):
+        raise fail("mesh.io_router", f"[row, col] of a router, 0 <= row < {rows} and 0 <= col < {cols}", io)
+    mesh = Mesh(rows=rows, cols=cols, cores_per_router=_integer(mesh_doc["cores_per_router"],
+                                                                "mesh.cores_per_router", 1, fail),
+                clock_MHz=_number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail), io_router=(io[0], io[1]))
+
+    core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
+                 "mac_units", "shared_weights")
+    core_doc = _table(doc, "core", core_keys, (), where, fail)
+    ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
+    for k in ("weight_bits", "state_bits"):
+        if ints[k] > 64:
+            raise fail(f"core.{k}", "an integer from 1 to 64", ints[k])
+    if not isinstance(core_doc["shared_weights"], bool):
+        raise fail("core.shared_weights", "true or false", core_doc["shared_weights"])
+    core = CoreLimits(**ints, shared_weights=core_doc["shared_weights"])
+
+    host = None
+    if "host" in doc:
+        host_doc = _table(doc, "host", ("mac_pJ", "mac_cycles", "clock_MHz", "memory_bytes"), (), where, fail)
+        host = Host(mac_pJ=_number(host_doc["mac_pJ"], "host.mac_pJ", False, fail),
+                    mac_cycles=_number(host_doc["mac_cycles"], "host.mac_cycles", True, fail),
+                    clock_MHz=_number(host_doc["clock_MHz"], "host.clock_MHz", True, fail),
+                    memory_bytes=_integer(host_doc["memory_bytes"], "host.memory_bytes", 1, fail))
+
+    needed = ACTIONS if core.mac_units > 0 else tuple(a for a in ACTIONS if a != "mac")
+    optional = () if core.mac_units > 0 else ("mac",)
+    tables = {}
+    for section, required, extra in (("energy_pJ", needed, optional), ("cycles", needed, optional),
+                                     ("static", STATIC, ())):
+        table = _table(doc, section, required, extra, where, fail)
+        tables[section] = {k: _number(v, f"{section}.{k}", False, fail) for k, v in table.items()}
+    return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
+                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"])
+
+
+# ------------------------------------------------------------------------------------------------ checks
+
+Fail = Callable[[str, str, Any], ChipError]
+
+
+def _check_keys(doc: dict, prefix: str, required: tuple[str, ...], optional: tuple[str, ...], where: str) -> None:
+    for key in required:
+        if key not in doc:
+            raise ChipError(f"chip file {where}: {prefix}{key} is required (missing)")
+    for key in doc:
+        if key not in required and key not in optional:
+            allowed = ", ".join(required + optional)
+            raise ChipError(f"chip file {where}: {prefix}{key} is not a known key (allowed here: {allowed})")
+
+
+def _table(doc: dict, section: str, required: tuple[str, ...], optional: tuple[str, ...], where: str,
+           fail: Fail) -> dict:
+    table = doc[section]
+    if not isinstance(table, dict):
+        raise fail(section, f"a table ([{section}])", table)
+    _check_keys(table, f"{section}.", required, optional, where)
+    return table
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer(value: Any, key: str, minimum: int, fail: Fail) -> int:
+    if not _is_int(value) or value < minimum:
+        raise fail(key, "a positive integer" if minimum == 1 else f"an integer >= {minimum}", value)
+    return value
+
+
+def _number(value: Any, key: str, positive: bool, fail: Fail) -> float:
+    ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+          and (value > 0 if positive else value >= 0))
+    if not ok:
+        raise fail(key, "a positive number" if positive else "a number >= 0", value)
+    return float(value)
+
+
+def _text(value: Any, key: str, fail: Fail, nonempty: bool) -> str:
+    if not isinstance(value, str) or (nonempty and not value.strip()):
+        raise fail(key, "a non-empty string" if nonempty else "a string", value)
+    return value
