@@ -148,25 +148,23 @@ def _resolve(chip: str | Path) -> Path:
 
 def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     """Validate a parsed chip document (see the module docstring) and build the :class:`Chip`."""
-    where = source
-
     def fail(key: str, rule: str, value: Any) -> ChipError:
-        return ChipError(f"chip file {where}: {key} must be {rule} (got {value!r})")
+        return ChipError(f"chip file {source}: {key} must be {rule} (got {value!r})")
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
-                                   "cycles", "static"), optional=("host",), where=where)
+                                   "cycles", "static"), optional=("host",), where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
     version = _integer(doc["version"], "version", 1, fail)
     if version > VERSION:
-        raise ChipError(f"chip file {where}: version {version} is newer than this ssr-neuro reads ({VERSION}); "
+        raise ChipError(f"chip file {source}: version {version} is newer than this ssr-neuro reads ({VERSION}); "
                         f"upgrade ssr-neuro or write a version {VERSION} file")
     if version != VERSION:
         raise fail("version", str(VERSION), version)
     name = _text(doc["name"], "name", fail, nonempty=True)
     description = _text(doc["description"], "description", fail, nonempty=False)
 
-    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"), (), where, fail)
+    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"), (), source, fail)
     rows = _integer(mesh_doc["rows"], "mesh.rows", 1, fail)
     cols = _integer(mesh_doc["cols"], "mesh.cols", 1, fail)
     io = mesh_doc["io_router"]
@@ -179,7 +177,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
-    core_doc = _table(doc, "core", core_keys, (), where, fail)
+    core_doc = _table(doc, "core", core_keys, (), source, fail)
     ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
     for k in ("weight_bits", "state_bits"):
         if ints[k] > 64:
@@ -190,7 +188,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     host = None
     if "host" in doc:
-        host_doc = _table(doc, "host", ("mac_pJ", "mac_cycles", "clock_MHz", "memory_bytes"), (), where, fail)
+        host_doc = _table(doc, "host", ("mac_pJ", "mac_cycles", "clock_MHz", "memory_bytes"), (), source, fail)
         host = Host(mac_pJ=_number(host_doc["mac_pJ"], "host.mac_pJ", False, fail),
                     mac_cycles=_number(host_doc["mac_cycles"], "host.mac_cycles", True, fail),
                     clock_MHz=_number(host_doc["clock_MHz"], "host.clock_MHz", True, fail),
@@ -201,7 +199,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     tables = {}
     for section, required, extra in (("energy_pJ", needed, optional), ("cycles", needed, optional),
                                      ("static", STATIC, ())):
-        table = _table(doc, section, required, extra, where, fail)
+        table = _table(doc, section, required, extra, source, fail)
         tables[section] = {k: _number(v, f"{section}.{k}", False, fail) for k, v in table.items()}
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
                 energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"])

@@ -30,9 +30,9 @@ def test_preset_facts():
     loihi, n45 = load_chip("loihi"), load_chip("45nm")
     assert loihi.n_cores == 128 and loihi.core.mac_units == 0 and loihi.host is not None
     assert loihi.energy_pJ["synaptic_op"] == 23.6 and loihi.energy_pJ["neuron_update"] == 81.0
-    # the 45 nm chip runs graded stages on its cores and fits an ML-1M SSR (~17,000 neurons) with room
+    # the 45 nm chip runs graded stages on its cores and fits an ML-1M SSR (13,977 neurons) with room
     assert n45.core.mac_units > 0 and n45.host is None
-    assert n45.n_cores * n45.core.neurons > 4 * 17_000
+    assert n45.n_cores * n45.core.neurons > 4 * 14_000
     assert n45.energy_pJ["mac"] == pytest.approx(0.2 + 0.1)
 
 

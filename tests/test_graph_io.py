@@ -5,7 +5,10 @@ linear maps and LIF equations)."""
 import dataclasses
 import io
 import json
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -270,3 +273,10 @@ def test_nir_export_needs_lif_and_nir(tmp_path, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "nir", None)
     with pytest.raises(UserError, match="pip install"):
         export_nir(ssr_like(), tmp_path / "y.nir")
+
+
+def test_graph_io_does_not_import_torch():
+    code = "import sys, ssr_neuro.graph.io; sys.exit('torch' in sys.modules or 'nir' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or "importing ssr_neuro.graph.io imported torch or nir"
