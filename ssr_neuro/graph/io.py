@@ -84,6 +84,15 @@ def save_graph(graph: NeuroGraph, path: Path | str, overwrite: bool = False) -> 
     atomic_write(path, write)
 
 
+def is_graph_file(path: Path | str) -> bool:
+    """Whether ``path`` looks like a file of :func:`save_graph` (a zip holding the graph header), without reading it."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return HEADER in z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def load_graph(path: Path | str) -> NeuroGraph:
     """Read a file written by :func:`save_graph`; GraphError if it is missing, foreign, damaged or newer."""
     path = Path(path)
