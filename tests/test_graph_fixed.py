@@ -9,7 +9,7 @@ from ssr_neuro.graph import LIF, Graded, GradedFixed, ItemInput, LIFFixed, Neuro
 from ssr_neuro.graph.execute import lif_spikes_float
 from ssr_neuro.graph.fixed import (
     check_fixed, edge_input, edge_shift, exp_for, graded_output, lif_run, lif_spikes, readout_scores, round_shift,
-    saturate, to_int, trunc0, wrap_state,
+    saturate, to_int, decay, wrap_state,
 )
 
 
@@ -97,8 +97,9 @@ def test_constant_input_follows_the_float_lif_away_from_ties():
     assert fixed.sum(0).tolist() != [0] * a_in.size and set(fixed.sum(0).tolist()) == {0, 1, 2, 4}
 
 
-def test_trunc0_rounds_towards_zero_and_wrap_follows_lava():
-    assert trunc0(np.array([4095, 4096, 8191, -4095, -4096, -8191, 0])).tolist() == [0, 1, 1, 0, -1, -1, 0]
+def test_decay_rounds_towards_zero_and_wrap_follows_lava():
+    assert decay(np.array([4095, 4096, 8191, -4095, -4096, -8191, 0]), 1).tolist() == [0, 1, 1, 0, -1, -1, 0]
+    assert decay(np.array([3, -3, 2 ** 23 - 1, -(2 ** 23 - 1)]), 2048).tolist() == [1, -1, 2 ** 22 - 1, -(2 ** 22 - 1)]
     assert wrap_state(np.array([2.0 ** 23, 2.0 ** 23 + 1, -(2.0 ** 23), -(2.0 ** 23) + 1]), 24).tolist() == [
         2 ** 23, -(2 ** 23) + 1, 2 ** 23, -(2 ** 23) + 1]
 

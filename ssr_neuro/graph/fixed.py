@@ -75,9 +75,10 @@ def round_shift(acc: np.ndarray, shift: int) -> np.ndarray:
     return np.floor(acc * (1.0 / (1 << shift)) + 0.5)
 
 
-def trunc0(x: np.ndarray) -> np.ndarray:
-    """sign(x) * (|x| >> 12): the decay's rounding towards zero."""
-    return np.trunc(np.asarray(x, dtype=np.float64) * (1.0 / DECAY_UNITY))
+def decay(x: np.ndarray, keep: int) -> np.ndarray:
+    """trunc0(x * keep) = sign(x * keep) * (|x * keep| >> 12) for a state x and keep = 4096 - (du + 1) or 4096 - dv.
+    Computed as trunc(x * (keep / 4096)): the product of a 24-bit state and a 12-bit fraction is exact in float64."""
+    return np.trunc(np.asarray(x, dtype=np.float64) * (keep / DECAY_UNITY))
 
 
 def wrap_state(x: np.ndarray, bits: int) -> np.ndarray:
@@ -153,29 +154,41 @@ def readout_scores(node: Readout, total: np.ndarray) -> np.ndarray:
     return (graded_output(node, total) * 2.0 ** _fixed(node).exp)[:, 0]
 
 
-def lif_run(fx: LIFFixed, a_in_per_step: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lif_run(fx: LIFFixed, a_in_per_step: np.ndarray, keep_state: bool = True
+            ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The LIF equations over T steps: a_in [T, ...] (before sat16) -> spikes, u, v [T, ...] (state after each step,
-    v after the reset), all float64 holding integers; state starts at 0; bias_mant broadcasts against a_in[0]."""
-    a_in = saturate(np.asarray(a_in_per_step, dtype=np.float64), fx.input_bits)
+    v after the reset; u and v None unless ``keep_state``), float64 holding integers; state starts at 0, bias_mant
+    broadcasts against a_in[0]."""
+    a_in = np.asarray(a_in_per_step, dtype=np.float64)
+    lo, hi = int_range(fx.input_bits)
+    half = 1 << (fx.state_bits - 1)
     bias = np.asarray(fx.bias_mant, dtype=np.float64) * float(1 << fx.bias_exp)
-    v_lim = float((1 << (fx.state_bits - 1)) - 1)
     vth = float(fx.vth << VTH_SHIFT)
-    u_decay, v_decay = float(DECAY_UNITY - (fx.du + 1)), float(DECAY_UNITY - fx.dv)
-    u = np.zeros(a_in.shape[1:])
-    v = np.zeros(a_in.shape[1:])
-    spikes, us, vs = (np.empty_like(a_in) for _ in range(3))
+    u_keep, v_keep = DECAY_UNITY - (fx.du + 1), DECAY_UNITY - fx.dv
+    # with du = 4095 the decayed current is 0 and u = a_in << 6, which cannot wrap while a_in has <= 17 bits
+    memory = u_keep != 0 or (hi << ACT_SHIFT) >= half
+    shape = np.broadcast_shapes(a_in.shape[1:], bias.shape)
+    u, v = np.zeros(shape), np.zeros(shape)
+    spikes = np.empty((a_in.shape[0],) + shape)
+    us, vs = (np.empty_like(spikes), np.empty_like(spikes)) if keep_state else (None, None)
     for t in range(a_in.shape[0]):
-        u = wrap_state(trunc0(u * u_decay) + a_in[t] * float(1 << ACT_SHIFT), fx.state_bits)
-        v = np.clip(trunc0(v * v_decay) + u + bias, -v_lim, v_lim)
+        drive = np.clip(a_in[t], lo, hi) * float(1 << ACT_SHIFT)
+        u = wrap_state(decay(u, u_keep) + drive, fx.state_bits) if memory else drive + np.zeros(shape)
+        v = decay(v, v_keep)
+        v += u
+        v += bias
+        np.clip(v, -(half - 1.0), half - 1.0, out=v)
         s = v > vth
-        v = np.where(s, 0.0, v)
-        spikes[t], us[t], vs[t] = s, u, v
+        v[s] = 0.0
+        spikes[t] = s
+        if keep_state:
+            us[t], vs[t] = u, v
     return spikes, us, vs
 
 
 def lif_spikes(node: LIF, a_in_per_step: np.ndarray) -> np.ndarray:
     """Spikes [T, ...] (float64 0/1) of a fixed-point LIF population driven by a_in [T, ...] (see :func:`lif_run`)."""
-    return lif_run(_fixed(node), a_in_per_step)[0]
+    return lif_run(_fixed(node), a_in_per_step, keep_state=False)[0]
 
 
 # ------------------------------------------------------------------------------------------------ checking
