@@ -1,0 +1,205 @@
+"""``map_graph``: split a NeuroGraph into pieces, partition them into cores and place the cores on a chip's mesh;
+the ``Mapping`` result and its file (JSON, format "ssr-neuro/mapping", version 1).
+
+Objectives: the number of cores, and hop-weighted traffic = sum over (source neuron, destination core) messages per
+inference x hops (Manhattan distance between routers; host and input/output at mesh.io_router). Constraints (hard,
+per core): see ``mapping.pieces`` (neurons, input axons, synapse memory, weight and state bits) and
+``mapping.traffic`` (output routes); host populations need host.memory_bytes for their weights (stored once).
+Deterministic for a seed, unless ``time_budget_s`` cuts the annealing short.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ssr_neuro.errors import MappingError, UserError
+from ssr_neuro.files import atomic_write
+from ssr_neuro.graph.ir import ItemInput, NeuroGraph
+
+from mapping.pieces import RESOURCES, CoreState, _fmt, populations, split
+from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
+from mapping.traffic import piece_affinity, rates_of
+
+FORMAT, VERSION = "ssr-neuro/mapping", 1
+
+
+@dataclass
+class PlacedPiece:
+    """One piece where it landed: core id and mesh (row, col, slot), or core None / mesh None on the host."""
+
+    id: int
+    population: str
+    rows: tuple[int, int]
+    chans: tuple[int, int]
+    neurons: int
+    core: int | None
+    mesh: tuple[int, int, int] | None
+    resources: dict  # what the piece would use alone on a core: neurons, input_axons, synapse_memory_bytes; + routes
+
+
+@dataclass
+class PlacedCore:
+    """A used core: its mesh position, pieces, resources used and messages per inference in and out."""
+
+    id: int
+    mesh: tuple[int, int, int]
+    pieces: list[int]
+    resources: dict  # neurons, input_axons, output_axons, synapse_memory_bytes
+    messages_in: float
+    messages_out: float
+
+
+@dataclass
+class Mapping:
+    """A graph mapped on a chip; ``summary()`` is computed at mapping time and saved with it."""
+
+    chip: str
+    pieces: list[PlacedPiece]
+    cores: list[PlacedCore]
+    info: dict
+
+    def summary(self) -> dict:
+        return dict(self.info)
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "chip": self.chip, "summary": self.info,
+                "pieces": [asdict(p) for p in self.pieces], "cores": [asdict(c) for c in self.cores]}
+
+    def save(self, path, overwrite: bool = False) -> None:
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise UserError(f"{path} exists; pass --force to overwrite it")
+        text = json.dumps(self.to_json(), indent=1)
+        atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def load_mapping(path) -> Mapping:
+    """Read a mapping file written by ``Mapping.save``."""
+    path = Path(path)
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"mapping file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UserError(f"{path} is not a mapping file ({e}); map the graph again with `ssr-neuro map`") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise UserError(f"{path} is not an ssr-neuro mapping (format {FORMAT!r} expected)")
+    if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
+        raise UserError(f"{path} is mapping version {doc.get('version')}, this ssr-neuro reads up to {VERSION}; "
+                        "upgrade ssr-neuro")
+    try:
+        pieces = [PlacedPiece(**{**p, "rows": tuple(p["rows"]), "chans": tuple(p["chans"]),
+                                 "mesh": None if p["mesh"] is None else tuple(p["mesh"])}) for p in doc["pieces"]]
+        cores = [PlacedCore(**{**c, "mesh": tuple(c["mesh"])}) for c in doc["cores"]]
+        return Mapping(doc["chip"], pieces, cores, doc["summary"])
+    except (KeyError, TypeError) as e:
+        raise UserError(f"{path}: malformed mapping ({e}); map the graph again") from None
+
+
+def _mesh_of(slot: int, mesh) -> tuple[int, int, int]:
+    per_row = mesh.cols * mesh.cores_per_router
+    return slot // per_row, (slot // mesh.cores_per_router) % mesh.cols, slot % mesh.cores_per_router
+
+
+def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, seed: int = 0,
+              time_budget_s: float | None = None) -> Mapping:
+    """Map ``graph`` on ``chip`` with a strategy of ``STRATEGIES``; raise MappingError when it cannot fit."""
+    start = time.perf_counter()
+    if strategy not in STRATEGIES:
+        raise UserError(f"unknown mapping strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    graph.validate()
+    deadline = None if time_budget_s is None else start + time_budget_s
+    pops = populations(graph, chip)
+    order = [name for name, node in graph.nodes() if not isinstance(node, ItemInput)]
+    pieces = split(pops, order, chip)
+    host = CoreState(pops)
+    for p in pieces:
+        if pops[p.population].on_host:
+            host.add(p)
+    if host.pieces and host.synapse_memory_bytes > chip.host.memory_bytes:
+        raise MappingError(
+            f"cannot map {', '.join(sorted(host.counts))} on the host: their weights need "
+            f"{_fmt(host.synapse_memory_bytes)} bytes, the host of chip '{chip.name}' has "
+            f"{_fmt(chip.host.memory_bytes)} (host.memory_bytes); use a chip with more host memory or MAC units")
+    rates, activity_note = rates_of(graph, activity)
+    slots = Slots.of(chip.mesh)
+    plan = STRATEGIES[strategy]
+    affinity = piece_affinity(graph, pops, pieces, rates) if len(plan.partitions) > 1 else None
+    best, needs = None, []
+    for partition in plan.partitions:
+        cores = partition(pops, pieces, chip, affinity)
+        cores, placed_pieces, traffic, routes, per_piece = repair_routes(graph, pops, cores, host, pieces, rates, chip)
+        if len(cores) > len(slots.row):
+            needs.append(len(cores))
+            continue
+        slot_of = plan.place(traffic, slots, np.random.default_rng(seed), deadline)
+        key = (hop_traffic(traffic, slots, slot_of), len(cores))
+        if best is None or key < best[0]:
+            best = (key, partition.__name__, cores, placed_pieces, traffic, routes, per_piece, slot_of)
+    if best is None:
+        m = chip.mesh
+        raise MappingError(
+            f"cannot map the graph: it needs {_fmt(min(needs))} cores, chip '{chip.name}' has {_fmt(len(slots.row))} "
+            f"(mesh.rows x mesh.cols x mesh.cores_per_router = {m.rows} x {m.cols} x {m.cores_per_router}); "
+            "use a bigger mesh, a chip with larger cores, or fewer weight bits")
+    (hop, _), partition_name, cores, placed_pieces, traffic, routes, per_piece, slot_of = best
+    n = len(cores)
+    core_of = {p.id: k for k, core in enumerate(cores) for p in core.pieces}
+    placed = []
+    for p in placed_pieces:
+        alone = CoreState(pops)
+        alone.add(p)
+        use = {"neurons": p.n_neurons, "input_axons": alone.input_axons,
+               "synapse_memory_bytes": alone.synapse_memory_bytes, "output_routes": int(per_piece[p.id])}
+        k = core_of.get(p.id)
+        placed.append(PlacedPiece(p.id, p.population, p.rows, p.chans, p.n_neurons, k,
+                                  None if k is None else _mesh_of(int(slot_of[k]), chip.mesh), use))
+    used = [PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [p.id for p in core.pieces],
+                       {"neurons": core.neurons, "input_axons": core.input_axons, "output_axons": int(routes[k]),
+                        "synapse_memory_bytes": core.synapse_memory_bytes},
+                       float(traffic[:, k].sum()), float(traffic[k, :].sum())) for k, core in enumerate(cores)]
+    util = {}
+    for key in RESOURCES:
+        frac = np.array([c.resources[key] / getattr(chip.core, key) for c in used])
+        util[key] = {"mean": float(frac.mean()), "max": float(frac.max())} if len(frac) else {"mean": 0.0, "max": 0.0}
+    info = {
+        "chip": chip.name, "strategy": strategy, "partition": partition_name, "seed": seed,
+        "cores_used": n, "cores_available": len(slots.row), "pieces": len(placed),
+        "utilisation": util,
+        "traffic": float(traffic.sum()), "hop_weighted_traffic": hop,
+        "traffic_unit": "messages per inference (one per firing source neuron and destination core)",
+        "input_output_traffic": float(traffic[n + 1, :].sum() + traffic[:, n + 1].sum()),
+        "activity": activity_note,
+        "host": ({"populations": sorted(host.counts), "neurons": host.neurons,
+                  "memory_bytes": host.synapse_memory_bytes, "memory_bytes_limit": chip.host.memory_bytes,
+                  "messages_in": float(traffic[:, n].sum()), "messages_out": float(traffic[n, :].sum())}
+                 if host.pieces else None),
+        "map_time_s": time.perf_counter() - start,
+    }
+    return Mapping(chip.name, placed, used, info)
+
+
+def format_summary(summary: dict) -> str:
+    """A human-readable table of a mapping summary."""
+    s = summary
+    lines = [f"chip {s['chip']}: {s['cores_used']} of {s['cores_available']} cores, {s['pieces']} pieces "
+             f"(strategy {s['strategy']}, partition {s['partition']}, seed {s['seed']}, {s['map_time_s']:.2f} s)",
+             f"{'resource':<22}{'mean':>8}{'max':>8}"]
+    for key, u in s["utilisation"].items():
+        lines.append(f"{key:<22}{u['mean']:>8.1%}{u['max']:>8.1%}")
+    lines.append(f"traffic {s['traffic']:,.1f}, hop-weighted {s['hop_weighted_traffic']:,.1f} "
+                 f"({s['traffic_unit']}); input/output {s['input_output_traffic']:,.1f}")
+    lines.append(f"activity: {s['activity']}")
+    h = s["host"]
+    lines.append("host: nothing (every population runs on cores)" if h is None else
+                 f"host: {', '.join(h['populations'])} ({h['neurons']:,} neurons, {h['memory_bytes']:,} of "
+                 f"{h['memory_bytes_limit']:,} bytes; {h['messages_in']:,.1f} messages in, "
+                 f"{h['messages_out']:,.1f} out)")
+    return "\n".join(lines)
+
+

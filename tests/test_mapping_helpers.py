@@ -1,0 +1,143 @@
+"""Shared builders for the mapping tests (no tests here): SSR-shaped graphs made by hand with the IR, in the layout
+the converter writes, with random numpy weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
+
+
+def ssr_like(n_items: int, dim: int, blocks: int, max_len: int = 20, time_steps: int = 4, seed: int = 0) -> NeuroGraph:
+    """input -> embedding [dense] -> per block: filter [circulant] -> lif_1 [dense] -> lif_2 [dense + diagonal
+    residual from filter]; the last block's lif_1/lif_2 at the readout position only; readout [dense]."""
+    rng = np.random.default_rng(seed)
+    L, D, N = max_len, dim, n_items
+    g = NeuroGraph()
+
+    def w(*shape):
+        return rng.standard_normal(shape) * 0.1
+
+    def lif(rows, chans):
+        return LIF((rows, chans), tau=2.0, threshold=1.0, time_steps=time_steps, bias=w(rows, chans))
+
+    g.add("input", ItemInput(L, N))
+    g.add("embedding", Graded((L, D), w(L, D)))
+    g.connect("input", "embedding", Synapse("dense", w(D, N + 1)))
+    prev = "embedding"
+    for b in range(blocks):
+        last = b == blocks - 1
+        rows, pos = (1, "readout") if last else (L, "each")
+        f, l1, l2 = f"block{b}.filter", f"block{b}.lif_1", f"block{b}.lif_2"
+        g.add(f, Graded((L, D), w(L, D)))
+        g.connect(prev, f, Synapse("circulant", w(D, L, L)))
+        g.add(l1, lif(rows, 4 * D))
+        g.connect(f, l1, Synapse("dense", w(4 * D, D), positions=pos))
+        g.add(l2, lif(rows, D))
+        g.connect(l1, l2, Synapse("dense", w(D, 4 * D)))
+        g.connect(f, l2, Synapse("diagonal", w(D), positions=pos))
+        prev = l2
+    g.add("readout", Readout((1, N + 1), w(1, N + 1)))
+    g.connect(prev, "readout", Synapse("dense", w(N + 1, D)))
+    g.validate()
+    return g
+
+
+def made_up_rates(graph: NeuroGraph, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random per-neuron messages per inference (LIF: up to T spikes; Graded: 1; input: item frequencies)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, node in graph.nodes():
+        if isinstance(node, LIF):
+            out[name] = rng.uniform(0, 0.3, node.shape) * node.time_steps
+        elif isinstance(node, ItemInput):
+            f = rng.pareto(1.0, node.shape)
+            out[name] = f / f.sum(1, keepdims=True)
+        elif isinstance(node, Graded):
+            out[name] = np.ones(node.shape)
+        else:
+            out[name] = np.zeros(node.shape)
+    return out
+
+
+def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
+    """Re-check every rule of the chip schema from the Mapping alone, neuron by neuron (independent of the mapper):
+    each neuron placed once; per core neurons, input axons, output routes, synapse memory, weight bits; graded
+    input only on MAC cores or the host."""
+    from ssr_neuro.graph.ir import is_spiking
+
+    where: dict[tuple[str, int, int], object] = {}
+    for p in mapping.pieces:
+        for r in range(*p.rows):
+            for c in range(*p.chans):
+                assert (p.population, r, c) not in where, f"neuron {(p.population, r, c)} placed twice"
+                where[(p.population, r, c)] = p.core if p.core is not None else "host"
+    for name, node in graph.nodes():
+        if isinstance(node, ItemInput):
+            continue
+        P, C = node.shape
+        assert all((name, r, c) in where for r in range(P) for c in range(C)), f"{name} not fully placed"
+        graded = any(not is_spiking(graph.node(s)) for s, _ in graph.in_edges(name))
+        on_host = where[(name, 0, 0)] == "host"
+        assert on_host == (graded and chip.core.mac_units == 0)
+        assert not on_host or chip.host is not None
+
+    def feeds(name, r, c):
+        """(axon key, source neurons) pairs feeding neuron (r, c) of population name."""
+        for s, syn in graph.in_edges(name):
+            Ps, Cs = graph.node(s).shape
+            if syn.structure == "circulant":
+                yield from (((s, l, c), [(s, l, c)]) for l in range(Ps))
+            elif syn.positions == "readout":
+                chans = range(Cs) if syn.structure == "dense" else [c]
+                yield from (((s, "ro", j), [(s, l, j) for l in range(Ps)]) for j in chans)
+            else:
+                chans = range(Cs) if syn.structure == "dense" else [c]
+                yield from (((s, r, j), [(s, r, j)]) for j in chans)
+
+    axons: dict[object, set] = {}
+    routes: dict[object, set] = {}
+    neurons: dict[object, int] = {}
+    memory_bits: dict[object, int] = {}
+    chans_on: dict[tuple, set] = {}
+    for (name, r, c), k in where.items():
+        neurons[k] = neurons.get(k, 0) + 1
+        chans_on.setdefault((k, name), set()).add(c)
+        for key, sources in feeds(name, r, c):
+            axons.setdefault(k, set()).add(key)
+            for src in sources:
+                at = where.get(src, "io")
+                if at not in (k, "io", "host"):
+                    routes.setdefault(at, set()).add((src, k))
+        if name == graph.output_name() and k != "host":
+            routes.setdefault(k, set()).add(((name, r, c), "out"))
+    for (k, name), chans in chans_on.items():
+        count = sum(1 for (n2, _, _), k2 in where.items() if n2 == name and k2 == k)
+        for s, syn in graph.in_edges(name):
+            bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
+            if k != "host":
+                assert bits <= chip.core.weight_bits
+            shared = chip.core.shared_weights or k == "host"
+            if syn.structure == "circulant":
+                memory_bits[k] = memory_bits.get(k, 0) + count * syn.weight.shape[2] * bits
+            else:
+                fan = syn.weight.shape[1] if syn.structure == "dense" else 1
+                memory_bits[k] = memory_bits.get(k, 0) + (len(chans) if shared else count) * fan * bits
+    used = {k for k in where.values() if k != "host"}
+    assert used == {c.id for c in mapping.cores}
+    slots = set()
+    for core in mapping.cores:
+        k = core.id
+        r, c, s = core.mesh
+        assert 0 <= r < chip.mesh.rows and 0 <= c < chip.mesh.cols and 0 <= s < chip.mesh.cores_per_router
+        assert core.mesh not in slots
+        slots.add(core.mesh)
+        assert neurons[k] <= chip.core.neurons
+        assert len(axons.get(k, ())) <= chip.core.input_axons
+        assert len(routes.get(k, ())) <= chip.core.output_axons
+        assert -(-memory_bits.get(k, 0) // 8) <= chip.core.synapse_memory_bytes
+        assert core.resources == {"neurons": neurons[k], "input_axons": len(axons.get(k, ())),
+                                  "output_axons": len(routes.get(k, ())),
+                                  "synapse_memory_bytes": -(-memory_bits.get(k, 0) // 8)}
+    if "host" in neurons:
+        assert -(-memory_bits["host"] // 8) <= chip.host.memory_bytes
