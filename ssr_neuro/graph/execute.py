@@ -74,8 +74,8 @@ def propagate(syn: Synapse, weight: np.ndarray, x: np.ndarray, length: np.ndarra
         if syn.structure == "dense":
             return weight.T[x]  # one-hot input: a column gather
         x = (x[..., None] == np.arange(weight.shape[0])).astype(weight.dtype)
-    if syn.structure == "dense":
-        return x @ weight.T
+    if syn.structure == "dense":  # one 2-D product (BLAS), not one per leading index
+        return (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
     if syn.structure == "diagonal":
         return x * weight
     lead, (p_in, c) = x.shape[:-2], x.shape[-2:]
@@ -97,16 +97,21 @@ def graded_output_float(node: Graded, total: np.ndarray) -> np.ndarray:
 
 
 def lif_spikes_float(node: LIF, a_in_per_step: np.ndarray) -> np.ndarray:
-    """Float LIF over a_in [T, B, P, C] (input current per step, without bias) -> spikes [T, B, P, C] (0/1 float64)."""
+    """Float LIF over a_in [T, B, P, C] (input current per step, without bias) -> spikes [T, B, P, C] (0/1 float64).
+
+    A broadcast view over T (zero stride: graded input only) is charged from one [B, P, C] drive.
+    """
     decay = 1.0 - 1.0 / node.tau
-    drive = (a_in_per_step + node.bias) / node.tau
-    v = np.zeros(drive.shape[1:])
-    spikes = np.empty(drive.shape)
-    for t in range(drive.shape[0]):
-        v = v * decay + drive[t]
+    constant = a_in_per_step.strides[0] == 0
+    drive = (a_in_per_step[0] + node.bias) / node.tau if constant else None
+    v = np.zeros(a_in_per_step.shape[1:])
+    spikes = np.empty(a_in_per_step.shape)
+    for t in range(a_in_per_step.shape[0]):
+        v *= decay
+        v += drive if constant else (a_in_per_step[t] + node.bias) / node.tau
         fired = v >= node.threshold
         spikes[t] = fired
-        v[fired] = node.reset
+        np.copyto(v, node.reset, where=fired)
     return spikes
 
 
@@ -258,6 +263,8 @@ def run(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, record: bool
     """Run the graph on histories [B, L] (item ids, 0 = padding) with lengths [B] (1..L).
 
     Returns scores [B, N+1] float64 in real units (column 0 is padding) and, with ``record``, the :class:`Activity`.
+    ``batch_size`` bounds the working memory; the returned scores are B x (N+1) float64, so give a large set in
+    chunks (as ``conversion.evaluate`` does).
     """
     graph.validate()
     history = np.asarray(history, dtype=np.int64)
