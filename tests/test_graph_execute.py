@@ -6,7 +6,7 @@ import pytest
 
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
-from ssr_neuro.graph.execute import lif_spikes_float, propagate, run
+from ssr_neuro.graph.execute import lif_spikes_float, propagate, run, trace
 
 RNG = np.random.default_rng(0)
 L, N, D, T = 5, 9, 3, 4
@@ -148,3 +148,15 @@ def test_bad_histories_are_user_errors(bad):
         length[0] = 0
     with pytest.raises(UserError):
         run(g, hist, length)
+
+
+def test_trace_yields_each_nodes_input_and_output_per_batch():
+    g = tiny_graph()
+    hist, length = histories(10)
+    batches = list(trace(g, hist, length, batch_size=4))
+    assert [b.history.shape[0] for b in batches] == [4, 4, 2]
+    b = batches[0]
+    np.testing.assert_array_equal(b.outputs["emb"], b.inputs["emb"] + g.node("emb").bias)
+    assert b.inputs["lif"].shape == b.outputs["lif"].shape == (T, 4, 1, 2 * D)
+    np.testing.assert_array_equal(b.outputs["lif"], lif_spikes_float(g.node("lif"), b.inputs["lif"]))
+    np.testing.assert_array_equal(np.concatenate([b.outputs["out"] for b in batches]), run(g, hist, length)[0])

@@ -32,7 +32,7 @@ Memory is bounded by ``batch_size``: the largest array is a LIF population's spi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -258,6 +258,48 @@ class _Recording:
         return Activity(rates={name: s / n for name, s in self.sums.items()}, n_inferences=self.n)
 
 
+@dataclass
+class Batch:
+    """One batch of a run: its histories and lengths, each node's summed input (Graded, Readout: [B, P, C] over the
+    window; LIF: per step [T, B, P, C], possibly a broadcast view) and each node's output (ItemInput: the ids;
+    LIF: spikes [T, B, P, C]; Graded: values [B, P, C]; Readout: scores [B, N+1])."""
+
+    history: np.ndarray
+    length: np.ndarray
+    inputs: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray]
+
+
+def trace(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, batch_size: int = 256) -> Iterator[Batch]:
+    """Run the graph batch by batch and yield every node's input and output (for calibration and inspection)."""
+    graph.validate()
+    history = np.asarray(history, dtype=np.int64)
+    length = np.asarray(length, dtype=np.int64)
+    _check_inputs(graph.node(graph.input_name()), history, length)
+    if batch_size < 1:
+        raise UserError(f"batch_size must be >= 1 (got {batch_size})")
+    arith = arithmetic_of(graph)
+    steps = _plan(graph, arith)
+    nodes = {s.name: s.node for s in steps}
+    for start in range(0, history.shape[0], batch_size):
+        h, n = history[start:start + batch_size], length[start:start + batch_size]
+        inputs: dict[str, np.ndarray] = {}
+        outputs: dict[str, np.ndarray] = {}
+        for step in steps:
+            node = step.node
+            if isinstance(node, ItemInput):
+                outputs[step.name] = h
+                continue
+            total = inputs[step.name] = _node_input(step, outputs, nodes, arith, n)
+            if isinstance(node, LIF):
+                outputs[step.name] = np.asarray(arith.lif_spikes(node, total), dtype=np.float64)
+            elif isinstance(node, Graded):
+                outputs[step.name] = np.asarray(arith.graded_output(node, total), dtype=np.float64)
+            else:
+                outputs[step.name] = np.asarray(arith.readout_scores(node, total), dtype=np.float64)
+        yield Batch(h, n, inputs, outputs)
+
+
 def run(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, record: bool = False,
         batch_size: int = 256) -> tuple[np.ndarray, Activity | None]:
     """Run the graph on histories [B, L] (item ids, 0 = padding) with lengths [B] (1..L).
@@ -266,35 +308,14 @@ def run(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, record: bool
     ``batch_size`` bounds the working memory; the returned scores are B x (N+1) float64, so give a large set in
     chunks (as ``conversion.evaluate`` does).
     """
-    graph.validate()
-    history = np.asarray(history, dtype=np.int64)
-    length = np.asarray(length, dtype=np.int64)
-    inp = graph.node(graph.input_name())
-    _check_inputs(inp, history, length)
-    if batch_size < 1:
-        raise UserError(f"batch_size must be >= 1 (got {batch_size})")
-    arith = arithmetic_of(graph)
-    steps = _plan(graph, arith)
-    nodes = {s.name: s.node for s in steps}
     out_name = graph.output_name()
-    scores = np.empty((history.shape[0], graph.node(out_name).shape[1]))
+    scores = np.empty((np.shape(history)[0], graph.node(out_name).shape[1]))
     recording = _Recording(graph) if record else None
-    for start in range(0, history.shape[0], batch_size):
-        h, n = history[start:start + batch_size], length[start:start + batch_size]
-        outputs: dict[str, np.ndarray] = {}
-        for step in steps:
-            node = step.node
-            if isinstance(node, ItemInput):
-                outputs[step.name] = h
-                continue
-            total = _node_input(step, outputs, nodes, arith, n)
-            if isinstance(node, LIF):
-                outputs[step.name] = np.asarray(arith.lif_spikes(node, total), dtype=np.float64)
-            elif isinstance(node, Graded):
-                outputs[step.name] = np.asarray(arith.graded_output(node, total), dtype=np.float64)
-            else:
-                outputs[step.name] = np.asarray(arith.readout_scores(node, total), dtype=np.float64)
-        scores[start:start + batch_size] = outputs[out_name]
+    start = 0
+    for batch in trace(graph, history, length, batch_size):
+        stop = start + batch.history.shape[0]
+        scores[start:stop] = batch.outputs[out_name]
         if recording is not None:
-            recording.add(outputs, h, n)
+            recording.add(batch.outputs, batch.history, batch.length)
+        start = stop
     return scores, (recording.activity() if recording is not None else None)
