@@ -31,7 +31,6 @@ from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, is_spiking
 
 RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes")
-HOST = "host"
 
 
 @dataclass(frozen=True)
