@@ -11,7 +11,9 @@ The backward pass replaces dHeaviside/dh by the ATan surrogate, with x = h_t - t
     d s_t / d h_t  ~=  alpha / (2 * (1 + (pi/2 * alpha * x)^2))
 
 Forward and backward over all T steps are fused into one autograd Function whose two kernels are plain tensor
-functions. ``LIFKernels(compiled=True)`` hands them to ``torch.compile``, which fuses the T-step loop into one pass
+functions. Forward keeps only its input; backward recomputes h_t and s_t from it (the same operations, so the same
+values) rather than storing two [T, n] tensors and reading them back: the kernels are bound by memory traffic,
+and for LIF#1 (constant input, n = B*L*4D) this halves their time on a cold cache. ``LIFKernels(compiled=True)`` hands them to ``torch.compile``, which fuses the T-step loop into one pass
 over memory (about 5x faster on a CPU); ``compiled=False`` runs the same functions eagerly. Both give the same
 spikes. ``lif_constant`` drives the neuron with the same input at every step (SSR's direct encoding of LIF#1).
 """
@@ -42,8 +44,8 @@ def lif_reference(x_seq: torch.Tensor, tau: float, threshold: float) -> torch.Te
     return torch.stack(out)
 
 
-def _charge_fire(x: torch.Tensor, time_steps: int, constant: bool, tau: float, threshold: float, keep_charge: bool):
-    """The T-step loop: x [T, n] (or [n] if constant) -> spikes [T, n] and, if asked, h [T, n] for backward."""
+def _charge_fire(x: torch.Tensor, time_steps: int, constant: bool, tau: float, threshold: float):
+    """The T-step loop: x [T, n] (or [n] if constant) -> spikes s_t and charges h_t, each a list of T tensors [n]."""
     decay = 1.0 - 1.0 / tau
     v = torch.zeros_like(x if constant else x[0])
     spikes, charged = [], []
@@ -53,32 +55,30 @@ def _charge_fire(x: torch.Tensor, time_steps: int, constant: bool, tau: float, t
         v = h * (1.0 - s)
         spikes.append(s)
         charged.append(h)
-    return torch.stack(spikes), (torch.stack(charged) if keep_charge else None)
+    return spikes, charged
 
 
-def _forward_const(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
-    return _charge_fire(x, time_steps, True, tau, threshold, True)
+def _spikes_const(x: torch.Tensor, time_steps: int, tau: float, threshold: float) -> torch.Tensor:
+    return torch.stack(_charge_fire(x, time_steps, True, tau, threshold)[0])
 
 
-def _forward_seq(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
-    return _charge_fire(x, time_steps, False, tau, threshold, True)
+def _spikes_seq(x: torch.Tensor, time_steps: int, tau: float, threshold: float) -> torch.Tensor:
+    return torch.stack(_charge_fire(x, time_steps, False, tau, threshold)[0])
 
 
-def _infer_const(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
-    return _charge_fire(x, time_steps, True, tau, threshold, False)
+def _backward(grad_spikes: torch.Tensor, x: torch.Tensor, constant: bool, tau: float, threshold: float,
+              alpha: float) -> torch.Tensor:
+    """dL/dx from dL/ds [T, n] by back-propagation through the T steps (reset path detached).
 
-
-def _infer_seq(x: torch.Tensor, time_steps: int, tau: float, threshold: float):
-    return _charge_fire(x, time_steps, False, tau, threshold, False)
-
-
-def _backward(grad_spikes: torch.Tensor, charged: torch.Tensor, spikes: torch.Tensor, constant: bool, tau: float,
-              threshold: float, alpha: float) -> torch.Tensor:
-    """dL/dx from dL/ds [T, n] by back-propagation through the T steps (reset path detached)."""
+    The charges and spikes are recomputed from the input x (the same operations as the forward pass, so the same
+    values): a few flops per neuron instead of keeping two [T, n] tensors from the forward pass and reading them
+    back, which is what bounds these kernels (memory traffic).
+    """
     decay = 1.0 - 1.0 / tau
+    spikes, charged = _charge_fire(x, grad_spikes.shape[0], constant, tau, threshold)
     grad_v = torch.zeros_like(charged[0])
     grads = []
-    for t in range(charged.shape[0] - 1, -1, -1):
+    for t in range(len(charged) - 1, -1, -1):
         grad_h = grad_spikes[t] * atan_surrogate(charged[t] - threshold, alpha) + grad_v * (1.0 - spikes[t])
         grads.append(grad_h / tau)
         grad_v = grad_h * decay
@@ -87,16 +87,17 @@ def _backward(grad_spikes: torch.Tensor, charged: torch.Tensor, spikes: torch.Te
     return torch.stack(grads[::-1])
 
 
-def _backward_const(grad_spikes, charged, spikes, tau: float, threshold: float, alpha: float):
-    return _backward(grad_spikes, charged, spikes, True, tau, threshold, alpha)
+def _backward_const(grad_spikes, x, tau: float, threshold: float, alpha: float):
+    return _backward(grad_spikes, x, True, tau, threshold, alpha)
 
 
-def _backward_seq(grad_spikes, charged, spikes, tau: float, threshold: float, alpha: float):
-    return _backward(grad_spikes, charged, spikes, False, tau, threshold, alpha)
+def _backward_seq(grad_spikes, x, tau: float, threshold: float, alpha: float):
+    return _backward(grad_spikes, x, False, tau, threshold, alpha)
 
 
-_EAGER_KERNELS = {"forward_const": _forward_const, "forward_seq": _forward_seq, "infer_const": _infer_const,
-                  "infer_seq": _infer_seq, "backward_const": _backward_const, "backward_seq": _backward_seq}
+# forward_* (training) and infer_* (no gradient) are the same functions, compiled for static and dynamic sizes
+_EAGER_KERNELS = {"forward_const": _spikes_const, "forward_seq": _spikes_seq, "infer_const": _spikes_const,
+                  "infer_seq": _spikes_seq, "backward_const": _backward_const, "backward_seq": _backward_seq}
 
 
 class LIFKernels:
@@ -124,8 +125,8 @@ def _compiled_kernels() -> dict:
         out = {name: torch.compile(fn, dynamic=None if name.startswith("infer") else False)
                for name, fn in _EAGER_KERNELS.items()}
         x = torch.zeros(4, 8)
-        s, h = out["forward_seq"](x, 4, 2.0, 1.0)  # compile one now so that a failure shows here
-        out["backward_seq"](torch.zeros_like(s), h, s, 2.0, 1.0, 2.0)
+        s = out["forward_seq"](x, 4, 2.0, 1.0)  # compile one now so that a failure shows here
+        out["backward_seq"](torch.zeros_like(s), x, 2.0, 1.0, 2.0)
         return out
     except Exception as exc:  # noqa: BLE001 - any compiler problem means: run eagerly
         print(f"warning: torch.compile unavailable ({type(exc).__name__}); LIF runs eagerly (slower)",
@@ -139,19 +140,18 @@ class _LIFMultiStep(torch.autograd.Function):
                 kernels: LIFKernels):
         flat = x.reshape(-1) if constant else x.reshape(x.shape[0], -1)
         kind = "const" if constant else "seq"
+        spikes = kernels[f"{'forward' if ctx.needs_input_grad[0] else 'infer'}_{kind}"](flat, time_steps, tau,
+                                                                                       threshold)
         if ctx.needs_input_grad[0]:
-            spikes, charged = kernels[f"forward_{kind}"](flat, time_steps, tau, threshold)
-            ctx.save_for_backward(charged, spikes)
-        else:
-            spikes, _ = kernels[f"infer_{kind}"](flat, time_steps, tau, threshold)
+            ctx.save_for_backward(flat)  # backward recomputes the charges from the input
         ctx.cfg = (kind, tau, threshold, alpha, kernels, x.shape)
         return spikes.reshape((time_steps,) + (x.shape if constant else x.shape[1:]))
 
     @staticmethod
     def backward(ctx, grad_spikes):
-        charged, spikes = ctx.saved_tensors
+        flat, = ctx.saved_tensors
         kind, tau, threshold, alpha, kernels, shape = ctx.cfg
-        grad_x = kernels[f"backward_{kind}"](grad_spikes.reshape(spikes.shape), charged, spikes, tau, threshold, alpha)
+        grad_x = kernels[f"backward_{kind}"](grad_spikes.reshape(-1, flat.shape[-1]), flat, tau, threshold, alpha)
         return grad_x.reshape(shape), None, None, None, None, None, None
 
 
