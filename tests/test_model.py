@@ -181,3 +181,46 @@ def test_recorded_firing_rate_matches_manual_count():
         model(hist, torch.tensor([4, 4, 4]), rec)
     per_sample = spikes["s1"].sum(dim=(0, 2, 3)).double()
     torch.testing.assert_close(rec.layers["block0.lif_1"].per_inference(), per_sample)
+
+
+def test_lif_keeps_only_its_input_for_backward():
+    """The backward pass recomputes charges and spikes from the input: nothing of size T x neurons is saved."""
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel())
+        return t
+
+    x = torch.randn(300, dtype=torch.float64, requires_grad=True)
+    x_seq = torch.randn(4, 300, dtype=torch.float64, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        lif_constant(x * 1.0, 4)
+        lif(x_seq * 1.0)
+    assert saved == [300, 4 * 300]
+
+
+def test_dropout_mask_distribution():
+    from ssr_neuro.model.ssr import _dropout_mask
+    torch.manual_seed(0)
+    for p in (0.1, 0.3, 0.5):
+        mask = _dropout_mask(torch.empty(501, 399), p)  # odd size: the last draw is half used
+        assert mask.shape == (501, 399)
+        assert mask.unique().tolist() == pytest.approx([0.0, 1 / (1 - p)])
+        keep = (mask > 0).double()
+        n = keep.numel()
+        assert abs(keep.mean().item() - (1 - p)) < 5 * math.sqrt(p * (1 - p) / n)
+        pairs = keep.view(-1)[: n - 1].view(-1, 2)  # the two halves of each draw are independent
+        assert abs(torch.corrcoef(pairs.t())[0, 1].item()) < 5 / math.sqrt(n / 2)
+        assert abs(mask.mean().item() - 1.0) < 0.02  # inverted dropout keeps the expectation
+
+
+def test_dropout_add_is_residual_plus_dropout():
+    from ssr_neuro.model.ssr import Dropout
+    x, res = torch.randn(4, 6, 5), torch.randn(6, 5)
+    drop = Dropout(0.3)
+    torch.manual_seed(1)
+    fused = drop.add(x, res, mask_like=res)
+    torch.manual_seed(1)
+    mask = drop(torch.ones(6, 5))
+    torch.testing.assert_close(fused, x * mask + res)
+    assert torch.equal(drop.eval().add(x, res), x + res)
