@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import sys
 
 import torch
@@ -82,8 +83,8 @@ def _backward(grad_spikes: torch.Tensor, x: torch.Tensor, constant: bool, tau: f
         grad_h = grad_spikes[t] * atan_surrogate(charged[t] - threshold, alpha) + grad_v * (1.0 - spikes[t])
         grads.append(grad_h / tau)
         grad_v = grad_h * decay
-    if constant:
-        return torch.stack(grads).sum(0)
+    if constant:  # a running sum (t = T-1 down to 0), not stack + sum: no [T, n] buffer
+        return functools.reduce(operator.add, grads)
     return torch.stack(grads[::-1])
 
 
