@@ -34,7 +34,8 @@ def model() -> SSR:
     train = random_samples(64, 1)
     for _ in range(5):
         opt.zero_grad()
-        m.loss(torch.from_numpy(train.history), torch.from_numpy(train.length), torch.from_numpy(train.target)).backward()
+        batch = (torch.from_numpy(a) for a in (train.history, train.length, train.target))
+        m.loss(*batch).backward()
         opt.step()
     with torch.no_grad():
         for bn in (mod for mod in m.modules() if isinstance(mod, torch.nn.BatchNorm1d)):

@@ -1,0 +1,48 @@
+"""The float graph of the trained ML-1M model (runs/ml-1m/model.pt, not in git) against the torch model on a spread
+of ML-1M test samples (../shared/datasets); skipped, with the reason, where either is absent."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ssr_neuro.conversion import compare_scores, to_graph
+from ssr_neuro.data import load_dataset
+from ssr_neuro.data.types import Samples
+from ssr_neuro.training.checkpoint import load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "datasets"
+CHECKPOINT = ROOT / "runs" / "ml-1m" / "model.pt"
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def trained():
+    if not (SHARED / "ml-1m").is_dir():
+        pytest.skip(f"{SHARED / 'ml-1m'} is absent (the shared datasets folder is not beside this clone)")
+    if not CHECKPOINT.is_file():
+        pytest.skip(f"{CHECKPOINT} is absent (train it: ssr-neuro train --dataset ml-1m --out {CHECKPOINT})")
+    model, meta = load_checkpoint(CHECKPOINT)
+    opts = {k: v for k, v in meta["dataset"]["options"].items()
+            if k in ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed")}
+    ds = load_dataset("ml-1m", data_dir=SHARED, **opts)
+    assert list(ds.item_ids) == list(meta["dataset"]["item_ids"])
+    return model, meta, ds
+
+
+def test_ml1m_graph_reproduces_the_torch_scores(trained):
+    torch.set_num_threads(1)
+    model, meta, ds = trained
+    pick = np.arange(0, len(ds.test), 100)  # ~2,000 samples spread over the test set
+    t = ds.test
+    samples = Samples(t.history[pick], t.length[pick], t.target[pick], t.user[pick])
+    graph = to_graph(model, meta["dataset"])
+    res = compare_scores(model, graph, samples, batch_size=512)
+    assert res["rel_err_median"] < 1e-6  # float32 rounding only; a folding mistake would be far larger
+    assert res["frac_rel_err_over_1e-4"] <= 0.002 and res["top10_same"] >= 0.998  # spike flips at the threshold
+    assert abs(res["graph"]["HR@10"] - res["torch"]["HR@10"]) <= 2 / len(samples)
+    exact = compare_scores(copy.deepcopy(model).double(), graph, samples, batch_size=512)  # no float32 rounding
+    assert exact["rel_err_max"] < 1e-9 and exact["top10_same"] == 1.0
