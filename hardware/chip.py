@@ -24,8 +24,18 @@ Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges t
 - ``hop_ew`` / ``hop_ns`` one message crossing one router-to-router link east-west / north-south
 - ``barrier_sync``        the end-of-step synchronisation of the whole chip, once per time step
 
-Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs graded
-(multiply-accumulate) stages when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
+Core keys with mapping rules (``mapping.pieces`` states them all):
+- ``shared_weights``  true: a position-wise layer (dense or diagonal, positions "each") keeps one weight row per
+                      target channel on a core, and uses one input axon per source channel, shared by all positions
+                      the core holds (a message carries its position as a tag); false: a weight per synapse and an
+                      input axon per (position, source neuron). Circulant and readout layers are not affected.
+- ``mac_units`` = 0   graded (multiply-accumulate) work goes to the [host]: a Graded or Readout population whose
+                      inputs are all graded runs there; a layer from a Graded source into a population on cores (LIF
+                      always sits on cores) is evaluated there and sent as one graded message per target neuron per
+                      inference (a bias write), costing the core 0 synapse memory and 1 input axon per target neuron.
+
+Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs the graded
+(multiply-accumulate) work when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
 ``host.clock_MHz``) are per multiply-accumulate, weight fetch included. Time of one cycle = 1 / clock_MHz us.
 
 Every key is checked (type, range, required and unknown keys, schema and version); a bad file raises
@@ -69,7 +79,8 @@ class Mesh:
 @dataclass(frozen=True)
 class CoreLimits:
     """What one core holds. ``mac_units`` = 0: a spike-only core; ``shared_weights``: a position-wise layer stores
-    each weight once per core instead of once per synapse."""
+    each weight once per core instead of once per synapse, and uses one input axon per source channel instead of one
+    per (position, source neuron) (see the module docstring)."""
 
     neurons: int
     input_axons: int

@@ -4,7 +4,9 @@ the ``Mapping`` result and its file (JSON, format "ssr-neuro/mapping", version 1
 Objectives: the number of cores, and hop-weighted traffic = sum over (source neuron, destination core) messages per
 inference x hops (Manhattan distance between routers; host and input/output at mesh.io_router). Constraints (hard,
 per core): see ``mapping.pieces`` (neurons, input axons, synapse memory, weight and state bits) and
-``mapping.traffic`` (output routes); host populations need host.memory_bytes for their weights (stored once).
+``mapping.traffic`` (output routes); the host needs host.memory_bytes for the weights of every layer it evaluates
+(stored once). The summary's "host" entry (None when the host does nothing) lists the populations run on the host and
+the host layers into populations on cores (``mapping.pieces``), each with its MACs per inference and weight bytes.
 Deterministic for a seed, unless ``time_budget_s`` cuts the annealing short.
 """
 
@@ -21,7 +23,7 @@ from ssr_neuro.errors import MappingError, UserError
 from ssr_neuro.files import atomic_write
 from ssr_neuro.graph.ir import ItemInput, NeuroGraph
 
-from mapping.pieces import RESOURCES, CoreState, _fmt, populations, split
+from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
 from mapping.traffic import piece_affinity, rates_of
 
@@ -121,10 +123,14 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     for p in pieces:
         if pops[p.population].on_host:
             host.add(p)
-    if host.pieces and host.synapse_memory_bytes > chip.host.memory_bytes:
+        elif pops[p.population].host_input:
+            host.add_host_feeds(p)
+    host_pops, host_layers, host_bits = host_work(pops)
+    host_bytes = -(-host_bits // 8)
+    if host_bits and host_bytes > chip.host.memory_bytes:
         raise MappingError(
-            f"cannot map {', '.join(sorted(host.counts))} on the host: their weights need "
-            f"{_fmt(host.synapse_memory_bytes)} bytes, the host of chip '{chip.name}' has "
+            f"cannot map {', '.join(list(host_pops) + list(host_layers))} on the host: their weights need "
+            f"{_fmt(host_bytes)} bytes, the host of chip '{chip.name}' has "
             f"{_fmt(chip.host.memory_bytes)} (host.memory_bytes); use a chip with more host memory or MAC units")
     rates, activity_note = rates_of(graph, activity)
     slots = Slots.of(chip.mesh)
@@ -175,13 +181,34 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         "traffic_unit": "messages per inference (one per firing source neuron and destination core)",
         "input_output_traffic": float(traffic[n + 1, :].sum() + traffic[:, n + 1].sum()),
         "activity": activity_note,
-        "host": ({"populations": sorted(host.counts), "neurons": host.neurons,
-                  "memory_bytes": host.synapse_memory_bytes, "memory_bytes_limit": chip.host.memory_bytes,
+        "host": ({"populations": host_pops, "layers": host_layers,
+                  "macs_per_inference": sum(w["macs_per_inference"] for w in [*host_pops.values(),
+                                                                              *host_layers.values()]),
+                  "neurons": host.neurons, "memory_bytes": host_bytes, "memory_bytes_limit": chip.host.memory_bytes,
                   "messages_in": float(traffic[:, n].sum()), "messages_out": float(traffic[n, :].sum())}
-                 if host.pieces else None),
+                 if host_bits or host.pieces else None),
         "map_time_s": time.perf_counter() - start,
     }
     return Mapping(chip.name, placed, used, info)
+
+
+def host_work(pops: dict[str, Population]) -> tuple[dict[str, dict], dict[str, dict], int]:
+    """What the host evaluates: (populations run on it -> neurons, MACs per inference and weight bytes;
+    host layers "source -> target" into populations on cores -> MACs per inference and weight bytes; weight bits
+    in all). MACs per inference = the layers' synapses (graded sources send once); weights are stored once."""
+    def work(edges) -> dict:
+        return {"macs_per_inference": sum(e.synapses for e in edges),
+                "memory_bytes": -(-sum(e.weights * e.weight_bits for e in edges) // 8)}
+
+    whole, layers, bits = {}, {}, 0
+    for name, pop in pops.items():
+        edges = pop.host_edges()
+        bits += sum(e.weights * e.weight_bits for e in edges)
+        if pop.on_host:
+            whole[name] = {"neurons": pop.shape[0] * pop.shape[1], **work(edges)}
+        else:
+            layers.update({f"{e.source} -> {name}": work([e]) for e in edges})
+    return whole, layers, bits
 
 
 def format_summary(summary: dict) -> str:
@@ -196,10 +223,13 @@ def format_summary(summary: dict) -> str:
                  f"({s['traffic_unit']}); input/output {s['input_output_traffic']:,.1f}")
     lines.append(f"activity: {s['activity']}")
     h = s["host"]
-    lines.append("host: nothing (every population runs on cores)" if h is None else
-                 f"host: {', '.join(h['populations'])} ({h['neurons']:,} neurons, {h['memory_bytes']:,} of "
-                 f"{h['memory_bytes_limit']:,} bytes; {h['messages_in']:,.1f} messages in, "
-                 f"{h['messages_out']:,.1f} out)")
+    if h is None:
+        lines.append("host: nothing (every layer runs on cores)")
+    else:
+        ran = [f"{name} ({w['neurons']:,} neurons)" for name, w in h["populations"].items()] + list(h["layers"])
+        lines.append(f"host: {', '.join(ran)}; {h['macs_per_inference']:,} MACs per inference, "
+                     f"{h['memory_bytes']:,} of {h['memory_bytes_limit']:,} bytes; {h['messages_in']:,.1f} messages "
+                     f"in, {h['messages_out']:,.1f} out")
     return "\n".join(lines)
 
 

@@ -1,23 +1,41 @@
-"""Core-sized pieces of a graph and the exact per-core resources they use.
+"""Core-sized pieces of a graph, where each layer is evaluated, and the exact per-core resources pieces use.
 
 A *piece* is a rectangle of one population's neurons: positions ``rows = [p0, p1)`` x channels ``chans = [c0, c1)``
-(neuron (p, c) has flat index p * C + c, as in the IR). Populations whose inputs are all spikes run on cores; a
-population with an incoming layer from a Graded source needs multiply-accumulates: on cores when
-``core.mac_units > 0``, else on the chip's host (one piece, whole population), else the chip cannot run it.
+(neuron (p, c) has flat index p * C + c, as in the IR).
+
+Where work runs. On a chip whose cores have MAC units (``core.mac_units > 0``) every population sits on cores and
+every layer is evaluated there. On a chip without them the multiply-accumulates of graded input go to the chip's
+[host] (a MappingError when it has none):
+- a Graded or Readout population whose inputs are all graded runs on the host (one piece, the whole population);
+- every other population sits on cores: LIF always, Graded and Readout when at least one input is spikes. Each of
+  its incoming layers from a Graded source is a *host layer*: evaluated on the host (weights in host memory, its
+  synapses counted as host MACs per inference) and delivered as one graded message per target neuron per
+  inference (a bias write, as Loihi-1 applications inject direct-encoded currents). On the core it costs 0 synapse
+  memory and 1 input axon per target neuron (one for all host layers into that neuron: the host sends their sum).
 
 Per core (``CoreState``), with the rules of the chip schema:
 - neurons           = sum of the pieces' neurons                                             <= core.neurons
-- input axons       = distinct source neurons feeding the core, per source population:       <= core.input_axons
-                      dense "each": the piece's rows x all source channels; diagonal "each": the piece's rectangle;
-                      circulant: all source rows x the piece's channels; ItemInput counts one axon per (position,
-                      item). A ``readout`` edge carries only row length-1 at each inference, so its source rows share
-                      one axon per source channel (all channels for dense, the piece's channels for diagonal).
+- input axons       = distinct axons per source population and kind (``InEdge.axons``):     <= core.input_axons
+                      "neuron"  one per source neuron feeding the core: circulant edges (all source rows x the
+                                piece's channels) and, without core.shared_weights, position-wise "each" edges (the
+                                piece's rows x all source channels for dense, the piece's rectangle for diagonal;
+                                from ItemInput one axon per (position, item));
+                      "channel" with core.shared_weights, a position-wise "each" edge (dense or diagonal) uses one
+                                axon per source channel, shared by all positions the core holds (a message carries
+                                its position as a tag, as the weight rows are shared): the distinct source channels
+                                feeding the piece's channels (all of them for dense, from ItemInput one per item; the
+                                piece's channels for diagonal);
+                      "readout" a readout edge carries only row length-1 at each inference: one axon per source
+                                channel (all for dense, the piece's channels for diagonal);
+                      "host"    one per target neuron of a population with host layers.
+                      Axons of different kinds are distinct, also from the same source.
 - synapse memory    = ceil(sum of weight bits / 8) bytes                                     <= core.synapse_memory_bytes
                       dense: with core.shared_weights one weight row per distinct target channel on the core
                       (C_in weights), else C_in per neuron; diagonal: one weight per distinct channel (shared) or per
-                      neuron; circulant (not position-wise): P_in weights per neuron.
+                      neuron; circulant (not position-wise): P_in weights per neuron; host layers: none.
 - weight bits       = the layer's ``fixed.bits`` (a float graph is assumed quantised to core.weight_bits) <= core.weight_bits
 - LIF state bits    = ``LIFFixed.state_bits`` of a quantised graph                          <= core.state_bits
+Host: the weights of every layer it evaluates, stored once (weights x bits), <= host.memory_bytes (``mapping``).
 Output routes (distinct (source neuron, destination core) pairs) depend on the whole partition: ``mapping.traffic``.
 """
 
@@ -53,7 +71,11 @@ class Piece:
 
 @dataclass(frozen=True)
 class InEdge:
-    """One incoming synapse layer of a population, reduced to what resources and traffic need."""
+    """One incoming synapse layer of a population, reduced to what resources, traffic and host work need.
+
+    ``axons`` is how the layer's input axons are counted on a core ("neuron", "channel", "readout", see the module
+    docstring) or "host" for a host layer; ``synapses`` = the layer's connections (its MACs per inference when
+    the host evaluates it: a graded source sends once); ``weights`` = weights stored once (the weight array's size)."""
 
     source: str
     source_shape: tuple[int, int]
@@ -61,6 +83,9 @@ class InEdge:
     positions: str
     fan_in: int
     weight_bits: int
+    axons: str
+    synapses: int
+    weights: int
 
 
 @dataclass(frozen=True)
@@ -74,9 +99,30 @@ class Population:
     bits_per_neuron: int   # weights every neuron stores by itself
     bits_per_channel: int  # weights stored once per distinct channel on a core (shared position-wise rows)
 
+    @property
+    def host_input(self) -> bool:
+        """Whether some of its input layers are host layers (one host message and axon per neuron)."""
+        return any(e.axons == "host" for e in self.in_edges)
+
+    def host_edges(self) -> list[InEdge]:
+        """The input layers the host evaluates: all of them for a host population, else its host layers."""
+        return list(self.in_edges) if self.on_host else [e for e in self.in_edges if e.axons == "host"]
+
 
 def _fmt(n: float) -> str:
     return f"{int(n):,}"
+
+
+def _axon_kind(structure: str, positions: str, graded_on_host: bool, shared: bool) -> str:
+    """How a layer's input axons are counted on a core ("neuron", "channel", "readout"), or "host" for a host layer
+    (see the module docstring)."""
+    if graded_on_host:
+        return "host"
+    if structure == "circulant":
+        return "neuron"
+    if positions == "readout":
+        return "readout"
+    return "channel" if shared else "neuron"
 
 
 def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
@@ -89,20 +135,27 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
     for name, node in graph.nodes():
         if isinstance(node, ItemInput):
             continue
-        edges = []
-        for src, syn in sorted(graph.in_edges(name), key=lambda e: e[0]):
-            bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
-            edges.append(InEdge(src, tuple(graph.node(src).shape), syn.structure, syn.positions, syn.fan_in(), bits))
-        graded_from = [e.source for e in edges if not is_spiking(graph.node(e.source))]
-        on_host = bool(graded_from) and core.mac_units == 0
-        if on_host and chip.host is None:
+        assert isinstance(node, (Graded, LIF, Readout))
+        in_edges = sorted(graph.in_edges(name), key=lambda e: e[0])
+        graded = [not is_spiking(graph.node(src)) for src, _ in in_edges]
+        needs_host = any(graded) and core.mac_units == 0
+        if needs_host and chip.host is None:
+            src = in_edges[graded.index(True)][0]
             raise MappingError(
-                f"cannot map {name}: it receives graded input from {graded_from[0]} and needs multiply-accumulates, "
+                f"cannot map {name}: it receives graded input from {src} and needs multiply-accumulates, "
                 f"but cores of chip '{chip.name}' have none (core.mac_units = 0) and the chip has no [host]; "
                 "use a chip with MAC units or add a [host] section")
+        on_host = needs_host and all(graded) and not isinstance(node, LIF)
+        edges = []
+        for (src, syn), is_graded in zip(in_edges, graded):
+            bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
+            kind = _axon_kind(syn.structure, syn.positions, needs_host and is_graded and not on_host,
+                              core.shared_weights)
+            edges.append(InEdge(src, tuple(graph.node(src).shape), syn.structure, syn.positions, syn.fan_in(), bits,
+                                kind, syn.n_synapses(graph.node(src), node), int(syn.weight.size)))
         if not on_host:
             for e in edges:
-                if e.weight_bits > core.weight_bits:
+                if e.weight_bits > core.weight_bits and e.axons != "host":
                     raise MappingError(
                         f"cannot map {name}: layer {e.source} -> {name} has {e.weight_bits}-bit weights, a core of "
                         f"chip '{chip.name}' holds {core.weight_bits} (core.weight_bits); quantise to "
@@ -115,28 +168,32 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
         shared = core.shared_weights or on_host
         per_neuron = per_channel = 0
         for e in edges:
+            if e.axons == "host":
+                continue
             if e.structure == "circulant" or not shared:
                 per_neuron += e.fan_in * e.weight_bits
             else:
                 per_channel += e.fan_in * e.weight_bits
-        assert isinstance(node, (Graded, LIF, Readout))
         out[name] = Population(name, tuple(node.shape), tuple(edges), on_host, per_neuron, per_channel)
     return out
 
 
-def feed_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice, bool]:
-    """Source neurons of edge ``e`` that feed the target rectangle: (row slice, channel slice, readout?).
+def feed_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice]:
+    """Source neurons of edge ``e`` that feed the target rectangle, as (row slice, channel slice).
 
-    For a readout edge the answer is a channel slice of per-channel axons (the row slice covers every source row,
-    any of which can be the readout row)."""
+    For a readout edge the row slice covers every source row, any of which can be the readout row."""
     all_rows, all_chans = slice(0, e.source_shape[0]), slice(0, e.source_shape[1])
-    own_rows, own_chans = slice(*rows), slice(*chans)
     if e.structure == "circulant":
-        return all_rows, own_chans, False
-    chan = all_chans if e.structure == "dense" else own_chans
-    if e.positions == "readout":
-        return all_rows, chan, True
-    return own_rows, chan, False
+        return all_rows, slice(*chans)
+    chan = all_chans if e.structure == "dense" else slice(*chans)
+    return (all_rows if e.positions == "readout" else slice(*rows)), chan
+
+
+def axon_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice]:
+    """The axons edge ``e`` needs for the target rectangle, as a rectangle of its kind's axon array: source rows x
+    channels for "neuron", row 0 x source channels for the per-channel kinds ("channel", "readout")."""
+    rs, cs = feed_rect(e, rows, chans)
+    return (rs if e.axons == "neuron" else slice(0, 1)), cs
 
 
 @dataclass
@@ -172,15 +229,19 @@ class Region:
 
 @dataclass
 class CoreState:
-    """The pieces on one core and the exact resources they use (input axons as sets of source neurons)."""
+    """The pieces on one core and the exact resources they use (input axons as sets of source neurons or channels).
+
+    Also the host's state: ``add_host_feeds`` records there the sources of host layers into pieces on cores, so
+    that traffic sees the messages they send to the host."""
 
     pops: dict[str, Population]
     pieces: list[Piece] = field(default_factory=list)
     neurons: int = 0
     input_axons: int = 0
     memory_bits: int = 0
-    each: dict[str, Region] = field(default_factory=dict)     # source -> per-neuron axons (rows x channels)
-    readout: dict[str, Region] = field(default_factory=dict)  # source -> per-channel axons (row 0 x channels)
+    host_inputs: int = 0  # neurons here that receive a host message (one axon each)
+    axons: dict[tuple[str, str], Region] = field(default_factory=dict)  # (source, kind) -> axons (see axon_rect)
+    routed: dict[str, Region] = field(default_factory=dict)  # source -> its neurons sent here by non-readout edges
     chans: dict[str, Region] = field(default_factory=dict)    # population -> channels held here (row 0)
     counts: dict[str, int] = field(default_factory=dict)      # population -> neurons held here
 
@@ -188,15 +249,19 @@ class CoreState:
     def synapse_memory_bytes(self) -> int:
         return -(-self.memory_bits // 8)
 
+    def sources(self) -> set[str]:
+        """Source populations that send messages here."""
+        return set(self.routed) | {s for s, kind in self.axons if kind == "readout"}
+
     def _deltas(self, piece: Piece) -> tuple[int, int]:
         """(new input axons, new memory bits) that adding ``piece`` would cost."""
         pop = self.pops[piece.population]
-        axons = 0
+        axons = piece.n_neurons if pop.host_input else 0
         for e in pop.in_edges:
-            rs, cs, ro = feed_rect(e, piece.rows, piece.chans)
-            held = (self.readout if ro else self.each).get(e.source)
-            if ro:
-                rs = slice(0, 1)
+            if e.axons == "host":
+                continue
+            rs, cs = axon_rect(e, piece.rows, piece.chans)
+            held = self.axons.get((e.source, e.axons))
             axons += (rs.stop - rs.start) * (cs.stop - cs.start) - (held.count(rs, cs) if held else 0)
         have = self.chans.get(piece.population)
         cs = slice(*piece.chans)
@@ -214,25 +279,36 @@ class CoreState:
         return (use["neurons"] <= core.neurons and use["input_axons"] <= core.input_axons
                 and use["synapse_memory_bytes"] <= core.synapse_memory_bytes)
 
+    def _receive(self, e: InEdge, piece: Piece) -> None:
+        """Record the axons and routes edge ``e`` needs to feed ``piece`` here."""
+        self.axons.setdefault((e.source, e.axons), Region()).add(*axon_rect(e, piece.rows, piece.chans))
+        if e.axons != "readout":
+            self.routed.setdefault(e.source, Region()).add(*feed_rect(e, piece.rows, piece.chans))
+
     def add(self, piece: Piece) -> None:
         axons, bits = self._deltas(piece)
-        for e in self.pops[piece.population].in_edges:
-            rs, cs, ro = feed_rect(e, piece.rows, piece.chans)
-            if ro:
-                self.readout.setdefault(e.source, Region()).add(slice(0, 1), cs)
-            else:
-                self.each.setdefault(e.source, Region()).add(rs, cs)
+        pop = self.pops[piece.population]
+        for e in pop.in_edges:
+            if e.axons != "host":
+                self._receive(e, piece)
         self.chans.setdefault(piece.population, Region()).add(slice(0, 1), slice(*piece.chans))
         self.counts[piece.population] = self.counts.get(piece.population, 0) + piece.n_neurons
         self.pieces.append(piece)
         self.neurons += piece.n_neurons
         self.input_axons += axons
         self.memory_bits += bits
+        self.host_inputs += piece.n_neurons if pop.host_input else 0
+
+    def add_host_feeds(self, piece: Piece) -> None:
+        """On the host's state: record the sources of ``piece``'s host layers (the host reads them)."""
+        for e in self.pops[piece.population].in_edges:
+            if e.axons == "host":
+                self.routed.setdefault(e.source, Region()).add(*feed_rect(e, piece.rows, piece.chans))
 
     def route_mask(self, source: str, rows: int) -> tuple[slice, slice, np.ndarray] | None:
         """Source neurons that need a route to this core, as (row slice, channel slice, bool mask over them), or
         None when none do; ``rows`` is the source's number of rows (a readout edge may read any of them)."""
-        each, ro = self.each.get(source), self.readout.get(source)
+        each, ro = self.routed.get(source), self.axons.get((source, "readout"))
         if ro is None:
             return None if each is None else (*each.box(), each.mask)
         (_, cs) = ro.box()
@@ -273,15 +349,26 @@ def _divisions(n: int) -> list[int]:
                   {-(-n // k) for k in range(1, int(n ** 0.5) + 2)} | set(range(1, int(n ** 0.5) + 2)), reverse=True)
 
 
+def _channel_major(pop: Population, chip) -> bool:
+    """Whether the pieces of ``pop`` are ordered channel-major (all positions of a channel group in a row), so that a
+    layer-order partition keeps them together: with core.shared_weights position-wise pieces of the same channels
+    pay their weights and axons once per core; pieces of a circulant population's channels share its fan-in."""
+    return chip.core.shared_weights or any(e.structure == "circulant" for e in pop.in_edges)
+
+
 def _shape(pop: Population, chip, grain: int) -> tuple[int, int]:
     """Rows and channels per piece: pieces that each fit an empty core and hold at most ``grain`` neurons (so that
     pieces of different populations can share a core), channels balanced between the pieces of a row block.
 
     A population with only position-wise inputs (dense, diagonal) is cut into single rows (split by channels when a
     row is too big): row p of a producer then feeds row p of its consumer, and a partition can keep both on one core;
-    pieces of the same channels on one core share their weight rows (core.shared_weights). A population with a
-    circulant input (which mixes positions within a channel) is cut by channels, all rows together, keeping its
-    fan-in local; only when one channel's rows do not fit are the rows cut too."""
+    with core.shared_weights pieces of the same channels on one core share their weight rows and input axons, and
+    ``split`` orders them channel-major so that a layer-order partition keeps a channel group's positions together.
+    (Pieces holding all positions of fewer channels were measured worse on the ML-1M-shaped graph on the 45nm
+    preset: 18 instead of 15 cores and 1.7-2.2x the traffic, as a dense consumer cut by channels needs every
+    producer neuron of its rows on each of its cores.) A population with a circulant input (which mixes positions
+    within a channel) is cut by channels, all rows together, keeping its fan-in local; only when one channel's rows
+    do not fit are the rows cut too."""
     P, C = pop.shape
     position_wise = all(e.structure != "circulant" for e in pop.in_edges)
     empty = CoreState({pop.name: pop})
@@ -300,15 +387,17 @@ def _shape(pop: Population, chip, grain: int) -> tuple[int, int]:
 
 
 def split(pops: dict[str, Population], order: list[str], chip) -> list[Piece]:
-    """All pieces, in the given population order (rows then channels inside a population); host populations stay
-    whole. Piece neurons are capped at a quarter of a core so that producers and consumers can share cores."""
+    """All pieces, in the given population order (inside a population channel-major or row-major, see
+    ``_channel_major``); host populations stay whole. Piece neurons are capped at a quarter of a core so that producers
+    and consumers can share cores."""
     grain = max(1, chip.core.neurons // 4)
     pieces: list[Piece] = []
     for name in order:
         pop = pops[name]
         P, C = pop.shape
         pr, pc = (P, C) if pop.on_host else _shape(pop, chip, grain)
-        for p0 in range(0, P, pr):
-            for c0 in range(0, C, pc):
-                pieces.append(Piece(len(pieces), name, (p0, min(P, p0 + pr)), (c0, min(C, c0 + pc))))
+        blocks = [((p0, min(P, p0 + pr)), (c0, min(C, c0 + pc))) for p0 in range(0, P, pr) for c0 in range(0, C, pc)]
+        if _channel_major(pop, chip):
+            blocks.sort(key=lambda b: (b[1], b[0]))
+        pieces += [Piece(len(pieces) + i, name, rows, chans) for i, (rows, chans) in enumerate(blocks)]
     return pieces

@@ -6,6 +6,8 @@ that feed some neuron on K. Rates come from a recorded ``Activity`` (``rates[nam
 ``name`` sends per inference, shape = node.shape) or, when none is given, the assumption that every neuron sends one
 message per step: a LIF population ``time_steps`` per inference, a Graded one 1, the input one spike per position
 spread evenly over the items (1 / (N+1) per (position, item)). Readout neurons send their score out once (1 each).
+The host sends one graded message per inference to every neuron on a core fed by host layers (``mapping.pieces``),
+whatever the activity, and receives the messages of those layers' sources.
 
 Locations: cores 0..n-1, then the host (``n``) and the input/output port (``n + 1``); both sit at the mesh's
 io_router. Output routes (distinct (source neuron, destination core) pairs, the host and the output port counted as
@@ -76,7 +78,9 @@ def core_traffic(graph: NeuroGraph, pops: dict[str, Population], cores: list[Cor
     owners = {src: (_owners(by_pop[src], node.shape, ids), _owners(by_pop[src], node.shape, where))
               for src, node in graph.nodes() if not isinstance(node, ItemInput)}
     for k, dest in enumerate(cores + [host]):
-        for src in sorted(set(dest.each) | set(dest.readout)):
+        if k < n:
+            traffic[n, k] += dest.host_inputs  # one graded message per neuron fed by host layers
+        for src in sorted(dest.sources()):
             rs, cs, mask = dest.route_mask(src, rates[src].shape[0])
             r = rates[src][rs, cs][mask]
             if src not in owners:  # the input port
@@ -110,9 +114,9 @@ def piece_affinity(graph: NeuroGraph, pops: dict[str, Population], pieces: list[
     aff: list[dict[int, float]] = [{} for _ in pieces]
     for b in pieces:
         for e in pops[b.population].in_edges:
-            if e.source not in owner:
+            if e.source not in owner or e.axons == "host":
                 continue
-            rs, cs, _ = feed_rect(e, b.rows, b.chans)
+            rs, cs = feed_rect(e, b.rows, b.chans)
             src = owner[e.source][rs, cs].ravel()
             w = np.bincount(src, weights=rates[e.source][rs, cs].ravel())
             for a in np.flatnonzero(w):

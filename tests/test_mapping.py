@@ -6,6 +6,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from hardware.chip import load_chip
 from mapping import STRATEGIES, format_summary, load_mapping, map_graph, plot_mapping
 from mapping.traffic import ASSUMED
 from ssr_neuro.errors import MappingError, UserError
-from ssr_neuro.graph.ir import WeightFixed
+from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse, WeightFixed
 from test_mapping_helpers import check_mapping, made_up_rates, ssr_like
 
 
@@ -53,9 +54,10 @@ def test_ssr_graph_maps_on_presets_with_every_rule_held(graph, chip_name, strate
     assert s["activity"] == "recorded activity"
     for u in s["utilisation"].values():
         assert 0 < u["mean"] <= u["max"] <= 1
-    if chip_name == "loihi":  # no MAC units: every population with graded input runs on the host
-        assert set(s["host"]["populations"]) == {"block0.filter", "block0.lif_1", "block0.lif_2", "block1.lif_1",
-                                                 "block1.lif_2"}
+    if chip_name == "loihi":  # no MAC units: only the filter fed by graded input alone runs on the host
+        assert set(s["host"]["populations"]) == {"block0.filter"}  # block1.filter has spike input: on cores
+        assert set(s["host"]["layers"]) == {f"block{b}.filter -> block{b}.lif_{i}" for b in (0, 1) for i in (1, 2)}
+        assert all(p.core is not None for p in m.pieces if "lif" in p.population)
     else:
         assert s["host"] is None
     assert "cores" in format_summary(s)
@@ -75,6 +77,63 @@ def test_circulant_layers_split_by_channels_and_position_wise_by_rows(graph, sma
             assert p.rows == (0, 8)  # all positions of its channels: the circulant fan-in stays on the core
         else:
             assert p.rows[1] - p.rows[0] == 1
+    first = [m.pieces[i] for i in m.cores[0].pieces]  # shared weights: pieces ordered channel-major, so the
+    assert len({p.rows for p in first if p.population == "embedding"}) > 1  # first core holds several positions
+
+
+def test_shared_axons_let_an_embedding_core_hold_many_positions_on_the_ml_1m_shaped_graph():
+    n_items, dim = 3416, 64
+    g = ssr_like(n_items=n_items, dim=dim, blocks=2, max_len=20)
+    chip = load_chip("45nm")
+    m = map_graph(g, chip, "greedy")
+    emb = [p for p in m.pieces if p.population == "embedding"]
+    assert all(p.resources["input_axons"] == n_items + 1 for p in emb)  # one axon per item, not per (position, item)
+    cores = {p.core for p in emb}
+    for k in cores:
+        assert len({r for p in emb if p.core == k for r in range(*p.rows)}) > 1
+    weight_bytes = dim * (n_items + 1) * chip.core.weight_bits // 8  # what the embedding must store at least
+    assert len(cores) <= 2 * -(-weight_bytes // chip.core.synapse_memory_bytes)
+    unshared = dataclasses.replace(chip, core=dataclasses.replace(chip.core, shared_weights=False, input_axons=8192))
+    m_old = map_graph(g, unshared, "greedy")  # the per-(position, item) rule: one position per embedding core
+    assert all(p.rows[1] - p.rows[0] == 1 for p in m_old.pieces if p.population == "embedding")
+    assert all(p.resources["input_axons"] == n_items + 1 for p in m_old.pieces if p.population == "embedding")
+    assert m.summary()["cores_used"] < m_old.summary()["cores_used"]
+
+
+def test_graded_layers_into_lif_run_on_the_host_of_a_chip_without_macs():
+    """input -> emb (Graded, spike input: cores) -> lif (LIF) <- g (Graded, graded input only: host); readout."""
+    rng = np.random.default_rng(0)
+    g = NeuroGraph()
+    g.add("input", ItemInput(4, 5))
+    g.add("emb", Graded((4, 3), rng.standard_normal((4, 3))))
+    g.connect("input", "emb", Synapse("dense", rng.standard_normal((3, 6))))
+    g.add("g", Graded((4, 3), rng.standard_normal((4, 3))))
+    g.connect("emb", "g", Synapse("diagonal", rng.standard_normal(3)))
+    g.add("lif", LIF((4, 3), 2.0, 1.0, 4, rng.standard_normal((4, 3))))
+    g.connect("emb", "lif", Synapse("dense", rng.standard_normal((3, 3))))
+    g.connect("g", "lif", Synapse("diagonal", rng.standard_normal(3)))
+    g.add("out", Readout((1, 6), rng.standard_normal((1, 6))))
+    g.connect("lif", "out", Synapse("dense", rng.standard_normal((6, 3)), "readout"))
+    g.validate()
+    chip = load_chip("loihi")
+    m = map_graph(g, chip, "greedy")
+    check_mapping(m, g, chip)
+    host = m.summary()["host"]
+    assert set(host["populations"]) == {"g"} and set(host["layers"]) == {"emb -> lif", "g -> lif"}
+    for key, (src, dst) in [("emb -> lif", ("emb", "lif")), ("g -> lif", ("g", "lif")), ("g", ("emb", "g"))]:
+        syn = g.synapse(src, dst)
+        work = host["layers"].get(key) or host["populations"][key]
+        assert work["macs_per_inference"] == syn.n_synapses(g.node(src), g.node(dst))
+        assert work["memory_bytes"] == syn.weight.size * chip.core.weight_bits // 8
+    assert host["macs_per_inference"] == sum(w["macs_per_inference"] for w in [*host["populations"].values(),
+                                                                             *host["layers"].values()])
+    lif = [p for p in m.pieces if p.population == "lif"]
+    assert lif and all(p.core is not None for p in lif)  # LIF always on cores
+    for p in lif:  # two host layers, one axon per neuron (the host sends their sum), no synapse memory
+        assert p.resources["input_axons"] == p.neurons and p.resources["synapse_memory_bytes"] == 0
+    assert host["messages_out"] == sum(p.neurons for p in lif)  # one graded message per target neuron
+    assert {p.population for p in m.pieces if p.core is None} == {"g"}
+    assert "g -> lif" in format_summary(m.summary())
 
 
 def test_deterministic_for_a_seed(graph, small_45nm):
@@ -144,3 +203,13 @@ def test_output_routes_are_repaired_by_splitting():
     m = map_graph(g, narrow, "greedy")
     check_mapping(m, g, narrow)
     assert any(p.population == "block0.lif_2" and p.neurons < 16 for p in m.pieces)  # split to fit its routes
+
+
+def test_10x_graph_maps_on_the_scaled_example_chip_only():
+    g = ssr_like(n_items=50_000, dim=256, blocks=4, max_len=20)
+    with pytest.raises(MappingError, match="embedding.*50,001 input axons.*core.input_axons"):
+        map_graph(g, load_chip("45nm"), "greedy")
+    chip = load_chip(Path(__file__).parent.parent / "examples" / "chips" / "45nm-10x.toml")
+    s = map_graph(g, chip, "greedy").summary()
+    assert s["cores_used"] <= s["cores_available"] and s["host"] is None
+

@@ -63,9 +63,11 @@ def made_up_rates(graph: NeuroGraph, seed: int = 0) -> dict[str, np.ndarray]:
 def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
     """Re-check every rule of the chip schema from the Mapping alone, neuron by neuron (independent of the mapper):
     each neuron placed once; per core neurons, input axons, output routes, synapse memory, weight bits; graded
-    input only on MAC cores or the host."""
+    input only on MAC cores or through the host (a Graded/Readout population with only graded inputs on the host,
+    any other layer from a Graded source into a core evaluated there and sent as one message per target neuron)."""
     from ssr_neuro.graph.ir import is_spiking
 
+    no_mac = chip.core.mac_units == 0
     where: dict[tuple[str, int, int], object] = {}
     for p in mapping.pieces:
         for r in range(*p.rows):
@@ -77,23 +79,32 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
             continue
         P, C = node.shape
         assert all((name, r, c) in where for r in range(P) for c in range(C)), f"{name} not fully placed"
-        graded = any(not is_spiking(graph.node(s)) for s, _ in graph.in_edges(name))
+        graded = [not is_spiking(graph.node(s)) for s, _ in graph.in_edges(name)]
         on_host = where[(name, 0, 0)] == "host"
-        assert on_host == (graded and chip.core.mac_units == 0)
-        assert not on_host or chip.host is not None
+        assert on_host == (no_mac and all(graded) and not isinstance(node, LIF))
+        assert not (no_mac and any(graded)) or chip.host is not None
 
-    def feeds(name, r, c):
-        """(axon key, source neurons) pairs feeding neuron (r, c) of population name."""
+    def host_layer(s, k):
+        return no_mac and k != "host" and not is_spiking(graph.node(s))
+
+    def feeds(name, r, c, k):
+        """(axon key or None, source neurons, where they are sent) for neuron (r, c) of population name on k."""
         for s, syn in graph.in_edges(name):
             Ps, Cs = graph.node(s).shape
+            chans = range(Cs) if syn.structure == "dense" else [c]
             if syn.structure == "circulant":
-                yield from (((s, l, c), [(s, l, c)]) for l in range(Ps))
+                keyed = [((s, l, c), [(s, l, c)]) for l in range(Ps)]
             elif syn.positions == "readout":
-                chans = range(Cs) if syn.structure == "dense" else [c]
-                yield from (((s, "ro", j), [(s, l, j) for l in range(Ps)]) for j in chans)
+                keyed = [((s, "ro", j), [(s, l, j) for l in range(Ps)]) for j in chans]
+            elif chip.core.shared_weights:
+                keyed = [((s, "tag", j), [(s, r, j)]) for j in chans]
             else:
-                chans = range(Cs) if syn.structure == "dense" else [c]
-                yield from (((s, r, j), [(s, r, j)]) for j in chans)
+                keyed = [((s, r, j), [(s, r, j)]) for j in chans]
+            if host_layer(s, k):
+                yield (name, "host", r, c), [], k  # one message per target neuron from the host
+                yield from ((None, sources, "host") for _, sources in keyed)
+            else:
+                yield from ((key, sources, k) for key, sources in keyed)
 
     axons: dict[object, set] = {}
     routes: dict[object, set] = {}
@@ -103,26 +114,33 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
     for (name, r, c), k in where.items():
         neurons[k] = neurons.get(k, 0) + 1
         chans_on.setdefault((k, name), set()).add(c)
-        for key, sources in feeds(name, r, c):
-            axons.setdefault(k, set()).add(key)
+        for key, sources, dest in feeds(name, r, c, k):
+            if key is not None:
+                axons.setdefault(k, set()).add(key)
             for src in sources:
                 at = where.get(src, "io")
-                if at not in (k, "io", "host"):
-                    routes.setdefault(at, set()).add((src, k))
+                if at not in (dest, "io", "host"):
+                    routes.setdefault(at, set()).add((src, dest))
         if name == graph.output_name() and k != "host":
             routes.setdefault(k, set()).add(((name, r, c), "out"))
     for (k, name), chans in chans_on.items():
         count = sum(1 for (n2, _, _), k2 in where.items() if n2 == name and k2 == k)
         for s, syn in graph.in_edges(name):
             bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
-            if k != "host":
-                assert bits <= chip.core.weight_bits
-            shared = chip.core.shared_weights or k == "host"
+            if k == "host" or host_layer(s, k):
+                continue
+            assert bits <= chip.core.weight_bits
             if syn.structure == "circulant":
                 memory_bits[k] = memory_bits.get(k, 0) + count * syn.weight.shape[2] * bits
             else:
                 fan = syn.weight.shape[1] if syn.structure == "dense" else 1
-                memory_bits[k] = memory_bits.get(k, 0) + (len(chans) if shared else count) * fan * bits
+                held = len(chans) if chip.core.shared_weights else count
+                memory_bits[k] = memory_bits.get(k, 0) + held * fan * bits
+    for name, node in graph.nodes():  # the host stores each layer it evaluates once
+        for s, syn in [] if isinstance(node, ItemInput) else graph.in_edges(name):
+            if no_mac and not is_spiking(graph.node(s)):
+                bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
+                memory_bits["host"] = memory_bits.get("host", 0) + syn.weight.size * bits
     used = {k for k in where.values() if k != "host"}
     assert used == {c.id for c in mapping.cores}
     slots = set()
@@ -139,5 +157,8 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         assert core.resources == {"neurons": neurons[k], "input_axons": len(axons.get(k, ())),
                                   "output_axons": len(routes.get(k, ())),
                                   "synapse_memory_bytes": -(-memory_bits.get(k, 0) // 8)}
-    if "host" in neurons:
-        assert -(-memory_bits["host"] // 8) <= chip.host.memory_bytes
+    host = mapping.summary()["host"]
+    if "host" in memory_bits:
+        assert host["memory_bytes"] == -(-memory_bits["host"] // 8) <= chip.host.memory_bytes
+    else:
+        assert host is None
