@@ -8,11 +8,13 @@ every population gains its fixed-point record. The choices, with real value = in
   the resolution) and keeps the one with the least squared error over the layer; ``"max"`` keeps e0. On an edge into
   a LIF population the quantised weight is W * c / tau (1/tau and the threshold scale c folded in, see below).
 - Graded and Readout populations: signed M-bit values with one exponent per population, the smallest that holds the
-  ``percentile`` of |value| seen when the float graph runs on the calibration histories (values beyond saturate).
-  M = ``activation_bits`` except where ``activation_bits_overrides`` (population name -> bits) or the defaults say
-  otherwise: a population fed by the ItemInput (the item embedding: every later layer sees its error) gets
-  ``EMBEDDING_BITS`` and the Readout (the scores; coarse scores tie in the ranking) ``READOUT_BITS``. Biases are
-  integers in the population's units.
+  ``percentile`` (default 100: the maximum) of |value| seen when the float graph runs on the calibration histories
+  (values beyond saturate). The Readout holds ``READOUT_HEADROOM`` times that: a saturated score ties with the top
+  ones, the worst error a ranking can have. M = ``activation_bits`` except for the Readout, which gets at least
+  ``READOUT_BITS``, and except where ``activation_bits_overrides`` (population name -> bits) says otherwise.
+  Measured on ML-1M (20,000 validation samples, HR@10 relative to the float graph): all 8-bit -6.7%, readout alone at
+  8 bits -7.9%, embedding alone at 8 bits -0.05% (noise): coarse scores tie in the ranking, so only the readout
+  needs 16 bits. Biases are integers in the population's units.
 - LIF populations (Lava's fixed-point neuron, ``LIFFixed``): du = 4095 (u = a_in << 6, no current memory),
   dv = round(4096 / tau), vth = 2**k and in_exp = -k, so one a_in unit is 2**-k of the threshold. Thresholds that
   are not powers of two are handled by scaling the neuron's input and bias by c = 2**ceil(log2 threshold) /
@@ -23,8 +25,9 @@ every population gains its fixed-point record. The choices, with real value = in
   bias_exp is the smallest exponent that holds the largest bias mantissa.
 
 ``graph.meta["quantization"]`` records every choice: bits and exponent per layer and population, the clipped
-fraction of each layer's weights, each population's calibrated range and maximum, each LIF's k, dv and bias_exp, and the calibration (sample count, percentile, a SHA-256 of the
-histories and lengths). The same graph and calibration always give the same quantised graph.
+fraction of each layer's weights, each population's calibrated range and maximum, each LIF's k, dv and bias_exp,
+and the calibration (sample count, percentile, a SHA-256 of the histories and lengths). The same graph and
+calibration always give the same quantised graph.
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ from ssr_neuro.graph.fixed import (
 )
 from ssr_neuro.graph.ir import LIF, Graded, GradedFixed, ItemInput, LIFFixed, NeuroGraph, Readout, Synapse, WeightFixed
 
-EMBEDDING_BITS = 16
 READOUT_BITS = 16
+READOUT_HEADROOM = 2.0
 A_IN_BITS = 16
 EXACT_BITS = 53  # float64 holds every integer below 2**53
 WEIGHT_CLIPS = ("mse", "max")
@@ -55,7 +58,7 @@ class QuantConfig:
     weight_bits: int = 8
     activation_bits: int = 8
     activation_bits_overrides: dict[str, int] = field(default_factory=dict)
-    percentile: float = 99.99
+    percentile: float = 100.0
     weight_clip: str = "mse"
     batch_size: int = 256
 
@@ -167,21 +170,15 @@ def graded_fixed(node: Graded | Readout, bits: int, value_range: float) -> tuple
 
 def default_bits(graph: NeuroGraph, activation_bits: int) -> dict[str, int]:
     """Activation bits per Graded/Readout population before user overrides (see the module docstring)."""
-    src = graph.input_name()
-    out = {}
-    for name, node in graph.nodes():
-        if isinstance(node, Readout):
-            out[name] = max(activation_bits, READOUT_BITS)
-        elif isinstance(node, Graded):
-            out[name] = max(activation_bits, EMBEDDING_BITS) if graph.g.has_edge(src, name) else activation_bits
-    return out
+    return {name: max(activation_bits, READOUT_BITS) if isinstance(node, Readout) else activation_bits
+            for name, node in graph.nodes() if isinstance(node, (Graded, Readout))}
 
 
 # ------------------------------------------------------------------------------------------------ the graph
 
 def quantize(graph: NeuroGraph, calibration: tuple[np.ndarray, np.ndarray], weight_bits: int = 8,
              activation_bits: int = 8, activation_bits_overrides: dict[str, int] | None = None, *,
-             percentile: float = 99.99, weight_clip: str = "mse", batch_size: int = 256) -> NeuroGraph:
+             percentile: float = 100.0, weight_clip: str = "mse", batch_size: int = 256) -> NeuroGraph:
     """A fixed-point copy of a float graph, calibrated on ``calibration`` = (histories [B, L], lengths [B])."""
     cfg = QuantConfig(weight_bits, activation_bits, dict(activation_bits_overrides or {}), percentile, weight_clip,
                       batch_size)
@@ -199,7 +196,8 @@ def quantize(graph: NeuroGraph, calibration: tuple[np.ndarray, np.ndarray], weig
             fx, rep = lif_fixed(node, ranges[name][0] * threshold_scale(node.threshold))
             node = replace(node, fixed=fx)
         elif isinstance(node, (Graded, Readout)):
-            fx, rep = graded_fixed(node, bits[name], ranges[name][0])
+            headroom = READOUT_HEADROOM if isinstance(node, Readout) else 1.0
+            fx, rep = graded_fixed(node, bits[name], ranges[name][0] * headroom)
             node = replace(node, fixed=fx)
         else:
             rep = {"spikes": True}

@@ -136,7 +136,7 @@ def _fixed(node: Node):
     return fx
 
 
-# ------------------------------------------------------------------------------------------------ the executor's four calls
+# ---------------------------------------------------------------------------------------- the executor's four calls
 
 def edge_input(syn: Synapse, source: Node, target: Node, acc: np.ndarray) -> np.ndarray:
     """One edge's accumulated W_int . x_int (float64 holding integers) in the target's input units, rounded half up."""
