@@ -12,6 +12,7 @@ from ssr_neuro.graph import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
 from ssr_neuro.graph.execute import propagate, run
 from ssr_neuro.graph.fixed import check_fixed, int_range
 from ssr_neuro.model import SSR, SSRConfig
+from test_graph_fixed import lava_lif
 
 L, N, D, T = 6, 30, 4, 4
 
@@ -200,3 +201,49 @@ def test_bad_options_name_the_problem(kwargs, match):
     g = spiking_graph(rng)
     with pytest.raises(UserError, match=match):
         quantize(g, histories(rng, 10), **kwargs)
+
+
+def rshift(x: int, s: int) -> int:
+    return (x + (1 << (s - 1))) >> s if s > 0 else x << -s
+
+
+def sat(x: int, bits: int) -> int:
+    return max(-(1 << (bits - 1)), min((1 << (bits - 1)) - 1, x))
+
+
+def test_the_executor_on_a_quantised_graph_equals_an_integer_loop():
+    """spiking_graph quantised, run by the executor, against Python ints sample by sample: every edge shifted into
+    its target's units, graded values saturated, both LIFs by Lava's scalar equations, lif_2's spikes summed over T
+    into the readout, scores = y * 2**exp."""
+    rng = np.random.default_rng(9)
+    g = spiking_graph(rng)
+    hist, length = histories(rng, 30)
+    q = quantize(g, (hist, length), 8, 8)
+    scores, _ = run(q, hist, length)
+    w = {(s, t): syn.fixed.weight for s, t, syn in q.edges()}
+    sh = {(s, t): int(q.meta["quantization"]["layers"][f"{s}->{t}"]["shift"]) for s, t, _ in q.edges()}
+    f = {name: node.fixed for name, node in q.nodes() if not isinstance(node, ItemInput)}
+    rates = []
+    for h, n, got in zip(hist, length, scores):
+        emb = [[sat(int(f["emb"].bias[p, c]) + rshift(int(w["input", "emb"][c, h[p]]), sh["input", "emb"]), 8)
+                for c in range(D)] for p in range(L)]
+        row = [sat(int(f["filt"].bias[n - 1, c]) + rshift(sum(int(w["emb", "filt"][c, n - 1, l]) * emb[l][c]
+                                                                for l in range(L)), sh["emb", "filt"]), 8)
+               for c in range(D)]
+        a1 = [rshift(sum(int(w["filt", "lif_1"][j, c]) * row[c] for c in range(D)), sh["filt", "lif_1"])
+              for j in range(3 * D)]
+        s1 = [lava_lif([a1[j]] * T, 4095, 2048, f["lif_1"].vth, int(f["lif_1"].bias_mant[0, j]), f["lif_1"].bias_exp)
+              for j in range(3 * D)]
+        counts = []
+        for i in range(D):
+            res = rshift(int(w["filt", "lif_2"][i]) * row[i], sh["filt", "lif_2"])
+            a2 = [rshift(sum(int(w["lif_1", "lif_2"][i, j]) * s1[j][t][0] for j in range(3 * D)),
+                         sh["lif_1", "lif_2"]) + res for t in range(T)]
+            counts.append(sum(s for s, _, _ in lava_lif(a2, 4095, 2048, f["lif_2"].vth, int(f["lif_2"].bias_mant[0, i]),
+                                                        f["lif_2"].bias_exp)))
+        want = [sat(int(f["out"].bias[0, k]) + rshift(sum(int(w["lif_2", "out"][k, i]) * counts[i] for i in range(D)),
+                                                      sh["lif_2", "out"]), f["out"].bits) * 2.0 ** f["out"].exp
+                for k in range(N + 1)]
+        assert got.tolist() == want
+        rates.append((np.mean([sum(s for s, _, _ in x) for x in s1]) / T, np.mean(counts) / T))
+    assert np.all((0.05 < np.array(rates).mean(0)) & (np.array(rates).mean(0) < 0.95))  # both LIFs fire, not always
