@@ -68,11 +68,17 @@ class QuantConfig:
 def calibrate(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, percentile: float,
               batch_size: int = 256) -> dict[str, tuple[float, float]]:
     """Run the float graph on the calibration histories; per population the ``percentile`` and the maximum of
-    |value|: the output of Graded and Readout populations, the per-step input x / tau (without bias) of LIF ones."""
+    |value|: the output of Graded and Readout populations, the per-step input x / tau (without bias) of LIF ones.
+    Below percentile 100 every value is kept (float32); at 100 only each batch's maximum (float64)."""
     history, length = np.asarray(history, dtype=np.int64), np.asarray(length, dtype=np.int64)
     steps = _plan(graph, FLOAT)
     nodes = {s.name: s.node for s in steps}
     seen: dict[str, list[np.ndarray]] = {s.name: [] for s in steps if not isinstance(s.node, ItemInput)}
+
+    def keep(name: str, values: np.ndarray) -> None:
+        values = np.abs(values).ravel()
+        seen[name].append(values.astype(np.float32) if percentile < 100 else values.max(initial=0.0, keepdims=True))
+
     for start in range(0, history.shape[0], batch_size):
         h, n = history[start:start + batch_size], length[start:start + batch_size]
         outputs: dict[str, np.ndarray] = {}
@@ -84,15 +90,15 @@ def calibrate(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, percen
             total = _node_input(step, outputs, nodes, FLOAT, n)
             if isinstance(node, LIF):
                 outputs[step.name] = FLOAT.lif_spikes(node, total)
-                seen[step.name].append(np.abs(total, dtype=np.float32).ravel() / np.float32(node.tau))
+                keep(step.name, total / node.tau)
             else:
                 y = FLOAT.graded_output(node, total)  # Readout too: the same bias + total before [:, 0]
                 outputs[step.name] = y
-                seen[step.name].append(np.abs(y, dtype=np.float32).ravel())
+                keep(step.name, y)
     out = {}
     for name, parts in seen.items():
         values = np.concatenate(parts)
-        out[name] = (float(np.percentile(values, percentile)), float(values.max(initial=0.0)))
+        out[name] = (float(np.percentile(values, percentile)), float(values.max()))
     return out
 
 
