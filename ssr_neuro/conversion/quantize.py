@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ssr_neuro.errors import UserError
-from ssr_neuro.graph.execute import FLOAT, _node_input, _plan
+from ssr_neuro.graph.execute import trace
 from ssr_neuro.graph.fixed import (
     BIAS_EXP_BITS, BIAS_MANT_BITS, DECAY_UNITY, DU_BITS, VTH_BITS, edge_shift, exp_for, int_range, to_int,
 )
@@ -70,31 +70,17 @@ def calibrate(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, percen
     """Run the float graph on the calibration histories; per population the ``percentile`` and the maximum of
     |value|: the output of Graded and Readout populations, the per-step input x / tau (without bias) of LIF ones.
     Below percentile 100 every value is kept (float32); at 100 only each batch's maximum (float64)."""
-    history, length = np.asarray(history, dtype=np.int64), np.asarray(length, dtype=np.int64)
-    steps = _plan(graph, FLOAT)
-    nodes = {s.name: s.node for s in steps}
-    seen: dict[str, list[np.ndarray]] = {s.name: [] for s in steps if not isinstance(s.node, ItemInput)}
+    seen: dict[str, list[np.ndarray]] = {name: [] for name, node in graph.nodes() if not isinstance(node, ItemInput)}
 
     def keep(name: str, values: np.ndarray) -> None:
         values = np.abs(values).ravel()
         seen[name].append(values.astype(np.float32) if percentile < 100 else values.max(initial=0.0, keepdims=True))
 
-    for start in range(0, history.shape[0], batch_size):
-        h, n = history[start:start + batch_size], length[start:start + batch_size]
-        outputs: dict[str, np.ndarray] = {}
-        for step in steps:
-            node = step.node
-            if isinstance(node, ItemInput):
-                outputs[step.name] = h
-                continue
-            total = _node_input(step, outputs, nodes, FLOAT, n)
-            if isinstance(node, LIF):
-                outputs[step.name] = FLOAT.lif_spikes(node, total)
-                keep(step.name, total / node.tau)
-            else:
-                y = FLOAT.graded_output(node, total)  # Readout too: the same bias + total before [:, 0]
-                outputs[step.name] = y
-                keep(step.name, y)
+    for batch in trace(graph, history, length, batch_size):  # graph is float: the float arithmetic
+        for name, total in batch.inputs.items():
+            node = graph.node(name)
+            # LIF: the per-step input x / tau (without bias); Graded and Readout: the output value
+            keep(name, total / node.tau if isinstance(node, LIF) else batch.outputs[name])
     out = {}
     for name, parts in seen.items():
         values = np.concatenate(parts)
