@@ -21,7 +21,7 @@ import numpy as np
 
 from ssr_neuro.errors import MappingError, UserError
 from ssr_neuro.files import atomic_write
-from ssr_neuro.graph.ir import ItemInput, NeuroGraph
+from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
 from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
@@ -154,6 +154,7 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
             f"(mesh.rows x mesh.cols x mesh.cores_per_router = {m.rows} x {m.cols} x {m.cores_per_router}); "
             "use a bigger mesh, a chip with larger cores, or fewer weight bits")
     (hop, _), partition_name, cores, placed_pieces, traffic, routes, per_piece, slot_of = best
+    steps = time_steps_per_inference(graph)
     n = len(cores)
     core_of = {p.id: k for k, core in enumerate(cores) for p in core.pieces}
     placed = []
@@ -179,6 +180,8 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         "utilisation": util,
         "traffic": float(traffic.sum()), "hop_weighted_traffic": hop,
         "traffic_unit": "messages per inference (one per firing source neuron and destination core)",
+        "time_steps_per_inference": steps,
+        "traffic_per_step": float(traffic.sum()) / steps, "hop_weighted_traffic_per_step": hop / steps,
         "input_output_traffic": float(traffic[n + 1, :].sum() + traffic[:, n + 1].sum()),
         "activity": activity_note,
         "host": ({"populations": host_pops, "layers": host_layers,
@@ -190,6 +193,15 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         "map_time_s": time.perf_counter() - start,
     }
     return Mapping(chip.name, placed, used, info)
+
+
+def time_steps_per_inference(graph: NeuroGraph) -> int:
+    """Time steps of one inference: each spiking window (a LIF population that takes no spikes from another LIF,
+    with the LIF populations it drives; zero delay inside a window) runs its T steps, windows one after another:
+    n_blocks x T for SSR. At least 1 (a graph without LIF populations)."""
+    starts = [node.time_steps for name, node in graph.nodes() if isinstance(node, LIF)
+              and not any(isinstance(graph.node(src), LIF) for src, _ in graph.in_edges(name))]
+    return max(1, sum(starts))
 
 
 def host_work(pops: dict[str, Population]) -> tuple[dict[str, dict], dict[str, dict], int]:
@@ -221,6 +233,8 @@ def format_summary(summary: dict) -> str:
         lines.append(f"{key:<22}{u['mean']:>8.1%}{u['max']:>8.1%}")
     lines.append(f"traffic {s['traffic']:,.1f}, hop-weighted {s['hop_weighted_traffic']:,.1f} "
                  f"({s['traffic_unit']}); input/output {s['input_output_traffic']:,.1f}")
+    lines.append(f"per time step ({s['time_steps_per_inference']} steps per inference): traffic "
+                 f"{s['traffic_per_step']:,.1f}, hop-weighted {s['hop_weighted_traffic_per_step']:,.1f}")
     lines.append(f"activity: {s['activity']}")
     h = s["host"]
     if h is None:

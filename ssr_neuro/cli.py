@@ -3,6 +3,9 @@
     ssr-neuro train      [--dataset synthetic|ml-100k|ml-1m|PATH] [--data-dir DIR] [--epochs N] [--out model.pt]
     ssr-neuro evaluate   model.pt [--json]          |  ssr-neuro evaluate --baseline pop --dataset NAME [--json]
     ssr-neuro recommend  model.pt --history ITEM,ITEM,... [-k 10]
+    ssr-neuro convert    model.pt -o model.graph [--bits 8] [--activation-bits 8] [--float] [--json]
+    ssr-neuro map        model.pt|model.graph --chip 45nm|loihi|FILE [--strategy anneal|greedy] [-o mapping.json]
+                         [--plot FILE.png] [--json]
     ssr-neuro datasets
 
 Conventions: results go to stdout (with ``--json``: one JSON object and nothing else); logs, dataset statistics and
@@ -244,6 +247,144 @@ def recommend(
             for r, (s, i) in enumerate(zip(top.values, top.indices))]
     table = "rank  item        score\n" + "\n".join(f"{r['rank']:>4}  {r['item']:<10} {r['score']:>7.3f}" for r in recs)
     _emit({"history": ids[-L:], "recommendations": recs}, as_json, table)
+
+
+def _calibration_and_activity(meta: dict, data_dir: Optional[Path], n: int, seed: int):
+    """Histories to calibrate on and to record activity with: ``n`` training samples of the model's own dataset."""
+    import numpy as np
+
+    ds = _dataset_of_checkpoint(meta, data_dir)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(ds.train), size=min(n, len(ds.train)), replace=False))
+    return ds, (ds.train.history[pick], ds.train.length[pick])
+
+
+def _convert(model_path: Path, data_dir: Optional[Path], weight_bits: int, activation_bits: int, float_only: bool,
+             calibration_samples: int, seed: int = 0):
+    """checkpoint -> (torch model, float graph, graph to use (fixed unless float_only), dataset, calibration)."""
+    from ssr_neuro.conversion import to_graph
+    from ssr_neuro.conversion.quantize import quantize
+    from ssr_neuro.progress import log
+    from ssr_neuro.training import load_checkpoint
+
+    if calibration_samples < 1:
+        raise UserError(f"--calibration-samples must be >= 1 (got {calibration_samples})")
+    net, meta = load_checkpoint(model_path)
+    ds, calib = _calibration_and_activity(meta, data_dir, calibration_samples, seed)
+    float_graph = to_graph(net, meta["dataset"])
+    log(f"converted {model_path}: {_graph_line(float_graph)}")
+    if float_only:
+        return net, float_graph, float_graph, ds, calib
+    graph = quantize(float_graph, calib, weight_bits=weight_bits, activation_bits=activation_bits)
+    log(f"quantised to {weight_bits}-bit weights, {activation_bits}-bit activations "
+        f"(calibrated on {len(calib[0]):,} training samples)")
+    return net, float_graph, graph, ds, calib
+
+
+def _graph_line(graph) -> str:
+    st = graph.stats()
+    return (f"{st['populations']} populations, {st['synapse_layers']} synapse layers, "
+            f"{sum(st['neurons'].values()):,} neurons, {st['synapses']:,} synapses")
+
+
+def _read_graph_or_checkpoint(path: Path, data_dir: Optional[Path], samples: int, seed: int):
+    """``map``'s input: a graph file as it is, or a checkpoint converted with the defaults -> (graph, activity input)."""
+    from ssr_neuro.graph.io import is_graph_file, load_graph
+
+    if not path.exists():
+        raise UserError(f"{path}: no such file; give a model.pt from 'ssr-neuro train' or a graph from 'ssr-neuro convert'")
+    if path.is_file() and is_graph_file(path):
+        graph = load_graph(path)
+        if graph.meta.get("dataset", {}).get("item_ids"):
+            _, hist = _calibration_and_activity(graph.meta, data_dir, samples, seed)
+        else:
+            hist = None
+        return graph, hist
+    _, _, graph, _, calib = _convert(path, data_dir, 8, 8, False, max(samples, 1024), seed)
+    return graph, (calib[0][:samples], calib[1][:samples])
+
+
+@app.command()
+def convert(
+    model: Path = typer.Argument(..., help="checkpoint written by 'ssr-neuro train'"),
+    out: Path = typer.Option(Path("model.graph"), "--out", "-o", help="graph file to write"),
+    force: bool = typer.Option(False, help="overwrite --out if it exists"),
+    bits: int = typer.Option(8, "--bits", help="weight bits (signed integers, per-layer power-of-two exponent)"),
+    activation_bits: int = typer.Option(8, help="bits of graded (non-spiking) activations"),
+    float_only: bool = typer.Option(False, "--float", help="keep float weights (no quantisation)"),
+    calibration_samples: int = typer.Option(4096, help="training samples used to calibrate activation ranges"),
+    check: bool = typer.Option(True, "--check/--no-check", help="evaluate float and fixed graphs on valid and test"),
+    data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Convert a checkpoint into a graph of LIF populations and synapse layers in fixed point; compare with float."""
+    from ssr_neuro.conversion import evaluate_graph
+    from ssr_neuro.graph.io import save_graph
+    from ssr_neuro.training import evaluate_model
+    from ssr_neuro.training.checkpoint import check_writable
+
+    check_writable(out, force)
+    _set_threads(threads)
+    net, float_graph, graph, ds, _ = _convert(model, data_dir, bits, activation_bits, float_only, calibration_samples)
+    quality: dict[str, dict] = {}
+    if check:
+        for split in ("valid", "test"):
+            samples = getattr(ds, split)
+            quality[f"torch {split}"] = evaluate_model(net, samples)
+            quality[f"float graph {split}"] = evaluate_graph(float_graph, samples)
+            if graph is not float_graph:
+                quality[f"fixed graph {split}"] = evaluate_graph(graph, samples)
+    save_graph(graph, out, overwrite=force)
+    obj = {"graph": str(out), "quantized": graph.quantized, "stats": graph.stats(),
+           "conversion": graph.meta.get("conversion", {}), "quantization": graph.meta.get("quantization", {}),
+           "quality": quality}
+    table = f"wrote {out}: {_graph_line(graph)}"
+    if quality:
+        table += "\n" + _metrics_table(quality, ks=(10,))
+    _emit(obj, as_json, table)
+
+
+@app.command("map")
+def map_(
+    source: Path = typer.Argument(..., help="model.pt (converted with the defaults) or a graph from 'ssr-neuro convert'"),
+    chip: str = typer.Option("45nm", help="chip preset (45nm, loihi) or a chip .toml file"),
+    strategy: str = typer.Option("anneal", help="mapping strategy: anneal (optimising) or greedy (layer order)"),
+    out: Path = typer.Option(Path("mapping.json"), "--out", "-o", help="mapping file to write"),
+    force: bool = typer.Option(False, help="overwrite --out / --plot if they exist"),
+    plot: Optional[Path] = typer.Option(None, help="also draw the mesh (utilisation and traffic) to this PNG"),
+    seed: int = typer.Option(0, help="seed of the optimising strategy and of the activity samples"),
+    samples: int = typer.Option(256, help="training samples run to record spike activity (traffic)"),
+    data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Split the graph into core-sized pieces and place them on the chip's mesh; report cores, utilisation, traffic."""
+    from hardware.chip import load_chip
+    from mapping import STRATEGIES, format_summary, map_graph, plot_mapping
+    from ssr_neuro.graph.execute import run as run_graph
+    from ssr_neuro.progress import log
+    from ssr_neuro.training.checkpoint import check_writable
+
+    if strategy not in STRATEGIES:
+        raise UserError(f"unknown --strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    if samples < 1:
+        raise UserError(f"--samples must be >= 1 (got {samples})")
+    check_writable(out, force)
+    if plot is not None:
+        check_writable(plot, force)
+    chip_desc = load_chip(chip)
+    graph, hist = _read_graph_or_checkpoint(source, data_dir, samples, seed)
+    activity = None
+    if hist is not None:
+        _, activity = run_graph(graph, hist[0], hist[1], record=True)
+    else:
+        log("no dataset recorded with this graph: assuming every neuron sends one message per step")
+    mapping = map_graph(graph, chip_desc, strategy=strategy, activity=activity, seed=seed)
+    mapping.save(out, overwrite=force)
+    if plot is not None:
+        plot_mapping(mapping, chip_desc, plot)
+    summary = mapping.summary()
+    _emit({"mapping": str(out), "chip": chip_desc.name, **summary}, as_json, format_summary(summary))
 
 
 @app.command()

@@ -1,0 +1,120 @@
+"""``ssr-neuro convert`` and ``ssr-neuro map`` end to end on a tiny trained model: the graph file, the mapping file,
+the JSON keys the issue names, and each bad input (corrupt or foreign checkpoint, bad chip file, a model too big
+for the chip): one line, exit code 2, nothing written."""
+
+import json
+
+import pytest
+import torch
+
+from ssr_neuro.cli import main
+from ssr_neuro.graph.io import load_graph
+from test_cli import TINY, _assert_clean_error, run_cli
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("graphrun") / "model.pt"
+    assert main(["train", "--out", str(path), "--json", *TINY]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def graph_file(model):
+    out = model.parent / "model.graph"
+    assert main(["convert", str(model), "-o", str(out), "--no-check", "--calibration-samples", "256"]) == 0
+    return out
+
+
+def test_convert_writes_a_fixed_point_graph_and_reports_quality(model, tmp_path, capsys):
+    out = tmp_path / "m.graph"
+    rc, stdout, _ = run_cli(capsys, "convert", str(model), "-o", str(out), "--json", "--calibration-samples", "256")
+    assert rc == 0
+    obj = json.loads(stdout)
+    assert obj["quantized"] is True
+    q = obj["quality"]
+    # the float graph is the torch model (same ranking metrics), the fixed-point one is close to it
+    assert q["float graph test"]["HR@10"] == pytest.approx(q["torch test"]["HR@10"], abs=2e-3)
+    assert abs(q["fixed graph test"]["HR@10"] - q["float graph test"]["HR@10"]) < 0.1
+    graph = load_graph(out)
+    assert graph.quantized
+    assert graph.meta["dataset"]["name"] == "synthetic"
+
+
+def test_convert_float_keeps_float_weights(model, tmp_path, capsys):
+    out = tmp_path / "f.graph"
+    rc, _, _ = run_cli(capsys, "convert", str(model), "-o", str(out), "--float", "--no-check")
+    assert rc == 0
+    assert not load_graph(out).quantized
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "anneal"])
+def test_map_json_mapping_file_and_plot(graph_file, tmp_path, capsys, strategy):
+    out, png = tmp_path / "mapping.json", tmp_path / "mesh.png"
+    rc, stdout, _ = run_cli(capsys, "map", str(graph_file), "--chip", "45nm", "--strategy", strategy,
+                            "-o", str(out), "--plot", str(png), "--json", "--samples", "64")
+    assert rc == 0
+    obj = json.loads(stdout)
+    for key in ("cores_used", "utilisation", "hop_weighted_traffic"):
+        assert key in obj
+    assert 1 <= obj["cores_used"] <= 128
+    assert obj["time_steps_per_inference"] == 4  # TINY: one block of T = 4 steps
+    assert obj["hop_weighted_traffic_per_step"] == pytest.approx(obj["hop_weighted_traffic"] / 4)
+    assert all(0.0 <= v["max"] <= 1.0 for v in obj["utilisation"].values())
+    saved = json.loads(out.read_text())
+    assert saved["format"] == "ssr-neuro/mapping"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_map_a_checkpoint_directly_on_loihi(model, tmp_path, capsys):
+    out = tmp_path / "mapping.json"
+    rc, stdout, _ = run_cli(capsys, "map", str(model), "--chip", "loihi", "-o", str(out), "--json",
+                            "--samples", "64")
+    assert rc == 0
+    assert json.loads(stdout)["cores_used"] >= 1 and out.exists()
+
+
+def test_map_corrupt_and_foreign_checkpoints(tmp_path, capsys):
+    foreign = tmp_path / "resnet.pt"
+    torch.save({"conv1.weight": torch.zeros(2, 2)}, foreign)
+    corrupt = tmp_path / "cut.pt"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "mapping.json"
+    for bad in (foreign, corrupt):
+        _assert_clean_error(*run_cli(capsys, "map", str(bad), "-o", str(out)), bad.name)
+        _assert_clean_error(*run_cli(capsys, "convert", str(bad), "-o", str(tmp_path / "g.graph")), bad.name)
+    assert not out.exists() and not (tmp_path / "g.graph").exists()
+
+
+def test_map_bad_chip_file(graph_file, tmp_path, capsys):
+    chip = tmp_path / "my.toml"
+    chip.write_text((__import__("hardware.chip", fromlist=["PRESETS_DIR"]).PRESETS_DIR / "45nm.toml").read_text()
+                    .replace("neurons = 1024", "neurons = -3"))
+    out = tmp_path / "mapping.json"
+    _assert_clean_error(*run_cli(capsys, "map", str(graph_file), "--chip", str(chip), "-o", str(out)),
+                        "core.neurons")
+    _assert_clean_error(*run_cli(capsys, "map", str(graph_file), "--chip", "truenorth", "-o", str(out)), "45nm")
+    assert not out.exists()
+
+
+def test_model_too_big_for_the_chip(graph_file, tmp_path, capsys):
+    chip = tmp_path / "tiny.toml"
+    text = (__import__("hardware.chip", fromlist=["PRESETS_DIR"]).PRESETS_DIR / "45nm.toml").read_text()
+    chip.write_text(text.replace("rows = 8", "rows = 1").replace("cols = 8", "cols = 1")
+                    .replace("cores_per_router = 2", "cores_per_router = 1").replace("neurons = 1024", "neurons = 64"))
+    out, png = tmp_path / "mapping.json", tmp_path / "mesh.png"
+    rc, stdout, err = run_cli(capsys, "map", str(graph_file), "--chip", str(chip), "-o", str(out), "--plot", str(png))
+    _assert_clean_error(rc, stdout, err, "cannot map", "core")
+    assert not out.exists() and not png.exists()
+
+
+def test_map_does_not_overwrite(graph_file, tmp_path, capsys):
+    out = tmp_path / "mapping.json"
+    out.write_text("precious")
+    _assert_clean_error(*run_cli(capsys, "map", str(graph_file), "-o", str(out)), "--force")
+    assert out.read_text() == "precious"
