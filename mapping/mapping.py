@@ -21,6 +21,7 @@ import numpy as np
 
 from ssr_neuro.errors import MappingError, UserError
 from ssr_neuro.files import atomic_write
+from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
 from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split
@@ -176,6 +177,7 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         util[key] = {"mean": float(frac.mean()), "max": float(frac.max())} if len(frac) else {"mean": 0.0, "max": 0.0}
     info = {
         "chip": chip.name, "strategy": strategy, "partition": partition_name, "seed": seed,
+        "graph_digest": graph_digest(graph),
         "cores_used": n, "cores_available": len(slots.row), "pieces": len(placed),
         "utilisation": util,
         "traffic": float(traffic.sum()), "hop_weighted_traffic": hop,

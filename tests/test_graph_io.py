@@ -16,7 +16,7 @@ import pytest
 
 from ssr_neuro.errors import GraphError, UserError
 from ssr_neuro.graph.execute import lif_spikes_float, propagate
-from ssr_neuro.graph.io import expand, export_graphml, export_nir, load_graph, save_graph
+from ssr_neuro.graph.io import expand, export_graphml, export_nir, graph_digest, load_graph, save_graph
 from ssr_neuro.graph.ir import (
     LIF, Graded, GradedFixed, ItemInput, LIFFixed, NeuroGraph, Readout, Synapse, WeightFixed, is_spiking,
 )
@@ -100,6 +100,18 @@ def test_round_trip_is_exact(tmp_path, fixed):
     assert loaded.quantized == fixed == graph.quantized
     loaded.validate()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.npz"]  # no temporary file left behind
+
+
+def test_digest_survives_a_round_trip_and_changes_with_any_weight(tmp_path):
+    graph = ssr_like(seed=3, fixed=True)
+    save_graph(graph, tmp_path / "g.graph")
+    assert graph_digest(load_graph(tmp_path / "g.graph")) == graph_digest(graph)
+    graph.meta["note"] = "meta is not part of the identity"
+    before = graph_digest(graph)
+    assert before == graph_digest(load_graph(tmp_path / "g.graph"))
+    _, _, syn = next(iter(graph.edges()))
+    syn.fixed.weight.flat[0] += 1
+    assert graph_digest(graph) != before
 
 
 def test_file_holds_no_code_and_a_readable_header(tmp_path):

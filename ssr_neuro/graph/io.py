@@ -84,6 +84,23 @@ def save_graph(graph: NeuroGraph, path: Path | str, overwrite: bool = False) -> 
     atomic_write(path, write)
 
 
+def graph_digest(graph: NeuroGraph) -> str:
+    """SHA-256 of what the graph computes: every node's and edge's fields and arrays (dtype, shape, bytes), not its
+    meta. A mapping records it, so that a mapping made for another graph is refused."""
+    import hashlib
+
+    arrays: dict[str, np.ndarray] = {}
+    nodes = [{"name": name, **_encode(node, f"n{i}", arrays)} for i, (name, node) in enumerate(graph.nodes())]
+    edges = [{"source": s, "target": t, **_encode(syn, f"e{i}", arrays)}
+             for i, (s, t, syn) in enumerate(sorted(graph.edges(), key=lambda e: (e[0], e[1])))]
+    h = hashlib.sha256(json.dumps({"nodes": nodes, "edges": edges}, default=_plain_json, sort_keys=True).encode())
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def is_graph_file(path: Path | str) -> bool:
     """Whether ``path`` looks like a file of :func:`save_graph` (a zip holding the graph header), without reading it."""
     try:
