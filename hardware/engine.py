@@ -1,0 +1,169 @@
+"""The fast backend: runs a compiled :class:`~hardware.program.Program` on a batch of inferences, vectorised over the
+batch, step by step and phase by phase, and counts every event per unit, per phase and per inference. numpy only.
+
+Values: the executor's own loop (``ssr_neuro.graph.execute.trace``), i.e. exactly the fixed-point arithmetic of
+``ssr_neuro.graph.fixed`` for a quantised graph (float64 for a float graph): the scores are bit for bit those of
+``execute.run``. Counts: from the spike rasters, the LIF inputs and the lengths, by matrix products with the
+program's tables (``hardware.program``): events [B, rows] @ each [rows, columns] (+ the readout row's part), then
+columns -> counters, unit busy cycles and packets between units (-> links crossed) by small products.
+
+A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, counters]; busy cycles per inference,
+phase and unit [B, phases, units]; network cycles per inference and phase [B, phases]; summed over the batch: counts
+per (unit, counter, layer) and packets per directed link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ssr_neuro.graph.execute import trace
+from ssr_neuro.graph.ir import LIF, ItemInput
+
+from hardware.costs import COUNTERS, counter_cycles
+from hardware.program import Block, Program
+
+COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}
+
+
+@dataclass
+class _Compiled:
+    """A block's columns turned into matrices: counts [B, cols] @ act -> counters, @ busy -> unit cycles."""
+
+    act: np.ndarray  # [cols, counters]
+    busy: np.ndarray  # [cols, units]
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # col, unit, counter, layer, mult
+    pair_cols: np.ndarray  # [pairs]
+    pair_latency: np.ndarray  # [pairs] cycles of one packet's route
+    pair_links: np.ndarray  # [pairs, links] 0/1
+
+
+class Ledger:
+    """Counts of B inferences (module docstring); ``charge`` adds one block's counts of some rows of the batch."""
+
+    def __init__(self, program: Program, n_inferences: int) -> None:
+        self.program = program
+        chip = program.chip
+        self.layers = [name for name, _ in program.graph.nodes()]
+        self.layer_index = {name: i for i, name in enumerate(self.layers)}
+        n_units = len(program.units)
+        self.unit_cycles = np.stack([counter_cycles(chip, u.kind) for u in program.units])  # [units, counters]
+        self.link_cycles = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"]
+                                     for a, b in program.links])
+        self.counts = np.zeros((n_inferences, len(COUNTERS)))
+        self.busy = np.zeros((n_inferences, len(program.phases), n_units))
+        self.network = np.zeros((n_inferences, len(program.phases)))
+        self.table = np.zeros((n_units, len(COUNTERS), len(self.layers)))
+        self.link_packets = np.zeros(len(program.links))
+        self.spikes = np.zeros(n_inferences)  # spikes fired by LIF populations per inference
+        self._cache: dict[int, _Compiled] = {}
+
+    def _compile(self, block: Block) -> _Compiled:
+        got = self._cache.get(id(block))
+        if got is not None:
+            return got
+        n_cols, n_units = len(block.columns), len(self.program.units)
+        act = np.zeros((n_cols, len(COUNTERS)))
+        busy = np.zeros((n_cols, n_units))
+        entries = [[], [], [], [], []]
+        for col, charges in enumerate(block.columns):
+            for ch in charges:
+                c = COUNTER_INDEX[ch.counter]
+                act[col, c] += ch.mult
+                busy[col, ch.unit] += ch.mult * self.unit_cycles[ch.unit, c]
+                for lst, v in zip(entries, (col, ch.unit, c, self.layer_index.get(ch.layer, 0), ch.mult)):
+                    lst.append(v)
+        pair_links = np.zeros((len(block.pairs), len(self.program.links)))
+        latency = np.zeros(len(block.pairs))
+        for i, (_, a, b) in enumerate(block.pairs):
+            route = self.program.routes[(a, b)]
+            pair_links[i, route] = 1.0
+            latency[i] = self.link_cycles[route].sum()
+        got = _Compiled(act, busy, tuple(np.array(v) for v in entries),
+                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links)
+        self._cache[id(block)] = got
+        return got
+
+    def charge(self, rows: slice, phase: int, counts: np.ndarray, block: Block) -> None:
+        """Add counts [b, columns] of ``block`` for inferences ``rows`` in ``phase``."""
+        cb = self._compile(block)
+        counts = np.asarray(counts, dtype=np.float64)
+        self.counts[rows] += counts @ cb.act
+        self.busy[rows, phase] += counts @ cb.busy
+        col, unit, counter, layer, mult = cb.entries
+        if col.size:
+            np.add.at(self.table, (unit, counter, layer), counts.sum(0)[col] * mult)
+        if cb.pair_cols.size:
+            packets = counts[:, cb.pair_cols]
+            load = packets @ cb.pair_links
+            route = ((packets > 0) * cb.pair_latency).max(axis=1)
+            links = (load * self.link_cycles).max(axis=1)
+            self.network[rows, phase] = np.maximum(self.network[rows, phase], np.maximum(route, links))
+            self.link_packets += load.sum(0)
+
+
+def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int) -> np.ndarray:
+    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once) through ``each``, plus the
+    readout row's part (row length-1 of each inference)."""
+    if events is None:
+        counts = np.broadcast_to(block.each.sum(0, dtype=np.float64), (b, block.each.shape[1])).copy()
+    else:
+        flat = events.reshape(b, -1).astype(np.float32, copy=False)
+        counts = (flat @ block.each).astype(np.float64)
+    if block.readout is not None:
+        table = block.readout[length - 1]  # [b, C, columns]
+        if events is None:
+            counts += table.sum(1, dtype=np.float64)
+        else:
+            row = events[np.arange(b), length - 1].astype(np.float32, copy=False)  # [b, C]
+            counts += np.einsum("bc,bcx->bx", row, table).astype(np.float64)
+    return counts
+
+
+def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
+                progress=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
+    """Run histories [B, L] with lengths [B]: (scores [B, N+1] float64 real units, the Ledger, raster of inference 0:
+    LIF population -> spikes [T, P * C]). ``progress(n)`` is called with the inferences done after each batch."""
+    graph = program.graph
+    history = np.asarray(history, dtype=np.int64)
+    length = np.asarray(length, dtype=np.int64)
+    n = history.shape[0]
+    ledger = Ledger(program, n)
+    out_name = graph.output_name()
+    scores = np.empty((n, graph.node(out_name).shape[1]))
+    raster: dict[str, np.ndarray] = {}
+    start = 0
+    for batch in trace(graph, history, length, batch_size):
+        b = batch.history.shape[0]
+        rows = slice(start, start + b)
+        scores[rows] = batch.outputs[out_name]
+        for k, phase in enumerate(program.phases):
+            block = program.emissions[phase.population]
+            node = graph.node(phase.population) if phase.population in graph.g else None
+            events = None
+            if isinstance(node, ItemInput):
+                events = np.ones((b, node.shape[0], 1), np.float32)
+            elif isinstance(node, LIF):
+                events = batch.outputs[phase.population][phase.t].reshape(b, *node.shape)
+                ledger.spikes[rows] += events.sum(axis=(1, 2))
+            ledger.charge(rows, k, _emission_counts(block, events, batch.length, b), block)
+            update = program.updates.get(phase.population)
+            if update is None:
+                continue
+            total = update.each.sum(0, dtype=np.float64)
+            if isinstance(node, LIF):
+                s = batch.outputs[phase.population][phase.t].reshape(b, -1)
+                a_in = batch.inputs[phase.population][phase.t].reshape(b, -1)
+                active = ((a_in != 0) | (s != 0)).astype(np.float32) @ update.each
+                active = active.astype(np.float64)
+            else:
+                active = np.broadcast_to(total, (b, total.size))
+            ledger.charge(rows, k, np.concatenate([active, total - active], axis=1), update)
+        if start == 0:
+            raster = {name: batch.outputs[name][:, 0].reshape(node.time_steps, -1).copy()
+                      for name, node in graph.nodes() if isinstance(node, LIF)}
+        start += b
+        if progress is not None:
+            progress(start)
+    return scores, ledger, raster
