@@ -38,13 +38,14 @@ import networkx as nx
 import numpy as np
 
 from ssr_neuro.errors import UserError
+from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Readout, Synapse, is_spiking
 
 from mapping.pieces import populations
 
 # counters: the chip's actions, the host's MACs, then unpriced tallies (memory bytes read, incoming events)
 MEMORIES = ("synapse_weights", "embedding_table", "item_table", "neuron_state", "host_weights")
-TALLIES = tuple(f"bytes_{m}" for m in MEMORIES) + ("in_spikes", "in_graded")
+TALLIES = tuple(f"bytes_{m}" for m in MEMORIES) + ("in_spikes", "in_graded", "in_packets")
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,10 @@ def _synapse_counts(syn: Synapse, source_shape: tuple[int, int], units_of: np.nd
 def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     """Compile the tables of a mapped graph (see the module docstring). UserError if the mapping does not fit."""
     graph.validate()
+    made_for = mapping.info.get("graph_digest")
+    if made_for is not None and made_for != graph_digest(graph):
+        raise UserError("the mapping was made for another graph (its graph_digest differs); map this graph again "
+                        "(ssr-neuro map)")
     if mapping.chip != chip.name:
         raise UserError(f"the mapping was made for chip '{mapping.chip}', not '{chip.name}'; map the graph on "
                         f"'{chip.name}' first (ssr-neuro map --chip ...)")
@@ -332,7 +337,7 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 pairs.append((len(columns), int(u), k))
                 add(e.astype(np.float32), r.astype(np.float32),
                     [Charge(int(u), "message_out", layer), Charge(int(u), "hop_ew", layer, float(ew)),
-                     Charge(int(u), "hop_ns", layer, float(len(route) - ew))])
+                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)])
     each_m = np.stack(cols, axis=1) if cols else np.zeros((rows, 0), np.float32)
     ro_m = np.stack(ro_cols, axis=-1) if ro_cols else None
     if ro_m is not None and not ro_m.any():

@@ -93,7 +93,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
             "busy_cycles": float(mean_busy[:, k].sum()),
             "events": {a: float(row[C[a]]) for a in PRICED if a in KIND_OF and row[C[a]]},
             "memory_read_bytes": {m: float(row[C[f"bytes_{m}"]]) for m in MEMORIES if row[C[f"bytes_{m}"]]},
-            "incoming": {"spikes": float(row[C["in_spikes"]]), "graded": float(row[C["in_graded"]])}})
+            "incoming": {k: float(row[C[f"in_{k}"]]) for k in ("spikes", "graded", "packets")}})
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
              for (a, b), p in zip(program.links, ledger.link_packets)]
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
