@@ -1,0 +1,187 @@
+"""Three ways of counting the energy of one inference of the same graph, side by side (pure functions, no torch).
+
+Every figure is pJ per inference (mean over the recorded inferences); layers are named ``"source->target"``.
+
+1. ``snn_rule`` — the SNN papers' rule (SSR's paper uses it on a 45 nm chip; ../shared/notes/ssr-reference.md):
+       E = E_MAC x MACs + E_AC x ACs,   E_MAC = 4.6 pJ (float32 multiply 3.7 + add 0.9), E_AC = 0.9 pJ (float32 add)
+   arithmetic only: no memory reads, neuron updates or data movement. Which layers are which, by the kind of value
+   the layer's input carries in the model:
+   - spike input, counted as ACs = spikes sent x fan-out (fan-out per source neuron: dense C_out, circulant P_out,
+     diagonal 1): layers from a LIF population into a LIF population (SSR: dense_2), summed over the T steps, and
+     the ItemInput's one spike per position (the embedding lookup: L x D ACs; the torch Recorder does not count it);
+   - graded input, counted as MACs at every synapse once per inference (``Synapse.n_synapses``): layers from a Graded
+     source (SSR: the filters, dense_1 and the residual into LIF#2; into a LIF the drive is constant over T and
+     computed once: direct encoding), and layers from a LIF population into a Graded or Readout population (SSR:
+     the next block's filter and the readout): there the model averages the spikes over T and applies BatchNorm
+     ("densify"), a real value, which the converter folds into the weights; the paper's rule counts such layers
+     as MACs. This is what ``ssr_neuro.model.instrument.Recorder`` counts layer by layer, except that the graph
+     also has the lookup and the residual diagonal (rows x D MACs), and its readout computes padding column 0
+     (D more MACs than the Recorder's D x N).
+   With dense_1 (and the filters and readout) counted as MACs, the rule bounds SSR's saving against an ANN.
+
+2. ``ann`` — the same graph as an ANN (float32, no T: one pass per inference):
+       compute = MACs x (3.7 + 0.9) pJ, every synapse of every layer a float32 MAC once
+       memory  = weight words x (SRAM pJ per 64-bit read / 2), every weight read once per inference as a 32-bit
+                 word, two words per 64-bit read (weights stream in order), from an SRAM sized by the layer
+   SRAM class per layer (Horowitz 45 nm, 64-bit read): the smallest array that holds the layer's float32 weights
+   (distinct weights: a position-wise layer stores its matrix once): <= 8 KB 10 pJ, <= 32 KB 20 pJ, otherwise
+   the 1 MB row, 100 pJ — also for layers above 1 MB (``"above_1MB": true``), an underestimate: the table's DRAM
+   row (1,300-2,600 pJ per 64 bits) would apply. The ItemInput layer is a table lookup in an ANN: 0 MACs (its
+   synapses multiply by 0 or 1) and it reads the L rows it uses (L x D words) from an SRAM sized by the whole table.
+   Biases and activations are left out (as in the rule).
+
+3. ``chip`` — the simulator's own figure for the mapped fixed-point graph (``SimResult``: per-action energies of the
+   chip description, memory and network included); ``None`` until a simulation fills it.
+
+``compare`` puts the three together with their ratios; it is what ``SimResult.counting`` holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Mapping
+
+import numpy as np
+
+from ssr_neuro.errors import UserError
+from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Node, Synapse
+
+
+@dataclass(frozen=True)
+class EnergyTable:
+    """Per-operation energies, pJ (Horowitz, ISSCC 2014, 45 nm 0.9 V; ../shared/notes/hardware.md)."""
+
+    mac_pJ: float = 4.6  # E_MAC of the SNN rule: float32 multiply + add
+    ac_pJ: float = 0.9  # E_AC of the SNN rule: float32 add
+    float32_multiply_pJ: float = 3.7
+    float32_add_pJ: float = 0.9
+    sram_8KB_pJ_per_64bit: float = 10.0
+    sram_32KB_pJ_per_64bit: float = 20.0
+    sram_1MB_pJ_per_64bit: float = 100.0
+    word_bytes: int = 4  # an ANN's float32 weight
+
+    def sram_class(self, layer_bytes: int) -> tuple[str, float]:
+        """(name, pJ per 64-bit read) of the smallest table SRAM holding ``layer_bytes`` (1 MB beyond that)."""
+        for limit_bytes, name, pj in ((8 << 10, "8KB", self.sram_8KB_pJ_per_64bit),
+                                      (32 << 10, "32KB", self.sram_32KB_pJ_per_64bit)):
+            if layer_bytes <= limit_bytes:
+                return name, pj
+        return "1MB", self.sram_1MB_pJ_per_64bit
+
+
+HOROWITZ_45NM = EnergyTable()
+
+
+def layer_name(source: str, target: str) -> str:
+    """The name of a synapse layer in every breakdown here: ``"source->target"``."""
+    return f"{source}->{target}"
+
+
+def fan_out(syn: Synapse) -> int:
+    """Target neurons one source neuron reaches: dense C_out, circulant P_out (its channel's rows), diagonal 1."""
+    return {"dense": lambda w: w.shape[0], "circulant": lambda w: w.shape[1], "diagonal": lambda w: 1}[
+        syn.structure](syn.weight)
+
+
+def input_kind(source: Node, target: Node) -> str:
+    """How the SNN rule counts a layer: ``"ac"`` when its input is spikes step by step (from the ItemInput, or from a
+    LIF into a LIF), ``"mac"`` when it is a real value in the model (a Graded source, or a LIF's spikes averaged over
+    T into a Graded / Readout target)."""
+    if isinstance(source, ItemInput) or (isinstance(source, LIF) and isinstance(target, LIF)):
+        return "ac"
+    return "mac"
+
+
+def _spikes_sent(graph: NeuroGraph, source: str, syn: Synapse, target: str,
+                 rates: Mapping[str, np.ndarray]) -> float:
+    """Spikes per inference the source sends into this layer (ItemInput: one per position it reads)."""
+    node = graph.node(source)
+    if isinstance(node, ItemInput):
+        return float(1 if syn.positions == "readout" else node.shape[0])
+    if syn.positions == "readout":
+        raise UserError(f"synapse {source} -> {target} reads row length-1 of spiking {source}; per-neuron mean rates "
+                        f"cannot tell that row's spikes apart: count this graph with positions='each' edges")
+    if source not in rates:
+        raise UserError(f"no activity recorded for LIF population {source}; record every LIF population "
+                        f"(ssr_neuro.graph.execute.run(..., record=True))")
+    rate = np.asarray(rates[source], dtype=np.float64)
+    if rate.shape != tuple(node.shape):
+        raise UserError(f"activity of {source} has shape {rate.shape}; expected the population's shape {node.shape}")
+    return float(rate.sum())
+
+
+def snn_rule(graph: NeuroGraph, rates: Mapping[str, np.ndarray],
+             table: EnergyTable = HOROWITZ_45NM) -> dict:
+    """The SNN papers' rule on ``graph`` with mean spikes per neuron per inference ``rates`` (node-shaped arrays, as
+    ``Activity.rates``; only LIF populations are read). Per layer: input kind, ops, pJ; totals MACs, ACs, pJ."""
+    layers: dict[str, dict] = {}
+    for s, t, syn in graph.edges():
+        src, dst = graph.node(s), graph.node(t)
+        kind = input_kind(src, dst)
+        if kind == "ac":
+            ops = _spikes_sent(graph, s, syn, t, rates) * fan_out(syn)
+        else:
+            ops = float(syn.n_synapses(src, dst))
+        layers[layer_name(s, t)] = {"input": "spike" if kind == "ac" else "graded", "kind": kind, "ops": ops,
+                                    "pJ": ops * (table.ac_pJ if kind == "ac" else table.mac_pJ)}
+    macs = sum(v["ops"] for v in layers.values() if v["kind"] == "mac")
+    acs = sum(v["ops"] for v in layers.values() if v["kind"] == "ac")
+    return {"label": f"SNN-paper rule: {table.mac_pJ} pJ x MACs (graded-input layers) + {table.ac_pJ} pJ x ACs "
+                     f"(spike-input layers); arithmetic only",
+            "total_pJ": macs * table.mac_pJ + acs * table.ac_pJ, "macs": macs, "acs": acs,
+            "constants": {"E_MAC_pJ": table.mac_pJ, "E_AC_pJ": table.ac_pJ}, "layers": layers}
+
+
+def ann(graph: NeuroGraph, table: EnergyTable = HOROWITZ_45NM) -> dict:
+    """The same graph as a float32 ANN, one pass per inference: MACs at every synapse and every weight read once
+    from an SRAM sized by its layer (module docstring). Data-independent."""
+    mac_pJ = table.float32_multiply_pJ + table.float32_add_pJ
+    layers: dict[str, dict] = {}
+    for s, t, syn in graph.edges():
+        src, dst = graph.node(s), graph.node(t)
+        layer_bytes = int(syn.weight.size) * table.word_bytes
+        sram, pj_64 = table.sram_class(layer_bytes)
+        if isinstance(src, ItemInput):  # a lookup: the rows it uses, no multiplies
+            macs, words = 0, dst.shape[0] * syn.weight.shape[0]
+        else:
+            macs, words = syn.n_synapses(src, dst), int(syn.weight.size)
+        pj_word = pj_64 * table.word_bytes / 8
+        layers[layer_name(s, t)] = {"macs": float(macs), "weight_words": float(words), "layer_bytes": layer_bytes,
+                                    "sram": sram, "above_1MB": layer_bytes > (1 << 20),
+                                    "sram_pJ_per_word": pj_word, "compute_pJ": macs * mac_pJ,
+                                    "memory_pJ": words * pj_word, "pJ": macs * mac_pJ + words * pj_word}
+    compute = sum(v["compute_pJ"] for v in layers.values())
+    memory = sum(v["memory_pJ"] for v in layers.values())
+    return {"label": f"same network as a float32 ANN: every synapse a MAC ({mac_pJ:g} pJ) in one pass, every weight "
+                     f"read once as a 32-bit word from SRAM sized by its layer",
+            "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
+            "macs": sum(v["macs"] for v in layers.values()),
+            "weight_words": sum(v["weight_words"] for v in layers.values()),
+            "constants": {**asdict(table), "ann_mac_pJ": mac_pJ, "words_per_64bit_read": 8 // table.word_bytes},
+            "layers": layers}
+
+
+def chip_figure(result=None) -> dict:
+    """The simulator's figure from a ``hardware.result.SimResult`` (mean per inference), or an empty slot."""
+    label = "simulated chip: per-action energies of the chip description (compute, memory, network, static)"
+    if result is None:
+        return {"label": label, "total_pJ": None}
+    total = float(np.mean(result.per_inference["energy_pJ"])) if result.n_inferences else 0.0
+    return {"label": f"{label}, chip {result.chip}", "total_pJ": total,
+            "by_kind_pJ": {k: float(v) for k, v in result.breakdown.get("by_kind", {}).items()},
+            "macs": float(np.mean(result.per_inference["macs"])) if result.n_inferences else 0.0,
+            "synaptic_ops": float(np.mean(result.per_inference["synaptic_ops"])) if result.n_inferences else 0.0}
+
+
+def compare(graph: NeuroGraph, rates: Mapping[str, np.ndarray], result=None,
+            table: EnergyTable = HOROWITZ_45NM) -> dict:
+    """The three methods side by side, JSON-ready: ``{"methods": {"snn_rule", "ann", "chip"}, "ratios": {...}}``;
+    ratios ``"a/b"`` are total pJ of method a over method b (those with a chip figure only when it is filled);
+    ``"snn_rule/ann_compute"`` is the paper's comparison (arithmetic only on both sides)."""
+    methods = {"snn_rule": snn_rule(graph, rates, table), "ann": ann(graph, table), "chip": chip_figure(result)}
+    totals = {k: v["total_pJ"] for k, v in methods.items() if v["total_pJ"]}
+    totals["ann_compute"] = methods["ann"]["compute_pJ"]
+    ratios = {f"{a}/{b}": totals[a] / totals[b] for a, b in
+              (("snn_rule", "ann_compute"), ("snn_rule", "ann"), ("chip", "ann"), ("snn_rule", "chip"))
+              if totals.get(a) and totals.get(b)}
+    return {"unit": "pJ per inference", "methods": methods, "ratios": ratios}
