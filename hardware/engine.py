@@ -57,6 +57,8 @@ class Ledger:
         self.table = np.zeros((n_units, len(COUNTERS), len(self.layers)))
         self.link_packets = np.zeros(len(program.links))
         self.spikes = np.zeros(n_inferences)  # spikes fired by LIF populations per inference
+        self.spikes_per_neuron = {name: np.zeros(node.shape) for name, node in program.graph.nodes()
+                                  if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
 
     def _compile(self, block: Block) -> _Compiled:
@@ -160,6 +162,8 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
             else:
                 active = np.broadcast_to(total, (b, total.size))
             ledger.charge(rows, k, np.concatenate([active, total - active], axis=1), update)
+        for name, total in ledger.spikes_per_neuron.items():
+            total += batch.outputs[name].sum(axis=(0, 1))
         if start == 0:
             raster = {name: batch.outputs[name][:, 0].reshape(node.time_steps, -1).copy()
                       for name, node in graph.nodes() if isinstance(node, LIF)}

@@ -17,6 +17,9 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
 - ``raster``          LIF population -> spikes [T, P*C] (0/1) of inference 0
 - ``links``           directed mesh links ``{"from": [r, c], "to": [r, c], "packets": mean per inference}``
 - ``counting``        the counting methods side by side (filled by ``hardware.counting``; empty until then)
+- ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
+                      what ``hardware.counting.compare(graph, result.rates, result)`` reads (added after the contract;
+                      empty when a backend does not record it)
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class SimResult:
     raster: dict[str, np.ndarray]
     links: list[dict]
     counting: dict = field(default_factory=dict)
+    rates: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """JSON-ready digest: means per inference (energy in uJ, latency in us and cycles), the breakdown in uJ,

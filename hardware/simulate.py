@@ -96,5 +96,6 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
             "incoming": {k: float(row[C[f"in_{k}"]]) for k in ("spikes", "graded", "packets")}})
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
              for (a, b), p in zip(program.links, ledger.link_packets)]
+    rates = {name: total * scale for name, total in ledger.spikes_per_neuron.items()}
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
-                     breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links)
+                     breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates)

@@ -142,7 +142,15 @@ def _check_conservation(r):
 
 @pytest.fixture(scope="module")
 def ssr_graph():
-    return ssr_like(n_items=120, dim=8, blocks=2, max_len=6)
+    graph = ssr_like(n_items=120, dim=8, blocks=2, max_len=6)
+    for _, node in graph.nodes():
+        if isinstance(node, LIF):
+            node.threshold = 0.02  # so that the random weights make spikes
+    return graph
+
+
+def _fan_out(syn: Synapse, target_shape) -> int:
+    return {"dense": target_shape[1], "circulant": target_shape[0], "diagonal": 1}[syn.structure]
 
 
 def _histories(n: int, max_len: int, n_items: int, seed: int = 0):
@@ -161,8 +169,22 @@ def test_ssr_graph_on_presets_conserves_and_is_deterministic(ssr_graph, chip_nam
     a = simulate(ssr_graph, mapping, chip, history, length, batch_size=16)
     b = simulate(ssr_graph, mapping, chip, history, length, batch_size=7)
     _check_conservation(a)
-    scores, _ = run(ssr_graph, history, length)
+    scores, activity = run(ssr_graph, history, length, record=True)
     assert np.array_equal(a.scores, scores)
+    assert set(a.rates) == {"block0.lif_1", "block0.lif_2", "block1.lif_1", "block1.lif_2"}
+    for name, rate in a.rates.items():
+        np.testing.assert_allclose(rate, activity.rates[name], rtol=1e-12)
+    assert sum(r.sum() for r in a.rates.values()) * 40 == pytest.approx(a.per_inference["spikes"].sum())
+    assert a.per_inference["spikes"].min() > 0
+    # inference 0 counted independently: ACs = input spikes x D + spikes x fan-out; MACs = graded synapses
+    acs, macs = 6 * 8, 0
+    for s, t, syn in ssr_graph.edges():
+        src, dst = ssr_graph.node(s), ssr_graph.node(t)
+        if isinstance(src, LIF):
+            acs += a.raster[s].sum() * _fan_out(syn, dst.shape)
+        elif isinstance(src, Graded):
+            macs += syn.n_synapses(src, dst)
+    assert a.per_inference["synaptic_ops"][0] == acs and a.per_inference["macs"][0] == macs
     for key, v in a.per_inference.items():
         np.testing.assert_array_equal(v, b.per_inference[key], err_msg=key)
     assert a.summary() == b.summary()
