@@ -10,10 +10,11 @@ as one graded message per target neuron per inference.
 Schedule (the simulated steps). Stages in topological order: every Graded or Readout population is a stage of one
 step; every spiking window (LIF populations joined by LIF -> LIF edges; zero delay inside) is a stage of T steps. The
 ItemInput emits in the first step. A step is a sequence of *phases*, one per emitting population in topological
-order (inside a window: its LIF populations, each at the same step t), plus a ``host`` phase after the last host
-layer source of a population with host input. In a phase the emitter's neurons update (LIF: every neuron of the
-population, active when its input a_in(t) is non-zero or it fires, else idle; Graded/Readout on cores: every neuron
-once, active), emit, and every receiver does the synaptic work the messages cause on arrival (event-driven):
+order (inside a window: its LIF populations, each at the same step t), plus a phase ``host>X`` after the last host
+layer source of a population X with host input (one graded message per neuron of X). In a phase the emitter's
+neurons update (LIF: every neuron of the population, active when its input a_in(t) is non-zero or it fires, else
+idle; Graded/Readout on cores: every neuron once, active), emit, and every receiver does the synaptic work the
+messages cause on arrival (event-driven):
 - a spike (ItemInput, LIF) makes one synaptic op per synapse it crosses on its receiving core,
 - a graded value makes one MAC per synapse on a core with MAC units, or one host MAC on the host; a graded value
   into a LIF window is multiplied once (in the source's phase) and held as a constant drive over the T steps,
@@ -80,7 +81,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Phase:
-    """One emitter in one step: ``population`` (or "host" for the host's graded messages) at time step ``t``."""
+    """One emitter in one step: ``population`` at time step ``t``, or ``"host>X"``: the host's graded messages to
+    the neurons of population X (the sum of X's host layers, sent once their last source has emitted)."""
 
     step: int
     population: str
@@ -101,7 +103,6 @@ class Program:
     updates: dict[str, Block]  # population on cores -> neuron update table (columns: active per unit, idle per unit)
     links: list[tuple[tuple[int, int], tuple[int, int]]]  # directed mesh links (from router, to router)
     routes: dict[tuple[int, int], list[int]]  # (from unit, to unit) -> links crossed (XY routing)
-    host_targets: dict[str, list[str]] = field(default_factory=dict)  # host-phase emitter -> populations it feeds
 
     @property
     def n_cores(self) -> int:
@@ -110,10 +111,6 @@ class Program:
     @property
     def host(self) -> int:
         return self.n_cores
-
-    @property
-    def io(self) -> int:
-        return self.n_cores + 1
 
 
 # ------------------------------------------------------------------------------------------------ mesh routes
@@ -257,19 +254,17 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
             to_io[:, io] = 1.0
             targets = [("io", to_io, None, None, 0.0, None, False)]
         emissions[name] = _emission(name, shape, src_owner, targets, units, spiking=is_spiking(node))
-    for source, fed in last_host_source.items():
-        rows = np.concatenate([owner[t].ravel() for t in fed])
+    for t in host_sources:  # the host's one graded message per neuron of t, to the neuron's core
+        rows = owner[t].ravel()
         to_own = np.zeros((rows.size, n_units), np.float32)
         to_own[np.arange(rows.size), rows] = 1.0
-        emissions[f"host<{source}"] = _emission(" + ".join(fed), (rows.size, 1), np.full((rows.size, 1), host),
-                                                [(t, to_own, None, None, 0.0, None, False) for t in fed[:1]],
-                                                units, spiking=False, layer=fed[0])
+        emissions[f"host>{t}"] = _emission(t, (rows.size, 1), np.full((rows.size, 1), host),
+                                           [(t, to_own, None, None, 0.0, None, False)], units, spiking=False)
 
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
     steps, phases = _schedule(graph, input_name, last_host_source)
-    return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes,
-                   {f"host<{s}": fed for s, fed in last_host_source.items()})
+    return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes)
 
 
 def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets: list, units: list[Unit],
@@ -347,7 +342,8 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
 
 def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Block:
     """Neuron updates of a population on cores: ``each`` [neurons, K] one-hot of the K cores it uses; the columns are
-    (active at core k) for the K cores, then (idle at core k): counts = [active @ each, (1 - active) @ each]. State bytes read per update: u and v (LIF) or the accumulator (Graded, Readout)."""
+    (active at core k) for the K cores, then (idle at core k): counts = [active @ each, (1 - active) @ each].
+    State bytes read per update: u and v (LIF) or the accumulator (Graded, Readout)."""
     own = owner.reshape(-1)
     state_bits = getattr(getattr(node, "fixed", None), "state_bits", chip.core.state_bits)
     state_bytes = (2 if isinstance(node, LIF) else 1) * state_bits / 8.0
@@ -393,7 +389,7 @@ def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, li
                 phases.append(Phase(k, input_name, 0))
             for p in pops:
                 phases.append(Phase(k, p, t))
-                if p in last_host_source and t == 0:
-                    phases.append(Phase(k, f"host<{p}", 0))
+                if t == 0:
+                    phases += [Phase(k, f"host>{fed}", 0) for fed in last_host_source.get(p, [])]
     return steps, phases
 

@@ -39,7 +39,8 @@ def tiny_chip(mac_units: int = 1):
 
 def tiny_graph() -> NeuroGraph:
     """input (L=2, 3 items) -> emb Graded (2, 1), value = [0, 10, 20, 30][item] -> lif (2, 1), T=2, no leak,
-    u = a_in << 6, fires when v > 15 << 6 = 960 -> out Readout (1, 4) from row length-1, score = [0, 1, 2, 3] x spikes."""
+    u = a_in << 6, fires when v > 15 << 6 = 960 -> out Readout (1, 4) from row length-1, score = [0, 1, 2, 3] x
+    spikes."""
     g = NeuroGraph()
     g.add("input", ItemInput(max_len=2, n_items=3))
     g.add("emb", Graded((2, 1), np.zeros((2, 1)), GradedFixed(8, 0, np.zeros((2, 1), np.int64))))
@@ -114,7 +115,7 @@ def test_host_layers_on_a_chip_without_mac_units():
     assert host["events"] == {"host_mac": 2.0, "message_out": 2.0, "hop_ew": 4.0}
     assert r.breakdown["by_action"]["host_mac"] == 2 * 50.0
     emb_step = r.steps[0]
-    assert emb_step["phases"] == ["input", "emb", "host<emb"]
+    assert emb_step["phases"] == ["input", "emb", "host>lif"]
     # host MAC = 4 host cycles at 50 MHz = 8 mesh cycles (100 MHz): 2 MACs = 16 cycles in the emb phase
     assert r.cores[2]["busy_cycles"] == 16 + 2
     np.testing.assert_array_equal(r.scores, [[0.0, 1.0, 2.0, 3.0]])
