@@ -75,18 +75,14 @@ def static_energy_pJ(chip, n_cores: int, latency_us: np.ndarray) -> np.ndarray:
     return chip.static["leakage_mW_per_core"] * n_cores * np.asarray(latency_us, dtype=np.float64) * 1000.0
 
 
-def phase_cycles(busy: np.ndarray, network: np.ndarray) -> np.ndarray:
-    """Cycles of each phase [B, phases]: the busiest unit's cycles [B, phases, units] plus the network's [B, phases]."""
-    return busy.max(axis=2) + network
-
-
-def step_cycles(busy: np.ndarray, network: np.ndarray, phase_step: np.ndarray, n_steps: int,
+def step_cycles(busiest: np.ndarray, network: np.ndarray, phase_step: np.ndarray, n_steps: int,
                 barrier_cycles: float) -> dict[str, np.ndarray]:
-    """Per step [B, steps]: "cycles" (phases + barrier), "core_cycles_max" (sum of the phases' busiest units),
-    "network_cycles" and "barrier_cycles"; ``phase_step`` [phases] gives each phase's step."""
+    """Per step [B, steps] from the busiest unit's cycles [B, phases] and the network's [B, phases] of each phase:
+    "cycles" (phases + barrier), "core_cycles_max" (sum of the phases' busiest units), "network_cycles" and
+    "barrier_cycles"; ``phase_step`` [phases] gives each phase's step."""
     onehot = np.zeros((len(phase_step), n_steps))
     onehot[np.arange(len(phase_step)), phase_step] = 1.0
-    core = busy.max(axis=2) @ onehot
+    core = busiest @ onehot
     net = network @ onehot
     barrier = np.full_like(core, barrier_cycles)
     return {"cycles": core + net + barrier, "core_cycles_max": core, "network_cycles": net, "barrier_cycles": barrier}

@@ -7,9 +7,10 @@ Values: the executor's own loop (``ssr_neuro.graph.execute.trace``), i.e. exactl
 program's tables (``hardware.program``): events [B, rows] @ each [rows, columns] (+ the readout row's part), then
 columns -> counters, unit busy cycles and packets between units (-> links crossed) by small products.
 
-A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, counters]; busy cycles per inference,
-phase and unit [B, phases, units]; network cycles per inference and phase [B, phases]; summed over the batch: counts
-per (unit, counter, layer) and packets per directed link.
+A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, counters]; the busiest unit's cycles
+and the network cycles per inference and phase [B, phases]; summed over the inferences: busy cycles per phase and
+unit, counts per (unit, counter, layer) and packets per directed link. Busy cycles per (inference, phase, unit) are
+kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through [B, phases] arrays.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ class Ledger:
         self.link_cycles = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"]
                                      for a, b in program.links])
         self.counts = np.zeros((n_inferences, len(COUNTERS)))
-        self.busy = np.zeros((n_inferences, len(program.phases), n_units))
+        self.busiest = np.zeros((n_inferences, len(program.phases)))
+        self.busy_sum = np.zeros((len(program.phases), n_units))
+        self._rows = slice(0, 0)
+        self._busy = np.zeros((0, len(program.phases), n_units))
         self.network = np.zeros((n_inferences, len(program.phases)))
         self.table = np.zeros((n_units, len(COUNTERS), len(self.layers)))
         self.link_packets = np.zeros(len(program.links))
@@ -87,12 +91,23 @@ class Ledger:
         self._cache[id(block)] = got
         return got
 
-    def charge(self, rows: slice, phase: int, counts: np.ndarray, block: Block) -> None:
-        """Add counts [b, columns] of ``block`` for inferences ``rows`` in ``phase``."""
+    def begin(self, rows: slice) -> None:
+        """Start a batch: inferences ``rows`` of the ledger."""
+        self._rows = rows
+        self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
+
+    def end(self) -> None:
+        """Close the batch: keep each phase's busiest unit per inference and the busy cycles summed."""
+        self.busiest[self._rows] = self._busy.max(axis=2)
+        self.busy_sum += self._busy.sum(axis=0)
+
+    def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
+        """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
         cb = self._compile(block)
+        rows = self._rows
         counts = np.asarray(counts, dtype=np.float64)
         self.counts[rows] += counts @ cb.act
-        self.busy[rows, phase] += counts @ cb.busy
+        self._busy[:, phase] += counts @ cb.busy
         col, unit, counter, layer, mult = cb.entries
         if col.size:
             np.add.at(self.table, (unit, counter, layer), counts.sum(0)[col] * mult)
@@ -140,6 +155,7 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         b = batch.history.shape[0]
         rows = slice(start, start + b)
         scores[rows] = batch.outputs[out_name]
+        ledger.begin(rows)
         for k, phase in enumerate(program.phases):
             block = program.emissions[phase.population]
             node = graph.node(phase.population) if phase.population in graph.g else None
@@ -149,7 +165,7 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
             elif isinstance(node, LIF):
                 events = batch.outputs[phase.population][phase.t].reshape(b, *node.shape)
                 ledger.spikes[rows] += events.sum(axis=(1, 2))
-            ledger.charge(rows, k, _emission_counts(block, events, batch.length, b), block)
+            ledger.charge(k, _emission_counts(block, events, batch.length, b), block)
             update = program.updates.get(phase.population)
             if update is None:
                 continue
@@ -161,7 +177,8 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
                 active = active.astype(np.float64)
             else:
                 active = np.broadcast_to(total, (b, total.size))
-            ledger.charge(rows, k, np.concatenate([active, total - active], axis=1), update)
+            ledger.charge(k, np.concatenate([active, total - active], axis=1), update)
+        ledger.end()
         for name, total in ledger.spikes_per_neuron.items():
             total += batch.outputs[name].sum(axis=(0, 1))
         if start == 0:

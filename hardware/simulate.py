@@ -42,7 +42,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     counts = ledger.counts.copy()
     counts[:, C["barrier_sync"]] = n_steps
     phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
-    steps = step_cycles(ledger.busy, ledger.network, phase_step, n_steps, chip.cycles["barrier_sync"])
+    steps = step_cycles(ledger.busiest, ledger.network, phase_step, n_steps, chip.cycles["barrier_sync"])
     latency = steps["cycles"].sum(axis=1)
     latency_us = latency / chip.mesh.clock_MHz
     n_cores = program.n_cores
@@ -76,7 +76,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
         "by_core": {u.name: float(v) for u, v in zip(program.units, by_core_pJ)},
         "by_action": by_action,
     }
-    mean_busy = ledger.busy.mean(axis=0) if n else ledger.busy.sum(axis=0)  # [phases, units]
+    mean_busy = ledger.busy_sum * scale  # [phases, units]
     step_records = []
     for s, name in enumerate(program.steps):
         busy_units = mean_busy[phase_step == s].sum(axis=0)
