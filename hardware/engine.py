@@ -9,7 +9,7 @@ columns -> counters, unit busy cycles and packets between units (-> links crosse
 
 A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, counters]; the busiest unit's cycles
 and the network cycles per inference and phase [B, phases]; summed over the inferences: busy cycles per phase and
-unit, counts per (unit, counter, layer) and packets per directed link. Busy cycles per (inference, phase, unit) are
+unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per (inference, phase, unit) are
 kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through [B, phases] arrays.
 """
 
@@ -59,6 +59,7 @@ class Ledger:
         self._busy = np.zeros((0, len(program.phases), n_units))
         self.network = np.zeros((n_inferences, len(program.phases)))
         self.table = np.zeros((n_units, len(COUNTERS), len(self.layers)))
+        self.by_step = np.zeros((len(program.steps), n_units, len(COUNTERS)))  # summed over the inferences
         self.link_packets = np.zeros(len(program.links))
         self.spikes = np.zeros(n_inferences)  # spikes fired by LIF populations per inference
         self.spikes_per_neuron = {name: np.zeros(node.shape) for name, node in program.graph.nodes()
@@ -110,7 +111,9 @@ class Ledger:
         self._busy[:, phase] += counts @ cb.busy
         col, unit, counter, layer, mult = cb.entries
         if col.size:
-            np.add.at(self.table, (unit, counter, layer), counts.sum(0)[col] * mult)
+            added = counts.sum(0)[col] * mult
+            np.add.at(self.table, (unit, counter, layer), added)
+            np.add.at(self.by_step[self.program.phases[phase].step], (unit, counter), added)
         if cb.pair_cols.size:
             packets = counts[:, cb.pair_cols]
             load = packets @ cb.pair_links

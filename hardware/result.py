@@ -11,9 +11,14 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
 - ``breakdown``       mean per inference, pJ: ``{"by_kind": {kind: pJ}, "by_layer": {layer: pJ}, "by_core": {unit:
                       pJ}, "by_action": {action: pJ}}``; each of the four sums to the mean total energy
 - ``steps``           per simulated step, mean over the batch: ``{"name", "cycles", "core_cycles_max",
-                      "slowest_core", "network_cycles", "barrier_cycles"}``
+                      "slowest_core", "network_cycles", "barrier_cycles"}``; also "phases" (emitters in order),
+                      "busy_cycles" {unit: cycles} and "events" {action: count} of the step
 - ``cores``           per unit (cores in mapping order, then ``"host"``, ``"io"``): ``{"name", "mesh": [r, c],
-                      "energy_pJ", "busy_cycles", "events": {action: count}}``, mean per inference
+                      "energy_pJ", "busy_cycles", "events": {action: count}}``, mean per inference; also "kind"
+                      (core, host, io), "events_by_step" [{action: count} per step], "memory_read_bytes" {memory:
+                      bytes} (synapse_weights, embedding_table, item_table, neuron_state, host_weights) and
+                      "incoming" {"spikes", "graded", "packets"} (events delivered, local ones included; packets
+                      received over the mesh)
 - ``raster``          LIF population -> spikes [T, P*C] (0/1) of inference 0
 - ``links``           directed mesh links ``{"from": [r, c], "to": [r, c], "packets": mean per inference}``
 - ``counting``        the counting methods side by side (filled by ``hardware.counting``; empty until then)

@@ -80,10 +80,13 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     step_records = []
     for s, name in enumerate(program.steps):
         busy_units = mean_busy[phase_step == s].sum(axis=0)
+        events = ledger.by_step[s].sum(axis=0) * scale
         step_records.append({
             "name": name, **{k: float(v[:, s].mean()) if n else 0.0 for k, v in steps.items()},
             "slowest_core": program.units[int(np.argmax(busy_units))].name,
-            "phases": [p.population for p in program.phases if p.step == s]})
+            "phases": [p.population for p in program.phases if p.step == s],
+            "busy_cycles": {u.name: float(c) for u, c in zip(program.units, busy_units) if c},
+            "events": _events(events)})
     mean_table = ledger.table.sum(axis=2) * scale  # [units, counters]
     cores = []
     for k, unit in enumerate(program.units):
@@ -91,7 +94,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
         cores.append({
             "name": unit.name, "mesh": list(unit.router), "kind": unit.kind, "energy_pJ": float(by_core_pJ[k]),
             "busy_cycles": float(mean_busy[:, k].sum()),
-            "events": {a: float(row[C[a]]) for a in PRICED if a in KIND_OF and row[C[a]]},
+            "events": _events(row),
+            "events_by_step": [_events(ledger.by_step[s, k] * scale) for s in range(n_steps)],
             "memory_read_bytes": {m: float(row[C[f"bytes_{m}"]]) for m in MEMORIES if row[C[f"bytes_{m}"]]},
             "incoming": {k: float(row[C[f"in_{k}"]]) for k in ("spikes", "graded", "packets")}})
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
@@ -99,3 +103,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     rates = {name: total * scale for name, total in ledger.spikes_per_neuron.items()}
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
                      breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates)
+
+
+def _events(row: np.ndarray) -> dict[str, float]:
+    """The non-zero chip actions and host MACs of a counter row [len(COUNTERS)] (tallies left out)."""
+    return {a: float(row[C[a]]) for a in PRICED if a in KIND_OF and row[C[a]]}

@@ -100,6 +100,11 @@ def test_hand_computed_counts_cycles_and_energy():
     assert core1["incoming"] == {"spikes": 1.0, "graded": 2.0, "packets": 2.0}
     assert r.breakdown["by_layer"]["barrier"] == 400 and r.breakdown["by_layer"]["input"] == 2 * 7 + 2 * 11
     np.testing.assert_array_equal(r.raster["lif"], [[1, 0], [1, 1]])
+    assert r.steps[0]["events"] == {"synaptic_op": 2, "mac": 2, "weight_read_byte": 4, "neuron_update": 2,
+                                    "spike_out": 2, "message_out": 4, "hop_ew": 4}
+    assert r.steps[0]["busy_cycles"] == {"core0": 2 + 10, "core1": 4, "io": 2}
+    assert core1["events_by_step"][2] == {"synaptic_op": 4, "weight_read_byte": 4, "neuron_update": 2, "spike_out": 1}
+    assert r.steps[3]["busy_cycles"] == {"core1": 20} and r.steps[3]["slowest_core"] == "core1"
     links = {(tuple(k["from"]), tuple(k["to"])): k["packets"] for k in r.links if k["packets"]}
     assert links == {((0, 0), (0, 1)): 2.0, ((0, 1), (0, 2)): 2.0, ((0, 2), (0, 1)): 4.0, ((0, 1), (0, 0)): 4.0}
 
