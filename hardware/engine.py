@@ -9,8 +9,9 @@ columns -> counters, unit busy cycles and packets between units (-> links crosse
 
 A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, counters]; the busiest unit's cycles
 and the network cycles per inference and phase [B, phases]; summed over the inferences: busy cycles per phase and
-unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per (inference, phase, unit) are
-kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through [B, phases] arrays.
+unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per
+(inference, phase, unit) are kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through
+[B, phases] arrays.
 """
 
 from __future__ import annotations
