@@ -42,6 +42,7 @@ from ssr_neuro.errors import UserError
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Readout, Synapse, is_spiking
 
+from mapping.mapping import check_fits
 from mapping.pieces import populations
 
 # counters: the chip's actions, the host's MACs, then unpriced tallies (memory bytes read, incoming events)
@@ -202,6 +203,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     if mapping.chip != chip.name:
         raise UserError(f"the mapping was made for chip '{mapping.chip}', not '{chip.name}'; map the graph on "
                         f"'{chip.name}' first (ssr-neuro map --chip ...)")
+    check_fits(mapping, chip)
     pops = populations(graph, chip)
     n_cores = len(mapping.cores)
     io_router = tuple(chip.mesh.io_router)

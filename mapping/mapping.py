@@ -197,6 +197,25 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     return Mapping(chip.name, placed, used, info)
 
 
+def check_fits(mapping: Mapping, chip) -> None:
+    """MappingError, naming the key, if a mapping (e.g. read from a file) breaks a limit of ``chip``."""
+    if len(mapping.cores) > chip.n_cores:
+        raise MappingError(f"the mapping uses {_fmt(len(mapping.cores))} cores, chip '{chip.name}' has "
+                           f"{_fmt(chip.n_cores)}; map the graph again on this chip")
+    for core in mapping.cores:
+        r, c, slot = core.mesh
+        if not (0 <= r < chip.mesh.rows and 0 <= c < chip.mesh.cols and 0 <= slot < chip.mesh.cores_per_router):
+            raise MappingError(f"core {core.id} of the mapping sits at {tuple(core.mesh)}, outside the "
+                               f"{chip.mesh.rows} x {chip.mesh.cols} x {chip.mesh.cores_per_router} mesh of chip "
+                               f"'{chip.name}'; map the graph again on this chip")
+        for key in RESOURCES:
+            need, limit = core.resources[key], getattr(chip.core, key)
+            if need > limit:
+                raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
+                                   f"core of chip '{chip.name}' has {_fmt(limit)} (core.{key}); map the graph "
+                                   "again on this chip")
+
+
 def time_steps_per_inference(graph: NeuroGraph) -> int:
     """Time steps of one inference: each spiking window (a LIF population that takes no spikes from another LIF,
     with the LIF populations it drives; zero delay inside a window) runs its T steps, windows one after another:

@@ -6,6 +6,8 @@
     ssr-neuro convert    model.pt -o model.graph [--bits 8] [--activation-bits 8] [--float] [--json]
     ssr-neuro map        model.pt|model.graph --chip 45nm|loihi|FILE [--strategy anneal|greedy] [-o mapping.json]
                          [--plot FILE.png] [--json]
+    ssr-neuro simulate   model.pt|model.graph --chip 45nm|loihi|FILE [--mapping mapping.json] [--samples N]
+                         [--json] [--csv FILE] [--plot DIR]
     ssr-neuro datasets
 
 Conventions: results go to stdout (with ``--json``: one JSON object and nothing else); logs, dataset statistics and
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -260,7 +263,7 @@ def _calibration_and_activity(meta: dict, data_dir: Optional[Path], n: int, seed
 
 
 def _convert(model_path: Path, data_dir: Optional[Path], weight_bits: int, activation_bits: int, float_only: bool,
-             calibration_samples: int, seed: int = 0):
+             calibration_samples: int, seed: int = 0, dataset: Optional[str] = None):
     """checkpoint -> (torch model, float graph, graph to use (fixed unless float_only), dataset, calibration)."""
     from ssr_neuro.conversion import to_graph
     from ssr_neuro.conversion.quantize import quantize
@@ -270,7 +273,7 @@ def _convert(model_path: Path, data_dir: Optional[Path], weight_bits: int, activ
     if calibration_samples < 1:
         raise UserError(f"--calibration-samples must be >= 1 (got {calibration_samples})")
     net, meta = load_checkpoint(model_path)
-    ds, calib = _calibration_and_activity(meta, data_dir, calibration_samples, seed)
+    ds, calib = _calibration_and_activity(_with_dataset(meta, dataset), data_dir, calibration_samples, seed)
     float_graph = to_graph(net, meta["dataset"])
     log(f"converted {model_path}: {_graph_line(float_graph)}")
     if float_only:
@@ -287,21 +290,59 @@ def _graph_line(graph) -> str:
             f"{sum(st['neurons'].values()):,} neurons, {st['synapses']:,} synapses")
 
 
-def _read_graph_or_checkpoint(path: Path, data_dir: Optional[Path], samples: int, seed: int):
-    """``map``'s input: a graph file as it is, or a checkpoint converted with the defaults -> (graph, activity input)."""
+@dataclass
+class _Source:
+    """What ``map`` and ``simulate`` start from: the graph to run (fixed point unless a float graph file was given),
+    its dataset (None for a graph that records none), the torch model (checkpoints only) and activity samples."""
+
+    graph: object
+    dataset: object
+    model: object
+    activity: Optional[tuple]
+
+
+def _load_source(path: Path, data_dir: Optional[Path], samples: int, seed: int,
+                 dataset: Optional[str] = None) -> _Source:
+    """A graph file as it is, or a checkpoint converted with the defaults; ``dataset`` overrides where the data is."""
     from ssr_neuro.graph.io import is_graph_file, load_graph
 
     if not path.exists():
         raise UserError(f"{path}: no such file; give a model.pt from 'ssr-neuro train' or a graph from 'ssr-neuro convert'")
     if path.is_file() and is_graph_file(path):
         graph = load_graph(path)
-        if graph.meta.get("dataset", {}).get("item_ids"):
-            _, hist = _calibration_and_activity(graph.meta, data_dir, samples, seed)
-        else:
-            hist = None
-        return graph, hist
-    _, _, graph, _, calib = _convert(path, data_dir, 8, 8, False, max(samples, 1024), seed)
-    return graph, (calib[0][:samples], calib[1][:samples])
+        meta = graph.meta
+        if not meta.get("dataset", {}).get("item_ids"):
+            if dataset is not None:
+                raise UserError(f"{path} records no dataset, so its items cannot be matched to '{dataset}'; "
+                                "convert the checkpoint again with 'ssr-neuro convert'")
+            return _Source(graph, None, None, None)
+        ds, hist = _calibration_and_activity(_with_dataset(meta, dataset), data_dir, samples, seed)
+        return _Source(graph, ds, None, hist)
+    net, _, graph, ds, calib = _convert(path, data_dir, 8, 8, False, max(samples, 1024), seed, dataset)
+    return _Source(graph, ds, net, (calib[0][:samples], calib[1][:samples]))
+
+
+def _with_dataset(meta: dict, dataset: Optional[str]) -> dict:
+    """The checkpoint's (or graph's) metadata with the dataset's source replaced by ``--dataset``."""
+    if dataset is None:
+        return meta
+    desc = dict(meta["dataset"])
+    desc["options"] = {**desc["options"], "source": dataset}
+    return {**meta, "dataset": desc}
+
+
+def _map(src: _Source, chip, strategy: str, seed: int):
+    """Map the source's graph on ``chip`` with activity recorded on its training samples (when it has data)."""
+    from mapping import map_graph
+    from ssr_neuro.graph.execute import run as run_graph
+    from ssr_neuro.progress import log
+
+    activity = None
+    if src.activity is not None:
+        _, activity = run_graph(src.graph, src.activity[0], src.activity[1], record=True)
+    else:
+        log("no dataset recorded with this graph: assuming every neuron sends one message per step")
+    return map_graph(src.graph, chip, strategy=strategy, activity=activity, seed=seed)
 
 
 @app.command()
@@ -360,9 +401,7 @@ def map_(
 ) -> None:
     """Split the graph into core-sized pieces and place them on the chip's mesh; report cores, utilisation, traffic."""
     from hardware.chip import load_chip
-    from mapping import STRATEGIES, format_summary, map_graph, plot_mapping
-    from ssr_neuro.graph.execute import run as run_graph
-    from ssr_neuro.progress import log
+    from mapping import STRATEGIES, format_summary, plot_mapping
     from ssr_neuro.training.checkpoint import check_writable
 
     if strategy not in STRATEGIES:
@@ -373,18 +412,109 @@ def map_(
     if plot is not None:
         check_writable(plot, force)
     chip_desc = load_chip(chip)
-    graph, hist = _read_graph_or_checkpoint(source, data_dir, samples, seed)
-    activity = None
-    if hist is not None:
-        _, activity = run_graph(graph, hist[0], hist[1], record=True)
-    else:
-        log("no dataset recorded with this graph: assuming every neuron sends one message per step")
-    mapping = map_graph(graph, chip_desc, strategy=strategy, activity=activity, seed=seed)
+    src = _load_source(source, data_dir, samples, seed)
+    mapping = _map(src, chip_desc, strategy, seed)
     mapping.save(out, overwrite=force)
     if plot is not None:
         plot_mapping(mapping, chip_desc, plot)
     summary = mapping.summary()
     _emit({"mapping": str(out), "chip": chip_desc.name, **summary}, as_json, format_summary(summary))
+
+
+class Backend(str, Enum):
+    fast = "fast"
+
+
+@app.command()
+def simulate(
+    source: Path = typer.Argument(..., help="model.pt (converted with the defaults) or a graph from 'ssr-neuro convert'"),
+    chip: str = typer.Option("45nm", help="chip preset (45nm, loihi) or a chip .toml file"),
+    mapping: Optional[Path] = typer.Option(None, help="mapping.json from 'ssr-neuro map' (default: map it now)"),
+    strategy: str = typer.Option("anneal", help="mapping strategy when no --mapping is given"),
+    dataset: Optional[str] = typer.Option(None, help="where the model's dataset is: its name or a file (default: the "
+                                                     "one recorded in the model); its items must be the model's"),
+    data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
+    on: EvalSplit = typer.Option(EvalSplit.test, "--on", help="which samples to run: test or valid"),
+    samples: int = typer.Option(10_000, help="inferences to simulate (spread over the split; at most all of it)"),
+    seed: int = typer.Option(0, help="seed for the choice of samples and of the mapping"),
+    batch_size: int = typer.Option(256, help="inferences simulated together"),
+    backend: Backend = typer.Option(Backend.fast, help="simulator backend"),
+    csv: Optional[Path] = typer.Option(None, help="write one record per inference to this CSV file"),
+    plot: Optional[Path] = typer.Option(None, help="write PNG plots (energy breakdown, spike raster, core load) here"),
+    force: bool = typer.Option(False, help="overwrite --csv / --plot files"),
+    threads: Optional[int] = typer.Option(None, help="CPU threads"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Run real sequences through the mapped fixed-point SSR on the simulated chip: energy, latency, quality."""
+    import numpy as np
+
+    from hardware.chip import load_chip
+    from hardware.counting import compare
+    from hardware.report import PLOT_FILES, format_table, write_csv, write_plots
+    from hardware.simulate import simulate as run_simulation
+    from mapping import STRATEGIES, load_mapping
+    from ssr_neuro.conversion import evaluate_graph, metrics_of_scores
+    from ssr_neuro.data.types import Samples
+    from ssr_neuro.progress import progress_bar
+    from ssr_neuro.training import evaluate_model
+    from ssr_neuro.training.checkpoint import check_writable
+
+    if samples < 1:
+        raise UserError(f"--samples must be >= 1 (got {samples}): there is nothing to simulate")
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be >= 1 (got {batch_size})")
+    if mapping is None and strategy not in STRATEGIES:
+        raise UserError(f"unknown --strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    if csv is not None:
+        check_writable(csv, force)
+    if plot is not None:
+        if plot.exists() and not plot.is_dir():
+            raise UserError(f"--plot {plot} is a file; give a folder for the plots")
+        for name in PLOT_FILES:
+            check_writable(plot / name, force)
+    _set_threads(threads)
+    chip_desc = load_chip(chip)
+    placed = load_mapping(mapping) if mapping is not None else None
+    src = _load_source(source, data_dir, 256, seed, dataset)
+    if src.dataset is None:
+        raise UserError(f"{source} records no dataset to simulate on; convert the checkpoint with 'ssr-neuro convert'")
+    if not src.graph.quantized:
+        raise UserError(f"{source} is a float graph; the chip runs fixed point: convert without --float")
+    if placed is None:
+        placed = _map(src, chip_desc, strategy, seed)
+    split = getattr(src.dataset, on.value)
+    if len(split) == 0:
+        raise UserError(f"the {on.value} split of {src.dataset.name} is empty: there is nothing to simulate")
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(split), size=min(samples, len(split)), replace=False))
+    chosen = Samples(history=split.history[pick], length=split.length[pick], target=split.target[pick],
+                     user=split.user[pick])
+    with progress_bar("simulate", total=len(chosen), unit="inferences") as advance:
+        done = [0]
+
+        def tick(n_done: int) -> None:
+            advance(n_done - done[0])
+            done[0] = n_done
+
+        result = run_simulation(src.graph, placed, chip_desc, chosen.history, chosen.length, batch_size, tick)
+    result.counting = compare(src.graph, result.rates, result)
+    on_chip = metrics_of_scores(result.scores, chosen)
+    reference = (evaluate_model(src.model, chosen) if src.model is not None
+                 else evaluate_graph(src.graph.float_copy(), chosen))
+    label = "float model (torch)" if src.model is not None else "float graph"
+    quality = {"chip (fixed point)": on_chip, label: reference}
+    if csv is not None:
+        write_csv(result, csv, overwrite=force)
+    if plot is not None:
+        write_plots(result, plot, overwrite=force)
+    summary = result.summary()
+    obj = {"chip": chip_desc.name, "backend": backend.value, "dataset": src.dataset.name, "split": on.value,
+           "n_inferences": int(result.n_inferences),
+           "energy_uj_per_inference": summary["energy_uj_per_inference"],
+           "latency_us_per_inference": summary["latency_us_per_inference"],
+           **{k: on_chip[k] for k in ("HR@10", "NDCG@10", "MRR@10")},
+           "quality": quality, **{k: v for k, v in summary.items() if k not in ("chip", "n_inferences")}}
+    _emit(obj, as_json, format_table(summary, quality))
 
 
 @app.command()

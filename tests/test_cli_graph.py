@@ -118,3 +118,67 @@ def test_map_does_not_overwrite(graph_file, tmp_path, capsys):
     out.write_text("precious")
     _assert_clean_error(*run_cli(capsys, "map", str(graph_file), "-o", str(out)), "--force")
     assert out.read_text() == "precious"
+
+
+# ------------------------------------------------------------------------------------------------ simulate
+
+@pytest.fixture(scope="module")
+def mapping_file(graph_file):
+    out = graph_file.parent / "mapping-45nm.json"
+    assert main(["map", str(graph_file), "--chip", "45nm", "-o", str(out), "--samples", "64"]) == 0
+    return out
+
+
+def test_simulate_json_csv_and_plots(graph_file, mapping_file, tmp_path, capsys):
+    csv, plots = tmp_path / "per_inference.csv", tmp_path / "plots"
+    rc, stdout, _ = run_cli(capsys, "simulate", str(graph_file), "--chip", "45nm", "--mapping", str(mapping_file),
+                            "--samples", "200", "--json", "--csv", str(csv), "--plot", str(plots))
+    assert rc == 0
+    obj = json.loads(stdout)
+    for key in ("energy_uj_per_inference", "latency_us_per_inference", "breakdown", "HR@10", "n_inferences"):
+        assert key in obj
+    assert obj["n_inferences"] == 200
+    assert obj["energy_uj_per_inference"] > 0 and obj["latency_us_per_inference"] > 0
+    by_kind = obj["breakdown"]["by_kind"]
+    assert sum(by_kind.values()) == pytest.approx(obj["energy_uj_per_inference"], rel=1e-9)
+    assert set(obj["counting"]["methods"]) >= {"snn_rule", "ann", "chip"}
+    # the chip's recommendations are the fixed-point graph's: quality close to the float graph's
+    q = obj["quality"]
+    assert abs(q["chip (fixed point)"]["HR@10"] - q["float graph"]["HR@10"]) < 0.1
+    import pandas as pd
+    assert len(pd.read_csv(csv)) == 200
+    assert sorted(p.suffix for p in plots.iterdir()) == [".png"] * 3
+
+
+def test_simulate_a_checkpoint_on_loihi_maps_it_first(model, capsys):
+    rc, stdout, _ = run_cli(capsys, "simulate", str(model), "--chip", "loihi", "--samples", "50", "--json")
+    assert rc == 0
+    obj = json.loads(stdout)
+    assert obj["chip"] == "loihi" and obj["n_inferences"] == 50
+    assert "float model (torch)" in obj["quality"]
+
+
+def test_simulate_bad_inputs(model, graph_file, mapping_file, tmp_path, capsys):
+    csv = tmp_path / "out.csv"
+    # a mapping made for another chip, and one made for another model
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", "loihi", "--mapping",
+                                 str(mapping_file), "--csv", str(csv)), "chip")
+    other = tmp_path / "other.graph"
+    assert main(["convert", str(model), "-o", str(other), "--no-check", "--bits", "6"]) == 0
+    capsys.readouterr()
+    _assert_clean_error(*run_cli(capsys, "simulate", str(other), "--mapping", str(mapping_file), "--csv", str(csv)),
+                        "another graph")
+    # zero inferences; items unknown to the model (a dataset with other item ids)
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--samples", "0", "--csv", str(csv)),
+                        "nothing to simulate")
+    data = tmp_path / "u.data"
+    data.write_text("".join(f"{u}\t{i}\t5\t{100 * u + i}\n" for u in range(1, 40) for i in range(900, 912)))
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--dataset", str(data), "--csv", str(csv)),
+                        "differs from the one the model was trained on")
+    # a chip whose limits the mapping breaks
+    chip = tmp_path / "small.toml"
+    text = (__import__("hardware.chip", fromlist=["PRESETS_DIR"]).PRESETS_DIR / "45nm.toml").read_text()
+    chip.write_text(text.replace("synapse_memory_bytes = 131072", "synapse_memory_bytes = 64"))
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping",
+                                 str(mapping_file), "--csv", str(csv)), "synapse_memory_bytes")
+    assert not csv.exists()

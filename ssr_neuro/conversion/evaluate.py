@@ -28,6 +28,11 @@ def _ranks(scores: np.ndarray, samples: Samples, sl: slice, mask_history: bool) 
     return target_ranks(torch.from_numpy(scores), torch.from_numpy(samples.target[sl]), history).numpy()
 
 
+def metrics_of_scores(scores: np.ndarray, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS) -> dict:
+    """HR/NDCG/MRR@K of given scores [n, N+1] (e.g. a simulated chip's) for ``samples`` (same rules as above)."""
+    return metrics_from_ranks(_ranks(scores, samples, slice(0, len(samples)), False), ks)
+
+
 def evaluate_graph(graph: NeuroGraph, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS, batch_size: int = 256,
                    mask_history: bool = False) -> dict:
     """HR/NDCG/MRR@K of the graph's scores on ``samples`` (same metrics and tie rule as ``evaluate_model``)."""

@@ -223,6 +223,17 @@ class NeuroGraph:
     def output_name(self) -> str:
         return next(n for n, node in self.nodes() if isinstance(node, Readout))
 
+    def float_copy(self) -> "NeuroGraph":
+        """The same graph with every fixed-point record dropped: the float weights a quantised graph keeps."""
+        from dataclasses import replace
+
+        out = NeuroGraph(meta=dict(self.meta))
+        for name, node in self.nodes():
+            out.add(name, node if isinstance(node, ItemInput) else replace(node, fixed=None))
+        for s, t, syn in self.edges():
+            out.connect(s, t, replace(syn, fixed=None))
+        return out
+
     @property
     def quantized(self) -> bool:
         return all(s.fixed is not None for _, _, s in self.edges()) and any(True for _ in self.edges())
