@@ -142,6 +142,36 @@ def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray
     return counts
 
 
+def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarray, spikes: dict[str, np.ndarray],
+                 active: dict[int, np.ndarray]) -> None:
+    """Charge one batch of inferences (``rows`` of the ledger) from what its neurons did, whichever backend ran it:
+    ``spikes`` LIF population -> 0/1 [T, b, P * C]; ``active`` phase index -> active neuron updates [b, K] per core
+    of that LIF phase's update block (``Program.updates``, a neuron is active when its a_in(t) != 0 or it fires);
+    Graded and Readout neurons on cores update once, active. ``length`` [b] picks the readout rows."""
+    graph = program.graph
+    b = length.shape[0]
+    ledger.begin(rows)
+    for k, phase in enumerate(program.phases):
+        block = program.emissions[phase.population]
+        node = graph.node(phase.population) if phase.population in graph.g else None
+        events = None
+        if isinstance(node, ItemInput):
+            events = np.ones((b, node.shape[0], 1), np.float32)
+        elif isinstance(node, LIF):
+            events = spikes[phase.population][phase.t].reshape(b, *node.shape)
+            ledger.spikes[rows] += events.sum(axis=(1, 2))
+        ledger.charge(k, _emission_counts(block, events, length, b), block)
+        update = program.updates.get(phase.population)
+        if update is None:
+            continue
+        total = update.each.sum(0, dtype=np.float64)
+        on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
+        ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
+    ledger.end()
+    for name, total in ledger.spikes_per_neuron.items():
+        total += spikes[name].sum(axis=(0, 1)).reshape(total.shape)
+
+
 def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
                 progress=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
     """Run histories [B, L] with lengths [B]: (scores [B, N+1] float64 real units, the Ledger, raster of inference 0:
@@ -159,35 +189,18 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         b = batch.history.shape[0]
         rows = slice(start, start + b)
         scores[rows] = batch.outputs[out_name]
-        ledger.begin(rows)
+        spikes = {name: batch.outputs[name].reshape(node.time_steps, b, -1) for name, node in graph.nodes()
+                  if isinstance(node, LIF)}
+        active = {}
         for k, phase in enumerate(program.phases):
-            block = program.emissions[phase.population]
-            node = graph.node(phase.population) if phase.population in graph.g else None
-            events = None
-            if isinstance(node, ItemInput):
-                events = np.ones((b, node.shape[0], 1), np.float32)
-            elif isinstance(node, LIF):
-                events = batch.outputs[phase.population][phase.t].reshape(b, *node.shape)
-                ledger.spikes[rows] += events.sum(axis=(1, 2))
-            ledger.charge(k, _emission_counts(block, events, batch.length, b), block)
             update = program.updates.get(phase.population)
-            if update is None:
-                continue
-            total = update.each.sum(0, dtype=np.float64)
-            if isinstance(node, LIF):
-                s = batch.outputs[phase.population][phase.t].reshape(b, -1)
+            if update is not None and phase.population in spikes:
                 a_in = batch.inputs[phase.population][phase.t].reshape(b, -1)
-                active = ((a_in != 0) | (s != 0)).astype(np.float32) @ update.each
-                active = active.astype(np.float64)
-            else:
-                active = np.broadcast_to(total, (b, total.size))
-            ledger.charge(k, np.concatenate([active, total - active], axis=1), update)
-        ledger.end()
-        for name, total in ledger.spikes_per_neuron.items():
-            total += batch.outputs[name].sum(axis=(0, 1))
+                on = (a_in != 0) | (spikes[phase.population][phase.t] != 0)
+                active[k] = (on.astype(np.float32) @ update.each).astype(np.float64)
+        charge_batch(program, ledger, rows, batch.length, spikes, active)
         if start == 0:
-            raster = {name: batch.outputs[name][:, 0].reshape(node.time_steps, -1).copy()
-                      for name, node in graph.nodes() if isinstance(node, LIF)}
+            raster = {name: s[:, 0].copy() for name, s in spikes.items()}
         start += b
         if progress is not None:
             progress(start)
