@@ -209,7 +209,7 @@ def check_fits(mapping: Mapping, chip) -> None:
                                f"{chip.mesh.rows} x {chip.mesh.cols} x {chip.mesh.cores_per_router} mesh of chip "
                                f"'{chip.name}'; map the graph again on this chip")
         for key in RESOURCES:
-            need, limit = core.resources[key], getattr(chip.core, key)
+            need, limit = core.resources.get(key, 0), getattr(chip.core, key)
             if need > limit:
                 raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
                                    f"core of chip '{chip.name}' has {_fmt(limit)} (core.{key}); map the graph "
