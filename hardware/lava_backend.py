@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 
 from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.graph.execute import _check_inputs as check_inputs
 from ssr_neuro.graph.fixed import edge_shift
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, is_spiking
 
 from hardware.costs import COUNTERS as LEDGER_COUNTERS
 from hardware.engine import Ledger, charge_batch
-from hardware.lava.core import COUNTERS, FORMAT, VERSION
+from hardware.lava.core import COUNTERS, FORMAT, VERSION, save_npz
 from hardware.program import Program, compile_program
 from mapping.pieces import populations
 
@@ -209,13 +209,8 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
                      or name == output},
             "units": units}
     arrays["meta"] = np.array(json.dumps(meta))
-    atomic_write(Path(path), lambda tmp: _save_npz(tmp, arrays))
+    save_npz(path, arrays)
     return meta
-
-
-def _save_npz(tmp: Path, arrays: dict[str, np.ndarray]) -> None:
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -225,6 +220,7 @@ def run_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_
     """Run histories [B, L] with lengths [B] on the mapped chip in Lava (module docstring)."""
     history = np.asarray(history, dtype=np.int64)
     length = np.asarray(length, dtype=np.int64)
+    check_inputs(program.graph.node(program.graph.input_name()), history, length)
     with tempfile.TemporaryDirectory(prefix="ssr-neuro-lava-", dir=workdir) as tmp:
         plan, result = Path(tmp) / "plan.npz", Path(tmp) / "result.npz"
         start = time.perf_counter()
@@ -262,7 +258,6 @@ def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], length
                 batch_size: int = 256) -> LavaRun:
     """Scores, a Ledger charged from the Lava run's own spikes and active counts, and the raster of inference 0;
     LavaError if the counters the Lava units kept disagree with that Ledger."""
-    graph = program.graph
     n = int(length.shape[0])
     scores = out["scores"].astype(np.float64) * 2.0 ** meta["readout_exp"]
     spikes = {p: out[f"spikes.{p}"].transpose(1, 0, 2).astype(np.float64) for p in meta["lif_record"]}  # [T, B, n]

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssr_neuro.files import atomic_write
 from ssr_neuro.graph.fixed import ACT_SHIFT, DECAY_UNITY, VTH_SHIFT, decay, int_range, round_shift, saturate, \
     wrap_state
 
@@ -58,6 +59,15 @@ def load_plan(path: Path | str) -> tuple[dict, dict[str, np.ndarray]]:
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         raise ValueError(f"{path} is not an ssr-neuro Lava program file (format {FORMAT} v{VERSION})")
     return meta, arrays
+
+
+def save_npz(path: Path | str, arrays: dict[str, np.ndarray]) -> None:
+    """Write plain arrays to an npz file atomically (program, sink and result files)."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    atomic_write(Path(path), write)
 
 
 # ------------------------------------------------------------------------------------------------ one unit

@@ -13,9 +13,8 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from hardware.lava.core import Recorder, UnitCore, source_step
+from hardware.lava.core import Recorder, UnitCore, save_npz, source_step
 from hardware.lava.processes import CoreProcess, SinkProcess, SourceProcess
-from ssr_neuro.files import atomic_write
 
 STATE = ("u", "v", "lif_acc", "lif_const", "raw", "graded_in", "pending", "length", "counters")
 
@@ -97,10 +96,4 @@ class PySinkModel(PyLoihiProcessModel):
         g = self.time_step - 1
         self._rec.record(g, self.s_in.recv().astype(np.int64), self.reports.recv().astype(np.int64))
         if g == self._rec.total_steps - 1:
-            arrays = self._rec.arrays()
-            atomic_write(self.proc_params["path"], lambda tmp: _save(tmp, arrays))
-
-
-def _save(tmp, arrays: dict) -> None:
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+            save_npz(self.proc_params["path"], self._rec.arrays())

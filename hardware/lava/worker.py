@@ -19,10 +19,9 @@ def run_file(plan: Path | str, result: Path | str) -> None:
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
 
-    from hardware.lava.core import UnitCore, load_plan
+    from hardware.lava.core import UnitCore, load_plan, save_npz
     from hardware.lava.models import PyCoreModel, PySinkModel, PySourceModel
     from hardware.lava.processes import CoreProcess, SinkProcess, SourceProcess
-    from ssr_neuro.files import atomic_write
 
     t_import = time.perf_counter() - t0
     meta, arrays = load_plan(plan)
@@ -60,12 +59,7 @@ def run_file(plan: Path | str, result: Path | str) -> None:
     sink_path.unlink()
     out.update({"counters": counters, "time.import": np.float64(t_import), "time.run": np.float64(t_run),
                 "time.stop": np.float64(t_stop), "time.steps": np.float64(steps)})
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, **out)
-
-    atomic_write(Path(result), write)
+    save_npz(result, out)
 
 
 def _report_actor_errors(proc) -> None:
