@@ -9,6 +9,7 @@
     ssr-neuro simulate   model.pt|model.graph --chip 45nm|loihi|FILE [--mapping mapping.json] [--samples N]
                          [--json] [--csv FILE] [--plot DIR]
     ssr-neuro datasets
+    ssr-neuro doctor
 
 Conventions: results go to stdout (with ``--json``: one JSON object and nothing else); logs, dataset statistics and
 progress bars go to stderr. Bad input ends with a one-line ``error: ...`` on stderr and exit code 2, no traceback,
@@ -423,6 +424,7 @@ def map_(
 
 class Backend(str, Enum):
     fast = "fast"
+    lava = "lava"
 
 
 @app.command()
@@ -438,7 +440,9 @@ def simulate(
     samples: int = typer.Option(10_000, help="inferences to simulate (spread over the split; at most all of it)"),
     seed: int = typer.Option(0, help="seed for the choice of samples and of the mapping"),
     batch_size: int = typer.Option(256, help="inferences simulated together"),
-    backend: Backend = typer.Option(Backend.fast, help="simulator backend"),
+    backend: Backend = typer.Option(Backend.fast, help="fast (vectorised engine) or lava (every core a Lava process: "
+                                                       "the same results, about 500x slower; see ssr-neuro doctor)"),
+    timeout: float = typer.Option(600.0, help="seconds a Lava run may take before it is stopped (--backend lava)"),
     csv: Optional[Path] = typer.Option(None, help="write one record per inference to this CSV file"),
     plot: Optional[Path] = typer.Option(None, help="write PNG plots (energy breakdown, spike raster, core load) here"),
     force: bool = typer.Option(False, help="overwrite --csv / --plot files"),
@@ -463,6 +467,14 @@ def simulate(
         raise UserError(f"--samples must be >= 1 (got {samples}): there is nothing to simulate")
     if batch_size < 1:
         raise UserError(f"--batch-size must be >= 1 (got {batch_size})")
+    if timeout <= 0:
+        raise UserError(f"--timeout must be > 0 seconds (got {timeout})")
+    if backend is Backend.lava:
+        from hardware.lava_backend import lava_status
+
+        usable, message = lava_status()
+        if not usable:
+            raise UserError(message)
     if mapping is None and strategy not in STRATEGIES:
         raise UserError(f"unknown --strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     if csv is not None:
@@ -489,14 +501,21 @@ def simulate(
     pick = np.sort(rng.choice(len(split), size=min(samples, len(split)), replace=False))
     chosen = Samples(history=split.history[pick], length=split.length[pick], target=split.target[pick],
                      user=split.user[pick])
-    with progress_bar("simulate", total=len(chosen), unit="inferences") as advance:
-        done = [0]
+    if backend is Backend.lava:
+        from hardware.lava_backend import simulate_lava
+        from ssr_neuro.progress import log
 
-        def tick(n_done: int) -> None:
-            advance(n_done - done[0])
-            done[0] = n_done
+        log(f"running {len(chosen):,} inferences in Lava (about 6 s to start, then about 0.4 s per inference)")
+        result = simulate_lava(src.graph, placed, chip_desc, chosen.history, chosen.length, timeout_s=timeout)
+    else:
+        with progress_bar("simulate", total=len(chosen), unit="inferences") as advance:
+            done = [0]
 
-        result = run_simulation(src.graph, placed, chip_desc, chosen.history, chosen.length, batch_size, tick)
+            def tick(n_done: int) -> None:
+                advance(n_done - done[0])
+                done[0] = n_done
+
+            result = run_simulation(src.graph, placed, chip_desc, chosen.history, chosen.length, batch_size, tick)
     result.counting = compare(src.graph, result.rates, result)
     on_chip = metrics_of_scores(result.scores, chosen)
     reference = (evaluate_model(src.model, chosen) if src.model is not None
@@ -530,6 +549,37 @@ def datasets(
     for r in rows:
         lines.append(f"{r['name']:<14}{('yes' if r['available'] else 'no'):<11}{r['description']:<54}{r['where']}")
     _emit({"datasets": rows}, as_json, "\n".join(lines))
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Say what works here: Python, torch and its compiled LIF kernels, the Lava backend, the shared datasets."""
+    import platform
+
+    import torch
+
+    from hardware.lava_backend import lava_status
+    from ssr_neuro.data import list_datasets
+    from ssr_neuro.model.lif import LIFKernels
+
+    lava_ok, lava_msg = lava_status()
+    compiled = LIFKernels(compiled=True).compiled
+    found = [r["name"] for r in list_datasets(None) if r["available"]]
+    checks = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "compiled_lif_kernels": compiled,
+        "lava_backend": lava_ok,
+        "lava_message": lava_msg,
+        "datasets_available": found,
+    }
+    lines = [f"python {checks['python']}, torch {checks['torch']}, {checks['threads']} threads",
+             "LIF kernels: " + ("compiled with torch.compile" if compiled else
+                                "eager (no C++ compiler for torch.compile: training about 1.5x slower)"),
+             lava_msg,
+             "datasets available: " + (", ".join(found) if found else "only the built-in synthetic set")]
+    _emit(checks, as_json, "\n".join(lines))
 
 
 def main(argv: Optional[list[str]] = None) -> int:

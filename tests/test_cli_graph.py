@@ -182,3 +182,27 @@ def test_simulate_bad_inputs(model, graph_file, mapping_file, tmp_path, capsys):
     _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping",
                                  str(mapping_file), "--csv", str(csv)), "synapse_memory_bytes")
     assert not csv.exists()
+
+
+def test_doctor_reports_lava_and_datasets(capsys):
+    rc, stdout, _ = run_cli(capsys, "doctor", "--json")
+    assert rc == 0
+    obj = json.loads(stdout)
+    assert isinstance(obj["lava_backend"], bool) and obj["lava_message"].startswith("Lava backend")
+    assert obj["torch"] == torch.__version__
+
+
+def test_simulate_lava_backend_equals_fast(graph_file, mapping_file, capsys):
+    from hardware.lava_backend import lava_status
+
+    usable, message = lava_status()
+    if not usable:
+        pytest.skip(message)
+    objs = {}
+    for backend in ("fast", "lava"):
+        rc, stdout, _ = run_cli(capsys, "simulate", str(graph_file), "--mapping", str(mapping_file), "--samples", "6",
+                                "--backend", backend, "--json")
+        assert rc == 0
+        objs[backend] = json.loads(stdout)
+    for key in ("energy_uj_per_inference", "latency_us_per_inference", "HR@10", "breakdown", "per_inference_mean"):
+        assert objs["lava"][key] == objs["fast"][key]
