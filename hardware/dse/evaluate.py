@@ -1,0 +1,207 @@
+"""One design point: derive its chip, re-quantise the graph if its bit widths change, map, simulate, measure.
+
+``load_base(config) -> Base`` reads what every point shares once: the base fixed-point graph (its float weights are
+kept inside), the base chip file as a TOML document, the calibration histories (training samples of the graph's
+dataset, the same count as the graph was calibrated on, chosen with ``config.seed``; also the activity the mapper
+records) and the evaluation samples (``config.samples`` of ``config.split``, chosen as ``ssr-neuro simulate --seed``
+chooses them). ``evaluate_point(base, point) -> dict`` is a pure function of the two.
+
+Chip of a point (``derive_chip``): the base chip's document with the point's chip axes written in (``neurons_per_core``
+-> core.neurons, ``mesh_rows`` -> mesh.rows, ...), validated by ``hardware.chip.parse_chip`` like a file. Derived
+costs follow the presets' own derivations: a different synapse memory scales ``weight_read_byte`` by
+sqrt(new / old bytes) (SRAM read energy grows as the square root of the array size); a different mesh scales
+``barrier_sync`` energy by the number of routers and its cycles by the mesh diameter (rows + cols - 2); a different
+``process_nm`` scales every action energy, the leakage and the host's MAC energy by ``area.energy_factor``. The
+io_router is moved inside a smaller mesh.
+
+Graph of a point: weight bits = conversion.weight_bits, else chip.weight_bits (a chip's precision is what the model
+is quantised to), else the base graph's; activation bits = conversion.activation_bits, else the base graph's. The base
+graph is used as it is when both equal its own; otherwise its float weights are quantised again
+(``ssr_neuro.conversion.quantize``, the base graph's other options) on the calibration histories.
+
+Result: {"status": "ok", "energy_uJ", "latency_us" (means per inference), "HR@10", "NDCG@10" (of the chip's own
+scores, ties count against the target), "cores_used", "area_mm2" (whole chip), "core_area_mm2", "used_area_mm2"
+(cores used x core area), "weight_bits", "activation_bits", "process_nm", "n_inferences", "seconds"}, or
+{"status": "failed", "reason": <the one-line error>, "seconds"} when the chip, the quantisation or the mapping
+refuses the point (a UserError such as MappingError). Other exceptions are bugs and propagate.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hardware.chip import PRESETS_DIR, Chip, parse_chip, presets
+from hardware.dse.area import chip_area_mm2, energy_factor
+from hardware.dse.space import BaseConfig, point_id
+from hardware.simulate import simulate
+from mapping import map_graph
+from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.errors import ChipError, UserError
+from ssr_neuro.graph.execute import run as run_graph
+from ssr_neuro.graph.ir import NeuroGraph
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CHIP_KEYS = {"mesh_rows": ("mesh", "rows"), "mesh_cols": ("mesh", "cols"),
+             "cores_per_router": ("mesh", "cores_per_router"), "clock_MHz": ("mesh", "clock_MHz"),
+             "neurons_per_core": ("core", "neurons"), "input_axons": ("core", "input_axons"),
+             "output_axons": ("core", "output_axons"), "synapse_memory_bytes": ("core", "synapse_memory_bytes"),
+             "weight_bits": ("core", "weight_bits"), "mac_units": ("core", "mac_units")}
+ACTIVITY_SAMPLES = 256  # histories the mapper records activity on (as ``ssr-neuro map`` does for a graph file)
+SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
+
+
+@dataclass
+class Base:
+    """What every point of a sweep shares (see the module docstring)."""
+
+    config: BaseConfig
+    graph: NeuroGraph
+    chip_doc: dict
+    chip_source: str
+    calibration: tuple[np.ndarray, np.ndarray]
+    history: np.ndarray
+    length: np.ndarray
+    target: np.ndarray
+
+
+# ------------------------------------------------------------------------------------------------ the base
+
+def read_chip_doc(chip: str) -> tuple[dict, str]:
+    """The TOML document of a chip preset or file, and where it came from."""
+    path = PRESETS_DIR / f"{chip}.toml" if chip in presets() else Path(chip)
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f), str(path)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ChipError(f"chip {chip!r}: cannot read {path} ({e}); give a preset ({', '.join(presets())}) "
+                        "or a chip .toml file") from None
+
+
+def load_base(config: BaseConfig) -> Base:
+    """Read the base graph, chip and samples of a space file's ``[base]``."""
+    from ssr_neuro.data import load_dataset
+    from ssr_neuro.graph.io import load_graph
+
+    graph = load_graph(config.graph)
+    if not graph.quantized:
+        raise UserError(f"{config.graph} is a float graph; explore around a fixed-point graph (convert without --float)")
+    desc = graph.meta.get("dataset") or {}
+    if not desc.get("item_ids"):
+        raise UserError(f"{config.graph} records no dataset to simulate on; convert the checkpoint with "
+                        "'ssr-neuro convert'")
+    options = dict(desc["options"])
+    source = options.pop("source", desc["name"])
+    ds = load_dataset(source, data_dir=config.data_dir, **{k: options[k] for k in SPLIT_OPTION_KEYS if k in options})
+    if list(ds.item_ids) != list(desc["item_ids"]):
+        raise UserError(f"the dataset found for '{desc['name']}' differs from the one {config.graph} was made from; "
+                        "set base.data_dir to the same files")
+    n_calib = graph.meta.get("quantization", {}).get("calibration", {}).get("n_samples", config.calibration_samples)
+    rng = np.random.default_rng(config.seed)
+    pick = np.sort(rng.choice(len(ds.train), size=min(n_calib, len(ds.train)), replace=False))
+    split = getattr(ds, config.split)
+    if len(split) == 0:
+        raise UserError(f"the {config.split} split of {ds.name} is empty: there is nothing to simulate")
+    rng = np.random.default_rng(config.seed)
+    chosen = np.sort(rng.choice(len(split), size=min(config.samples, len(split)), replace=False))
+    doc, chip_source = read_chip_doc(config.chip)
+    return Base(config, graph, doc, chip_source, (ds.train.history[pick], ds.train.length[pick]),
+                split.history[chosen], split.length[chosen], split.target[chosen])
+
+
+# ------------------------------------------------------------------------------------------------ one point
+
+def derive_chip(base_doc: dict, source: str, point: dict, base_process_nm: int, vdd_V: float) -> Chip:
+    """The point's chip (see the module docstring), validated; ChipError names the key a setting breaks."""
+    doc = copy.deepcopy(base_doc)
+    old_mesh, old_core = dict(doc["mesh"]), dict(doc["core"])
+    for name, value in point.items():
+        section, _, param = name.partition(".")
+        if section == "chip" and param in CHIP_KEYS:
+            table, key = CHIP_KEYS[param]
+            doc[table][key] = value
+    mesh, energy, cycles = doc["mesh"], doc["energy_pJ"], doc["cycles"]
+    mesh["io_router"] = [min(mesh["io_router"][0], mesh["rows"] - 1), min(mesh["io_router"][1], mesh["cols"] - 1)]
+    routers_ratio = (mesh["rows"] * mesh["cols"]) / (old_mesh["rows"] * old_mesh["cols"])
+    old_diameter = old_mesh["rows"] + old_mesh["cols"] - 2
+    energy["barrier_sync"] = energy["barrier_sync"] * routers_ratio
+    if old_diameter > 0:
+        cycles["barrier_sync"] = cycles["barrier_sync"] * (mesh["rows"] + mesh["cols"] - 2) / old_diameter
+    memory_ratio = doc["core"]["synapse_memory_bytes"] / old_core["synapse_memory_bytes"]
+    energy["weight_read_byte"] = energy["weight_read_byte"] * math.sqrt(memory_ratio)
+    process_nm = point.get("chip.process_nm", base_process_nm)
+    factor = energy_factor(base_process_nm, process_nm, vdd_V)
+    doc["energy_pJ"] = {k: v * factor for k, v in energy.items()}
+    doc["static"] = {k: v * factor for k, v in doc["static"].items()}
+    if "host" in doc:
+        doc["host"] = {**doc["host"], "mac_pJ": doc["host"]["mac_pJ"] * factor}
+    doc["name"] = f"{doc.get('name', 'chip')}@{point_id(point)}"
+    return parse_chip(doc, f"{source} with design point {point_id(point)}")
+
+
+def bits_of(base: Base, point: dict) -> tuple[int, int]:
+    """(weight bits, activation bits) of the point's graph (see the module docstring)."""
+    q = base.graph.meta.get("quantization", {})
+    weight = point.get("conversion.weight_bits", point.get("chip.weight_bits", q.get("weight_bits", 8)))
+    return weight, point.get("conversion.activation_bits", q.get("activation_bits", 8))
+
+
+def graph_of(base: Base, weight_bits: int, activation_bits: int) -> NeuroGraph:
+    """The base graph, or its float weights quantised again to other bit widths."""
+    q = base.graph.meta.get("quantization", {})
+    if (weight_bits, activation_bits) == (q.get("weight_bits"), q.get("activation_bits")):
+        return base.graph
+    return quantize(base.graph.float_copy(), base.calibration, weight_bits=weight_bits,
+                    activation_bits=activation_bits,
+                    activation_bits_overrides=q.get("activation_bits_overrides") or None,
+                    percentile=q.get("calibration", {}).get("percentile", 100.0),
+                    weight_clip=q.get("weight_clip", "mse"))
+
+
+def target_ranks(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Rank of each target among items 1..N (1 = best; ties count against the target), numpy only."""
+    scores = np.asarray(scores, dtype=np.float64).copy()
+    scores[:, 0] = -np.inf
+    s_t = scores[np.arange(len(target)), target][:, None]
+    return 1 + (scores > s_t).sum(1) + (scores == s_t).sum(1) - 1
+
+
+def evaluate_point(base: Base, point: dict) -> dict:
+    """Measure one design point on the base (see the module docstring for the result's keys)."""
+    start = time.perf_counter()
+    cfg = base.config
+    try:
+        chip = derive_chip(base.chip_doc, base.chip_source, point, cfg.process_nm, cfg.vdd_V)
+        weight_bits, activation_bits = bits_of(base, point)
+        graph = graph_of(base, weight_bits, activation_bits)
+        hist, length = (a[:ACTIVITY_SAMPLES] for a in base.calibration)
+        _, activity = run_graph(graph, hist, length, record=True)
+        mapping = map_graph(graph, chip, strategy=cfg.strategy, activity=activity, seed=cfg.seed)
+    except UserError as e:
+        return {"status": "failed", "reason": str(e), "seconds": time.perf_counter() - start}
+    result = simulate(graph, mapping, chip, base.history, base.length)
+    summary = result.summary()
+    ranks = target_ranks(result.scores, base.target)
+    hit = ranks <= 10
+    process_nm = point.get("chip.process_nm", cfg.process_nm)
+    area = chip_area_mm2(chip, process_nm)
+    cores_used = int(mapping.summary()["cores_used"])
+    return {
+        "status": "ok", "energy_uJ": summary["energy_uj_per_inference"],
+        "latency_us": summary["latency_us_per_inference"],
+        "HR@10": float(hit.mean()), "NDCG@10": float(np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0).mean()),
+        "cores_used": cores_used, "area_mm2": area["total"], "core_area_mm2": area["core"],
+        "used_area_mm2": cores_used * area["core"], "weight_bits": int(weight_bits),
+        "activation_bits": int(activation_bits), "process_nm": int(process_nm),
+        "n_inferences": int(result.n_inferences), "seconds": time.perf_counter() - start,
+    }

@@ -1,0 +1,85 @@
+"""The design-space file: parsing, errors naming the key, grid and random points, point ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hardware.dse.space import load_space, parse_space, point_id
+from ssr_neuro.errors import UserError
+
+
+def doc(**extra):
+    out = {"base": {"graph": "m.graph"}, "chip": {"neurons_per_core": {"values": [256, 512]}},
+           "conversion": {"weight_bits": {"range": [4, 8], "steps": 3}}}
+    out.update(extra)
+    return out
+
+
+def test_grid_is_the_product_of_the_axes_in_order():
+    space = parse_space(doc(), Path("/spaces"))
+    assert space.base.graph == Path("/spaces/m.graph") and space.base.chip == "45nm" and space.base.samples == 500
+    pts = space.points()
+    assert pts == [{"chip.neurons_per_core": n, "conversion.weight_bits": b} for n in (256, 512) for b in (4, 6, 8)]
+
+
+def test_random_sampling_is_deterministic_per_seed_and_stays_in_range():
+    d = doc(sampling="random", n=30, seed=3, chip={"clock_MHz": {"range": [100, 800], "log": True},
+                                                   "neurons_per_core": {"values": [256, 512]}})
+    a, b = parse_space(d, Path(".")).points(), parse_space(d, Path(".")).points()
+    assert a == b
+    c = parse_space({**d, "seed": 4}, Path(".")).points()
+    assert a != c
+    assert all(100 <= p["chip.clock_MHz"] <= 800 and p["conversion.weight_bits"] in (4, 6, 8) for p in a)
+    assert len({point_id(p) for p in a}) == len(a)
+
+
+def test_point_id_is_canonical():
+    assert point_id({"a": 1, "b": 2.5}) == point_id({"b": 2.5, "a": 1})
+    assert point_id({"a": 1}) != point_id({"a": 2})
+    assert len(point_id({"a": 1})) == 16
+
+
+def test_integer_ranges_are_rounded_and_deduplicated():
+    space = parse_space(doc(conversion={"weight_bits": {"range": [4, 5], "steps": 4}}), Path("."))
+    assert [p["conversion.weight_bits"] for p in space.points()[:2]] == [4, 5]
+
+
+@pytest.mark.parametrize("bad, key", [
+    ({"sampling": "sobol"}, "sampling"),
+    ({"sampling": "random"}, "n"),
+    ({"n": 5}, "n"),
+    ({"chip": {"nuerons": {"values": [1]}}}, "chip.nuerons"),
+    ({"chip": {"neurons_per_core": {"values": [0]}}}, "chip.neurons_per_core.values"),
+    ({"chip": {"neurons_per_core": {"values": [1.5]}}}, "chip.neurons_per_core.values"),
+    ({"chip": {"neurons_per_core": {"range": [1, 8]}}}, "chip.neurons_per_core.steps"),
+    ({"chip": {"neurons_per_core": {"range": [8, 1], "steps": 2}}}, "chip.neurons_per_core.range"),
+    ({"chip": {"neurons_per_core": {"values": [1], "range": [1, 2]}}}, "chip.neurons_per_core"),
+    ({"model": {"T": {"values": [2, 4]}}}, "retrained"),
+    ({"conversion": {"dim": {"values": [32]}}}, "retrained"),
+    ({"base": {"chip": "45nm"}}, "base.graph"),
+    ({"base": {"graph": "g", "samples": 0}}, "base.samples"),
+    ({"base": {"graph": "g", "split": "train"}}, "base.split"),
+    ({"base": {"graph": "g", "colour": 1}}, "base.colour"),
+    ({"extra": 1}, "extra"),
+    ({"chip": {}, "conversion": {}}, "no axis"),
+])
+def test_errors_name_the_key(bad, key):
+    with pytest.raises(UserError, match=key.replace(".", r"\.")):
+        parse_space(doc(**bad), Path("."))
+
+
+def test_load_space_reads_toml_and_reports_syntax_errors(tmp_path):
+    good = tmp_path / "s.toml"
+    good.write_text('[base]\ngraph = "g.graph"\n[chip.mac_units]\nvalues = [0, 16]\n')
+    assert [p["chip.mac_units"] for p in load_space(good).points()] == [0, 16]
+    bad = tmp_path / "b.toml"
+    bad.write_text("[base\n")
+    with pytest.raises(UserError, match="TOML syntax"):
+        load_space(bad)
+
+
+def test_the_example_space_file_parses():
+    space = load_space(Path(__file__).resolve().parents[1] / "examples" / "dse" / "space.toml")
+    assert len(space.points()) == 12
