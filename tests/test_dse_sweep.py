@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hardware.dse.evaluate import Base, derive_chip, evaluate_point, read_chip_doc
+from hardware.dse.evaluate import Base, derive_chip, evaluate_point, prepare, read_chip_doc
 from hardware.dse.pareto import non_dominated, pareto_front, plot_pareto, plot_sensitivity
 from hardware.dse.run import InProcess, LocalPool, run_sweep
 from hardware.dse.space import BaseConfig, point_id
@@ -37,7 +37,8 @@ def base() -> Base:
     history[np.arange(MAX_LEN)[None] >= length[:, None]] = 0
     doc, source = read_chip_doc("45nm")
     return Base(BaseConfig(graph=Path("tiny.graph"), samples=24, strategy="greedy"), quantize(graph, (history, length)),
-                doc, source, (history, length), history[:24], length[:24], rng.integers(1, N_ITEMS + 1, 24))
+                doc, source, (history, length), (history[:32], length[:32]), history[:24], length[:24],
+                rng.integers(1, N_ITEMS + 1, 24))
 
 
 POINTS = [{"chip.neurons_per_core": n, "conversion.weight_bits": b} for n in (128, 1024) for b in (6, 8)]
@@ -52,6 +53,10 @@ def test_a_point_is_measured_and_requantised(base):
     assert r["used_area_mm2"] == pytest.approx(r["cores_used"] * r["core_area_mm2"])
     same = evaluate_point(base, {"conversion.weight_bits": 8})
     assert same["weight_bits"] == 8 and same["energy_uJ"] != r["energy_uJ"]
+    ready = prepare(base, [{"conversion.weight_bits": 6}, {"chip.weight_bits": 80}])
+    assert list(ready.prepared) == [(6, 8)]  # 80-bit weights cannot be quantised: that point reports it itself
+    again = evaluate_point(ready, {"conversion.weight_bits": 6})
+    assert {k: v for k, v in again.items() if k != "seconds"} == {k: v for k, v in r.items() if k != "seconds"}
 
 
 def test_a_smaller_node_costs_less_energy_and_area_and_changes_nothing_else(base):
@@ -170,6 +175,10 @@ def test_one_point_of_the_ml1m_example():
     if not (space.base.data_dir / "ml-1m").is_dir():
         pytest.skip(f"MovieLens-1M is absent from {space.base.data_dir}")
     from hardware.dse.evaluate import load_base
+    from ssr_neuro.conversion.quantize import calibration_digest
 
-    r = evaluate_point(load_base(space.base), {"chip.neurons_per_core": 1024, "conversion.weight_bits": 8})
+    ml1m = load_base(space.base)
+    # the calibration histories are the ones the graph was quantised on, so re-quantising reproduces it
+    assert calibration_digest(*ml1m.calibration) == ml1m.graph.meta["quantization"]["calibration"]["sha256"]
+    r = evaluate_point(ml1m, {"chip.neurons_per_core": 1024, "conversion.weight_bits": 8})
     assert r["status"] == "ok" and r["cores_used"] >= 10 and r["HR@10"] > 0.1 and r["n_inferences"] == 500

@@ -2,9 +2,11 @@
 
 ``load_base(config) -> Base`` reads what every point shares once: the base fixed-point graph (its float weights are
 kept inside), the base chip file as a TOML document, the calibration histories (training samples of the graph's
-dataset, the same count as the graph was calibrated on, chosen with ``config.seed``; also the activity the mapper
-records) and the evaluation samples (``config.samples`` of ``config.split``, chosen as ``ssr-neuro simulate --seed``
-chooses them). ``evaluate_point(base, point) -> dict`` is a pure function of the two.
+dataset, the same count as the graph was calibrated on, chosen with ``config.seed``), the histories the mapper
+records activity on (256 training samples, as ``ssr-neuro map`` and ``simulate`` take them) and the evaluation samples (``config.samples`` of ``config.split``, chosen as ``ssr-neuro simulate --seed``
+chooses them). ``evaluate_point(base, point) -> dict`` is a pure function of the two. ``prepare(base, points)``
+quantises the graph once per bit-width pair of a sweep (and records its activity) so that points only map and
+simulate: the same results, made faster.
 
 Chip of a point (``derive_chip``): the base chip's document with the point's chip axes written in (``neurons_per_core``
 -> core.neurons, ``mesh_rows`` -> mesh.rows, ...), validated by ``hardware.chip.parse_chip`` like a file. Derived
@@ -32,7 +34,7 @@ import copy
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,7 @@ from hardware.simulate import simulate
 from mapping import map_graph
 from ssr_neuro.conversion.quantize import quantize
 from ssr_neuro.errors import ChipError, UserError
-from ssr_neuro.graph.execute import run as run_graph
+from ssr_neuro.graph.execute import Activity, run as run_graph
 from ssr_neuro.graph.ir import NeuroGraph
 
 if sys.version_info >= (3, 11):
@@ -57,7 +59,7 @@ CHIP_KEYS = {"mesh_rows": ("mesh", "rows"), "mesh_cols": ("mesh", "cols"),
              "neurons_per_core": ("core", "neurons"), "input_axons": ("core", "input_axons"),
              "output_axons": ("core", "output_axons"), "synapse_memory_bytes": ("core", "synapse_memory_bytes"),
              "weight_bits": ("core", "weight_bits"), "mac_units": ("core", "mac_units")}
-ACTIVITY_SAMPLES = 256  # histories the mapper records activity on (as ``ssr-neuro map`` does for a graph file)
+ACTIVITY_SAMPLES = 256  # training histories the mapper records activity on (as ``ssr-neuro map`` does for a graph)
 SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
 
 
@@ -70,9 +72,11 @@ class Base:
     chip_doc: dict
     chip_source: str
     calibration: tuple[np.ndarray, np.ndarray]
+    activity: tuple[np.ndarray, np.ndarray]
     history: np.ndarray
     length: np.ndarray
     target: np.ndarray
+    prepared: dict[tuple[int, int], tuple[NeuroGraph, Activity]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------ the base
@@ -107,16 +111,22 @@ def load_base(config: BaseConfig) -> Base:
         raise UserError(f"the dataset found for '{desc['name']}' differs from the one {config.graph} was made from; "
                         "set base.data_dir to the same files")
     n_calib = graph.meta.get("quantization", {}).get("calibration", {}).get("n_samples", config.calibration_samples)
-    rng = np.random.default_rng(config.seed)
-    pick = np.sort(rng.choice(len(ds.train), size=min(n_calib, len(ds.train)), replace=False))
+    calibration, activity = (_training_samples(ds, n, config.seed) for n in (n_calib, ACTIVITY_SAMPLES))
     split = getattr(ds, config.split)
     if len(split) == 0:
         raise UserError(f"the {config.split} split of {ds.name} is empty: there is nothing to simulate")
     rng = np.random.default_rng(config.seed)
     chosen = np.sort(rng.choice(len(split), size=min(config.samples, len(split)), replace=False))
     doc, chip_source = read_chip_doc(config.chip)
-    return Base(config, graph, doc, chip_source, (ds.train.history[pick], ds.train.length[pick]),
-                split.history[chosen], split.length[chosen], split.target[chosen])
+    return Base(config, graph, doc, chip_source, calibration, activity, split.history[chosen], split.length[chosen],
+                split.target[chosen])
+
+
+def _training_samples(ds, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` training samples chosen as ``ssr-neuro convert`` and ``map`` choose them (same seed, same samples)."""
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(ds.train), size=min(n, len(ds.train)), replace=False))
+    return ds.train.history[pick], ds.train.length[pick]
 
 
 # ------------------------------------------------------------------------------------------------ one point
@@ -168,6 +178,26 @@ def graph_of(base: Base, weight_bits: int, activation_bits: int) -> NeuroGraph:
                     weight_clip=q.get("weight_clip", "mse"))
 
 
+def graph_and_activity(base: Base, weight_bits: int, activation_bits: int) -> tuple[NeuroGraph, Activity]:
+    """The point's graph and the activity the mapper reads (recorded on ``base.activity``'s histories)."""
+    if (weight_bits, activation_bits) in base.prepared:
+        return base.prepared[weight_bits, activation_bits]
+    graph = graph_of(base, weight_bits, activation_bits)
+    return graph, run_graph(graph, *base.activity, record=True)[1]
+
+
+def prepare(base: Base, points: list[dict]) -> Base:
+    """A copy of ``base`` holding the graph and activity of every bit-width pair in ``points``, made once here
+    rather than once per point (points whose quantisation fails are left to report it themselves)."""
+    prepared = dict(base.prepared)
+    for bits in dict.fromkeys(bits_of(base, p) for p in points):
+        try:
+            prepared[bits] = graph_and_activity(base, *bits)
+        except UserError:
+            continue
+    return replace(base, prepared=prepared)
+
+
 def target_ranks(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Rank of each target among items 1..N (1 = best; ties count against the target), numpy only."""
     scores = np.asarray(scores, dtype=np.float64).copy()
@@ -183,9 +213,7 @@ def evaluate_point(base: Base, point: dict) -> dict:
     try:
         chip = derive_chip(base.chip_doc, base.chip_source, point, cfg.process_nm, cfg.vdd_V)
         weight_bits, activation_bits = bits_of(base, point)
-        graph = graph_of(base, weight_bits, activation_bits)
-        hist, length = (a[:ACTIVITY_SAMPLES] for a in base.calibration)
-        _, activity = run_graph(graph, hist, length, record=True)
+        graph, activity = graph_and_activity(base, weight_bits, activation_bits)
         mapping = map_graph(graph, chip, strategy=cfg.strategy, activity=activity, seed=cfg.seed)
     except UserError as e:
         return {"status": "failed", "reason": str(e), "seconds": time.perf_counter() - start}

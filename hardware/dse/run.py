@@ -8,6 +8,7 @@ executor can stand next to the two here:
 - :class:`LocalPool`   a ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes (default 2); each task
                        carries the base (pickled by the pool between our own processes, never read from a file)
 
+The graph of each bit-width pair is quantised once, before the points are sent out (``evaluate.prepare``).
 Every result is stored the moment it arrives, so Ctrl-C or a crash loses at most the points in flight, and a re-run
 skips every stored id (``SweepReport.skipped``) and computes the rest (``computed``). A point that fails (the model does
 not fit the chip, ...) is stored with its reason and the sweep goes on. Results do not depend on the executor or the
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from hardware.dse.evaluate import Base, evaluate_point
+from hardware.dse.evaluate import Base, evaluate_point, prepare
 from hardware.dse.space import point_id
 from hardware.dse.store import ResultStore
 from ssr_neuro.errors import UserError
@@ -110,6 +111,7 @@ def run_sweep(points: list[dict], base: Base, store_path: Path | str, executor: 
         done = store.done_ids()
         unique = {point_id(p): p for p in points}
         todo = [(pid, p) for pid, p in unique.items() if pid not in done]
+        base = prepare(base, [p for _, p in todo])
         failed = 0
         with progress_bar("dse", total=len(todo), unit="points", enabled=progress) as advance:
             for pid, point, result in executor.imap_unordered(functools.partial(_tagged, evaluate, base), todo):

@@ -13,7 +13,7 @@ Layout (every key checked; paths are relative to the space file)::
     vdd_V = 0.9                  # supply voltage of the energy scaling (default 0.9: Horowitz's table)
     samples = 500                # inferences simulated per point, drawn from the split (default 500)
     split = "test"               # "test" or "valid" (default "test")
-    calibration_samples = 1024   # training samples for re-quantisation and recorded activity (default 1024)
+    calibration_samples = 1024   # training samples to re-quantise on when the graph records no count (default 1024)
     strategy = "anneal"          # mapping strategy (default "anneal"; deterministic for a given seed)
     seed = 0                     # seed of the sample choice and of the mapping (default 0)
     data_dir = "datasets"        # optional: folder holding the graph's dataset
