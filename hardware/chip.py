@@ -6,7 +6,8 @@
     schema = "ssr-neuro/chip"      version = 1      name = "..."      description = "..."
     [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]
     [core]      neurons, input_axons, output_axons, synapse_memory_bytes, weight_bits, state_bits,
-                mac_units, shared_weights
+                mac_units, shared_weights;  optional counting rules: neuron_updates, active_update,
+                charge_local_messages
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
     [static]    leakage_mW_per_core
@@ -17,8 +18,8 @@ Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges t
                           ``core.mac_units > 0``; the cycles are per unit, so a core does ``mac_units`` per cycle)
 - ``weight_read_byte``    reading one byte of synapse memory (charged per weight byte of a synaptic op or MAC;
                           0 where ``synaptic_op`` already includes the read, as Loihi's published figure does)
-- ``neuron_update``       one time step of a neuron that received input or fired
-- ``neuron_update_idle``  one time step of a neuron that received nothing
+- ``neuron_update``       one time step of a neuron that is active (``core.active_update`` says when)
+- ``neuron_update_idle``  one time step of a neuron that is not active (``core.neuron_updates`` says which steps)
 - ``spike_out``           a neuron emitting a spike (or a graded value): looking up its routes
 - ``message_out``         one message leaving a core for one destination core (through its own router)
 - ``hop_ew`` / ``hop_ns`` one message crossing one router-to-router link east-west / north-south
@@ -33,6 +34,21 @@ Core keys with mapping rules (``mapping.pieces`` states them all):
                       inputs are all graded runs there; a layer from a Graded source into a population on cores (LIF
                       always sits on cores) is evaluated there and sent as one graded message per target neuron per
                       inference (a bias write), costing the core 0 synapse memory and 1 input axon per target neuron.
+
+Core keys with counting rules (optional; the defaults are the first values, ``hardware.program`` applies them):
+- ``neuron_updates``        which time steps a core updates its neurons in (one ``neuron_update`` or
+                            ``neuron_update_idle`` each): "own_steps" (default) only the steps of the neuron's own
+                            population (a LIF population's T steps, a Graded or Readout population's one step);
+                            "every_step" every neuron held by a core in every step of the inference, idle outside
+                            its population's own steps (Loihi services every compartment every step, an inactive
+                            one for 52 pJ, Davies 2018; SANA-FE reads every mapped neuron every step)
+- ``active_update``         when a LIF neuron's update in its own step is active: "input_or_spike" (default) its
+                            input a_in(t) is non-zero or it fires; "state_change" its state can change: a_in(t),
+                            its bias, or its current u or potential v before the step is non-zero (SANA-FE's rule).
+                            Graded and Readout neurons update once, active, either way
+- ``charge_local_messages`` false (default): a neuron's message to a target on its own core is delivered locally,
+                            free; true: it costs one ``message_out`` (0 hops) like a message to another core, as
+                            SANA-FE charges it
 
 Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs the graded
 (multiply-accumulate) work when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
@@ -63,6 +79,8 @@ PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
 STATIC = ("leakage_mW_per_core",)
+NEURON_UPDATES = ("own_steps", "every_step")
+ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
 
 @dataclass(frozen=True)
@@ -78,9 +96,10 @@ class Mesh:
 
 @dataclass(frozen=True)
 class CoreLimits:
-    """What one core holds. ``mac_units`` = 0: a spike-only core; ``shared_weights``: a position-wise layer stores
-    each weight once per core instead of once per synapse, and uses one input axon per source channel instead of one
-    per (position, source neuron) (see the module docstring)."""
+    """What one core holds and how its work is counted. ``mac_units`` = 0: a spike-only core; ``shared_weights``: a
+    position-wise layer stores each weight once per core instead of once per synapse, and uses one input axon per
+    source channel instead of one per (position, source neuron); ``neuron_updates``, ``active_update`` and
+    ``charge_local_messages``: the counting rules (see the module docstring; optional, defaults as before)."""
 
     neurons: int
     input_axons: int
@@ -90,6 +109,9 @@ class CoreLimits:
     state_bits: int
     mac_units: int
     shared_weights: bool
+    neuron_updates: str = "own_steps"
+    active_update: str = "input_or_spike"
+    charge_local_messages: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,14 +210,20 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
-    core_doc = _table(doc, "core", core_keys, (), source, fail)
+    rule_keys = ("neuron_updates", "active_update", "charge_local_messages")
+    core_doc = _table(doc, "core", core_keys, rule_keys, source, fail)
     ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
     for k in ("weight_bits", "state_bits"):
         if ints[k] > 64:
             raise fail(f"core.{k}", "an integer from 1 to 64", ints[k])
-    if not isinstance(core_doc["shared_weights"], bool):
-        raise fail("core.shared_weights", "true or false", core_doc["shared_weights"])
-    core = CoreLimits(**ints, shared_weights=core_doc["shared_weights"])
+    for k in ("shared_weights", "charge_local_messages"):
+        if not isinstance(core_doc.get(k, False), bool):
+            raise fail(f"core.{k}", "true or false", core_doc[k])
+    for k, allowed in (("neuron_updates", NEURON_UPDATES), ("active_update", ACTIVE_UPDATES)):
+        if core_doc.get(k, allowed[0]) not in allowed:
+            raise fail(f"core.{k}", " or ".join(f'"{a}"' for a in allowed), core_doc[k])
+    core = CoreLimits(**ints, shared_weights=core_doc["shared_weights"],
+                      **{k: core_doc[k] for k in rule_keys if k in core_doc})
 
     host = None
     if "host" in doc:

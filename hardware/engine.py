@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ssr_neuro.graph.execute import trace
+from ssr_neuro.graph.fixed import lif_run
 from ssr_neuro.graph.ir import LIF, ItemInput
 
 from hardware.costs import COUNTERS, counter_cycles
@@ -146,8 +147,9 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
                  active: dict[int, np.ndarray]) -> None:
     """Charge one batch of inferences (``rows`` of the ledger) from what its neurons did, whichever backend ran it:
     ``spikes`` LIF population -> 0/1 [T, b, P * C]; ``active`` phase index -> active neuron updates [b, K] per core
-    of that LIF phase's update block (``Program.updates``, a neuron is active when its a_in(t) != 0 or it fires);
-    Graded and Readout neurons on cores update once, active. ``length`` [b] picks the readout rows."""
+    of that LIF phase's update block (``Program.updates``; active by ``chip.core.active_update``, see
+    :func:`active_updates`); Graded and Readout neurons on cores update once, active; the populations of
+    ``Program.background[k]`` take one idle update per neuron in phase k. ``length`` [b] picks the readout rows."""
     graph = program.graph
     b = length.shape[0]
     ledger.begin(rows)
@@ -162,14 +164,44 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
             ledger.spikes[rows] += events.sum(axis=(1, 2))
         ledger.charge(k, _emission_counts(block, events, length, b), block)
         update = program.updates.get(phase.population)
-        if update is None:
-            continue
-        total = update.each.sum(0, dtype=np.float64)
-        on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
-        ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
+        if update is not None:
+            total = update.each.sum(0, dtype=np.float64)
+            on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
+            ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
+        for name in program.background[k]:
+            idle = program.updates[name].each.sum(0, dtype=np.float64)
+            ledger.charge(k, np.broadcast_to(np.concatenate([np.zeros_like(idle), idle]), (b, 2 * idle.size)),
+                          program.updates[name])
     ledger.end()
     for name, total in ledger.spikes_per_neuron.items():
         total += spikes[name].sum(axis=(0, 1)).reshape(total.shape)
+
+
+def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -> np.ndarray:
+    """Which neuron updates of a LIF population are active, [T, b, P * C] bool, from its input a_in [T, b, P, C]
+    and spikes [T, b, P * C]: "input_or_spike" a_in(t) != 0 or it fires; "state_change" also when its bias, or its
+    u or v before step t (after the reset of step t - 1) is non-zero: the state can change (for a float graph, the
+    float LIF's v and bias)."""
+    t_steps, b = spikes.shape[:2]
+    flat = np.asarray(a_in).reshape(t_steps, b, -1)
+    on = (flat != 0) | (spikes != 0)
+    if rule == "input_or_spike":
+        return on
+    fx = node.fixed
+    if fx is not None:
+        _, u, v = lif_run(fx, a_in, keep_state=True)
+        bias = np.asarray(fx.bias_mant).reshape(-1)
+        state = ((u != 0) | (v != 0)).reshape(on.shape)
+    else:
+        bias = np.asarray(node.bias).reshape(-1)
+        v = np.zeros(flat.shape[1:])
+        state = np.empty(on.shape, bool)
+        for t in range(t_steps):  # the executor's float LIF (ssr_neuro.graph.execute.lif_spikes_float)
+            v = v * (1.0 - 1.0 / node.tau) + (flat[t] + bias) / node.tau
+            v[spikes[t] != 0] = node.reset
+            state[t] = v != 0
+    before = np.concatenate([np.zeros_like(state[:1]), state[:-1]])
+    return on | before | (bias != 0)
 
 
 def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
@@ -184,6 +216,7 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
     out_name = graph.output_name()
     scores = np.empty((n, graph.node(out_name).shape[1]))
     raster: dict[str, np.ndarray] = {}
+    rule = program.chip.core.active_update
     start = 0
     for batch in trace(graph, history, length, batch_size):
         b = batch.history.shape[0]
@@ -191,13 +224,12 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         scores[rows] = batch.outputs[out_name]
         spikes = {name: batch.outputs[name].reshape(node.time_steps, b, -1) for name, node in graph.nodes()
                   if isinstance(node, LIF)}
+        on = {name: active_updates(graph.node(name), batch.inputs[name], spikes[name], rule) for name in spikes}
         active = {}
         for k, phase in enumerate(program.phases):
             update = program.updates.get(phase.population)
             if update is not None and phase.population in spikes:
-                a_in = batch.inputs[phase.population][phase.t].reshape(b, -1)
-                on = (a_in != 0) | (spikes[phase.population][phase.t] != 0)
-                active[k] = (on.astype(np.float32) @ update.each).astype(np.float64)
+                active[k] = (on[phase.population][phase.t].astype(np.float32) @ update.each).astype(np.float64)
         charge_batch(program, ledger, rows, batch.length, spikes, active)
         if start == 0:
             raster = {name: s[:, 0].copy() for name, s in spikes.items()}

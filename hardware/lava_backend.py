@@ -192,7 +192,7 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
         units.pop()  # the host does nothing: no process for it
     for block in program.emissions.values():
         for _, a, b in block.pairs:
-            if a < len(units) and b < len(units):
+            if a < len(units) and b < len(units) and a != b:  # a == b: a charged local message, no bus link
                 units[b]["senders"].add(a)
     for k, u in enumerate(units):
         u["senders"] = sorted(u["senders"])
@@ -207,7 +207,7 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
             "lif_record": sorted(lif), "lif": lif,
             "bits": {name: node.fixed.bits for name, node in graph.nodes() if isinstance(node, Graded)
                      or name == output},
-            "units": units}
+            "units": units, "active_update": program.chip.core.active_update, "background": program.background}
     arrays["meta"] = np.array(json.dumps(meta))
     save_npz(path, arrays)
     return meta

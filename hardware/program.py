@@ -12,16 +12,21 @@ step; every spiking window (LIF populations joined by LIF -> LIF edges; zero del
 ItemInput emits in the first step. A step is a sequence of *phases*, one per emitting population in topological
 order (inside a window: its LIF populations, each at the same step t), plus a phase ``host>X`` after the last host
 layer source of a population X with host input (one graded message per neuron of X). In a phase the emitter's
-neurons update (LIF: every neuron of the population, active when its input a_in(t) is non-zero or it fires, else
-idle; Graded/Readout on cores: every neuron once, active), emit, and every receiver does the synaptic work the
-messages cause on arrival (event-driven):
+neurons update (LIF: every neuron of the population, active or idle by ``chip.core.active_update``: "input_or_spike"
+active when its input a_in(t) is non-zero or it fires, "state_change" also when its bias or its u or v before the
+step is non-zero; Graded/Readout on cores: every neuron once, active), emit, and every receiver does the synaptic
+work the messages cause on arrival (event-driven):
 - a spike (ItemInput, LIF) makes one synaptic op per synapse it crosses on its receiving core,
 - a graded value makes one MAC per synapse on a core with MAC units, or one host MAC on the host; a graded value
   into a LIF window is multiplied once (in the source's phase) and held as a constant drive over the T steps,
 - the host's graded messages into a population are bias writes (no synaptic work at the receiver).
+With ``chip.core.neuron_updates`` = "every_step", every neuron on a core also takes one idle update in each step
+that has no phase of its population, charged in the step's first phase (``Program.background``).
 A neuron sends one message per destination unit (multicast per unit, as ``mapping.traffic``): to each unit that
 holds a target neuron of one of its layers (the host for host layers), except its own unit (local delivery, no
-packet). Row length-1 of a source also sends on its "readout" edges; Readout neurons send their score to ``io``.
+packet) unless ``chip.core.charge_local_messages``: then a core's message to itself costs a ``message_out`` and is
+received as a packet, 0 hops. Row length-1 of a source also sends on its "readout" edges; Readout neurons send
+their score to ``io``.
 
 Tables (per emission: rows = the emitter's neurons, or positions for the ItemInput, whose dense layers cost the same
 whatever the item): a matrix ``each`` [rows, columns] of what one event of each row causes, and ``readout`` [P, C,
@@ -104,6 +109,7 @@ class Program:
     updates: dict[str, Block]  # population on cores -> neuron update table (columns: active per unit, idle per unit)
     links: list[tuple[tuple[int, int], tuple[int, int]]]  # directed mesh links (from router, to router)
     routes: dict[tuple[int, int], list[int]]  # (from unit, to unit) -> links crossed (XY routing)
+    background: list[list[str]] = field(default_factory=list)  # per phase: populations on cores updated idle there
 
     @property
     def n_cores(self) -> int:
@@ -255,7 +261,8 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
             to_io = np.zeros((node.shape[0] * node.shape[1], n_units), np.float32)
             to_io[:, io] = 1.0
             targets = [("io", to_io, None, None, 0.0, None, False)]
-        emissions[name] = _emission(name, shape, src_owner, targets, units, spiking=is_spiking(node))
+        emissions[name] = _emission(name, shape, src_owner, targets, units, spiking=is_spiking(node),
+                                    local=chip.core.charge_local_messages)
     for t in host_sources:  # the host's one graded message per neuron of t, to the neuron's core
         rows = owner[t].ravel()
         to_own = np.zeros((rows.size, n_units), np.float32)
@@ -266,13 +273,31 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
     steps, phases = _schedule(graph, input_name, last_host_source)
-    return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes)
+    background = _background(phases, list(updates), chip.core.neuron_updates == "every_step")
+    return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes, background)
+
+
+def _background(phases: list[Phase], on_cores: list[str], every_step: bool) -> list[list[str]]:
+    """Per phase, the populations on cores that take an idle update there: with ``every_step``, in the first phase
+    of each step those of ``on_cores`` that have no phase in that step; otherwise none."""
+    out: list[list[str]] = [[] for _ in phases]
+    if not every_step:
+        return out
+    own: dict[int, set[str]] = {}
+    first: dict[int, int] = {}
+    for k, phase in enumerate(phases):
+        own.setdefault(phase.step, set()).add(phase.population)
+        first.setdefault(phase.step, k)
+    for step, k in first.items():
+        out[k] = [p for p in on_cores if p not in own[step]]
+    return out
 
 
 def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets: list, units: list[Unit],
-              spiking: bool, layer: str | None = None) -> Block:
+              spiking: bool, layer: str | None = None, local: bool = False) -> Block:
     """The emission table of one emitter (module docstring): work columns per (layer, unit), a spike_out column per
-    sending core, packet columns per (from unit, to unit), incoming-event columns per receiving unit."""
+    sending core, packet columns per (from unit, to unit), incoming-event columns per receiving unit. ``local``: a
+    core's messages to targets on itself are packets too (0 hops)."""
     layer = layer or name
     n_units = len(units)
     rows = shape[0] * shape[1]
@@ -324,7 +349,7 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
     for u in np.unique(own):
         mine = (own == u)
         for k in range(n_units):
-            if k == u:
+            if k == u and not (local and units[k].kind == "core"):
                 continue
             e = dest_each[:, k] & mine
             r = extra[..., k] & mine.reshape(shape)

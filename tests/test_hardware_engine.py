@@ -26,11 +26,12 @@ CYCLES = {"synaptic_op": 1.0, "mac": 2.0, "weight_read_byte": 0.0, "neuron_updat
           "spike_out": 1.0, "message_out": 1.0, "hop_ew": 2.0, "hop_ns": 3.0, "barrier_sync": 10.0}
 
 
-def tiny_chip(mac_units: int = 1):
+def tiny_chip(mac_units: int = 1, **rules):
+    """The 1 x 3 mesh chip; ``rules``: optional [core] counting rules (neuron_updates, active_update, ...)."""
     doc = {"schema": "ssr-neuro/chip", "version": 1, "name": "tiny", "description": "",
            "mesh": {"rows": 1, "cols": 3, "cores_per_router": 1, "clock_MHz": 100.0, "io_router": [0, 0]},
            "core": {"neurons": 8, "input_axons": 64, "output_axons": 64, "synapse_memory_bytes": 1024,
-                    "weight_bits": 8, "state_bits": 24, "mac_units": mac_units, "shared_weights": True},
+                    "weight_bits": 8, "state_bits": 24, "mac_units": mac_units, "shared_weights": True, **rules},
            "energy_pJ": dict(ENERGY), "cycles": dict(CYCLES), "static": {"leakage_mW_per_core": 0.0}}
     if mac_units == 0:
         doc["host"] = {"mac_pJ": 50.0, "mac_cycles": 4.0, "clock_MHz": 50.0, "memory_bytes": 1024}

@@ -23,6 +23,9 @@ from mapping import map_graph
 from ssr_neuro.conversion.quantize import quantize
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.execute import run
+from ssr_neuro.graph.ir import LIF
+from hardware.costs import COUNTERS as LEDGER_COUNTERS
+from test_mapping_helpers import ssr_like
 from test_mapping_properties import graphs
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -55,9 +58,15 @@ def serial(program, history, length, tmp_path):
     return got.scores, got.ledger, got.raster
 
 
+RULES = {"neuron_updates": ("own_steps", "every_step"), "active_update": ("input_or_spike", "state_change"),
+         "charge_local_messages": (False, True)}
+SANAFE_RULES = {"neuron_updates": "every_step", "active_update": "state_change", "charge_local_messages": True}
+
+
 @st.composite
 def mapped(draw):
-    """A random quantised graph, mapped on a small 45nm-like chip (MAC units or a host), with some histories."""
+    """A random quantised graph, mapped on a small 45nm-like chip (MAC units or a host; any counting rules), with
+    some histories."""
     graph = draw(graphs())
     inp = graph.node(graph.input_name())
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
@@ -66,8 +75,10 @@ def mapped(draw):
     fixed = quantize(graph, (history, length))
     base = load_chip("45nm")
     macs = draw(st.sampled_from([0, 4]))
+    rules = {key: draw(st.sampled_from(values)) for key, values in RULES.items()}
     chip = dataclasses.replace(
-        base, name="small", core=dataclasses.replace(base.core, neurons=draw(st.integers(2, 12)), mac_units=macs),
+        base, name="small", core=dataclasses.replace(base.core, neurons=draw(st.integers(2, 12)), mac_units=macs,
+                                                     **rules),
         mesh=dataclasses.replace(base.mesh, rows=2, cols=3), host=load_chip("loihi").host if macs == 0 else None)
     try:
         mapping = map_graph(fixed, chip, strategy=draw(st.sampled_from(["greedy", "anneal"])), seed=0)
@@ -94,6 +105,31 @@ def test_lowered_units_equal_the_fast_engine_on_random_graphs(tmp_path, case):
 def test_lava_equals_the_fast_engine_on_random_graphs(case):
     program, history, length = case
     assert_same(program, run_program(program, history, length), _lava(program, history, length))
+
+
+@needs_lava
+@pytest.mark.parametrize("macs", [0, 4])
+def test_lava_equals_the_fast_engine_with_sanafe_counting_rules(macs, tmp_path):
+    """Every rule on (SANA-FE's way): idle updates in every step, active on a state change, charged local messages;
+    an SSR-shaped graph whose LIF populations have biases, on cores with MAC units and with a host."""
+    graph = ssr_like(n_items=20, dim=6, blocks=2, max_len=4)
+    for _, node in graph.nodes():
+        if isinstance(node, LIF):
+            node.threshold = 0.02  # so that the random weights make spikes
+    rng = np.random.default_rng(1)
+    length = rng.integers(1, 5, size=8)
+    history = rng.integers(1, 21, size=(8, 4)) * (np.arange(4)[None] < length[:, None])
+    fixed = quantize(graph, (history, length))
+    base = load_chip("45nm")
+    chip = dataclasses.replace(base, name="small", mesh=dataclasses.replace(base.mesh, rows=2, cols=3),
+                               core=dataclasses.replace(base.core, neurons=32, mac_units=macs, **SANAFE_RULES),
+                               host=load_chip("loihi").host if macs == 0 else None)
+    program = compile_program(fixed, map_graph(fixed, chip, strategy="anneal", seed=0), chip)
+    fast = run_program(program, history, length)
+    counts = fast[1].table.sum(axis=(0, 2))
+    assert counts[LEDGER_COUNTERS.index("neuron_update_idle")] > 0 and fast[1].spikes.sum() > 0
+    assert_same(program, fast, serial(program, history, length, tmp_path))
+    assert_same(program, fast, _lava(program, history, length))
 
 
 def _lava(program, history, length):

@@ -11,7 +11,9 @@ arrays plus one JSON document in the entry ``meta`` (a 0-d unicode array):
             "phases": [[emitter, t], ...],              # the schedule (hardware.program), one Lava step each
             "input": name, "readout": name, "readout_exp": e, "lif_record": [LIF populations],
             "lif": {pop: {du, dv, vth, bias_exp, state_bits, input_bits, T}}, "bits": {graded pop: bits},
-            "units": [{"name", "kind": "core" | "host", "senders": [unit], "pops": [...], "edges": [...]}]}
+            "units": [{"name", "kind": "core" | "host", "senders": [unit], "pops": [...], "edges": [...]}],
+            "active_update": "input_or_spike" | "state_change",  # chip.core.active_update (absent: the first)
+            "background": [[population, ...] per phase]}        # Program.background (absent: none)
     arrays: history [B, L], length [B]; per unit k: "{k}.{pop}.idx" (flat neuron indices it holds), "{k}.{pop}.bias"
             (LIF bias_mant or graded bias of those neurons), "{k}.weights" (every edge's weights, concatenated),
             "{k}.e{j}.wi" (dense edges: the weight row of each target neuron).
@@ -30,7 +32,9 @@ and Readout: raw W . x summed over the window, rounded once per edge, + bias, sa
 
 Counters each unit keeps (``COUNTERS``): synaptic_op (spike inputs arriving on its synapses: spike source on a core),
 mac (graded inputs on a core), host_mac (any input evaluated on the host), neuron_update / neuron_update_idle (LIF:
-active when a_in != 0 or it fires; Graded/Readout on cores: every neuron, active), spikes fired.
+active when a_in != 0 or it fires, with "state_change" also when its bias or its u or v before the step is non-zero;
+Graded/Readout on cores: every neuron, active; plus one idle update per neuron of each population that
+``background`` lists for the phase), spikes fired.
 """
 
 from __future__ import annotations
@@ -111,6 +115,8 @@ class UnitCore:
         self.meta, self.kind, self.name = meta, spec["kind"], spec["name"]
         self.slots_of = {e: np.arange(o, o + n) for e, (o, n) in meta["emitters"].items()}
         self.n_phases = len(meta["phases"])
+        self.background = meta.get("background", [[] for _ in meta["phases"]])
+        self.state_change = meta.get("active_update", "input_or_spike") == "state_change"
         self.input = meta["input"]
         self.pops: dict[str, _Pop] = {}
         n_lif = n_graded = 0
@@ -171,6 +177,9 @@ class UnitCore:
             pop = self.pops.get(emitter)
             if pop is not None:
                 active = self._emit(pop, t, state, out)
+            if self.kind == "core":
+                state["counters"][_C["neuron_update_idle"]] += sum(
+                    self.pops[name].idx.size for name in self.background[k] if name in self.pops)
         return out, active
 
     def _integrate(self, emitter: str, t: int, state: dict[str, np.ndarray], received: np.ndarray) -> None:
@@ -230,9 +239,11 @@ class UnitCore:
         if pop.kind == "LIF":
             fx = self.meta["lif"][pop.name]
             a_in = (state["lif_const"][pop.sl] + state["lif_acc"][t, pop.sl]).astype(np.float64)
+            changing = (pop.bias != 0) | (state["u"][pop.sl] != 0) | (state["v"][pop.sl] != 0) \
+                if self.state_change else False
             s = self._lif_step(fx, pop, state, a_in)
             out[pop.slots] = s
-            active = int(((a_in != 0) | (s != 0)).sum())
+            active = int(((a_in != 0) | (s != 0) | changing).sum())
             counters[_C["spikes"]] += int(s.sum())
         else:
             total = state["graded_in"][pop.sl].astype(np.float64)
