@@ -36,6 +36,19 @@ def test_preset_facts():
     assert n45.energy_pJ["mac"] == pytest.approx(0.2 + 0.1)
 
 
+def test_counting_rules_are_optional_with_the_old_rules_as_defaults(tmp_path):
+    text = (PRESETS_DIR / "loihi.toml").read_text()
+    lines = [t for t in text.splitlines() if not t.startswith(("neuron_updates", "active_update", "charge_local"))]
+    path = tmp_path / "old.toml"
+    path.write_text("\n".join(lines))
+    core = load_chip(path).core
+    assert (core.neuron_updates, core.active_update, core.charge_local_messages) == \
+        ("own_steps", "input_or_spike", False)
+    # the presets: Loihi services every compartment every step (Davies 2018: 52 pJ per inactive update)
+    assert load_chip("loihi").core.neuron_updates == "every_step"
+    assert load_chip("45nm").core.neuron_updates == "own_steps"
+
+
 def test_presets_ship_with_the_package():
     assert presets() == ["45nm", "loihi"]
     assert PRESETS_DIR == ROOT / "hardware" / "chips"
@@ -72,6 +85,12 @@ def _edited(tmp_path, old: str, new: str) -> Path:
     ("neurons = 1024", "", r"core\.neurons is required \(missing\)"),
     ("neurons = 1024", "neurons = 1024\nnuerons = 5", r"core\.nuerons is not a known key"),
     ("shared_weights = false", "shared_weights = 0", r"core\.shared_weights must be true or false"),
+    ('neuron_updates = "every_step"', 'neuron_updates = "always"',
+     r'core\.neuron_updates must be "own_steps" or "every_step" \(got \'always\'\)'),
+    ('active_update = "input_or_spike"', "active_update = 1",
+     r'core\.active_update must be "input_or_spike" or "state_change" \(got 1\)'),
+    ("charge_local_messages = false", 'charge_local_messages = "no"',
+     r"core\.charge_local_messages must be true or false"),
     ("synaptic_op = 23.6", "synaptic_op = -1.0", r"energy_pJ\.synaptic_op must be a number >= 0"),
     ("synaptic_op = 23.6", "synaptic_op = nan", r"energy_pJ\.synaptic_op must be a number >= 0"),
     ("hop_ew = 3.0", "hop_ew = 3.0\nhop_diag = 1.0", r"energy_pJ\.hop_diag is not a known key"),
