@@ -1,6 +1,6 @@
-"""The SANA-FE comparison's chip file (benchmarks/chips/sanafe-loihi.toml): it loads, and its per-action costs are
-the ones the benchmark's mapping table (COST_TABLE and the docstring table) derives from SANA-FE's loihi.yaml
-numbers. No sanafe needed."""
+"""The SANA-FE comparison's chip file (benchmarks/chips/sanafe-loihi.toml): it loads, its per-action costs are the
+ones the benchmark's mapping table (COST_TABLE and the docstring table) derives from SANA-FE's loihi.yaml numbers,
+and it counts with SANA-FE's rules. No sanafe needed."""
 
 import dataclasses
 import re
@@ -41,6 +41,15 @@ def test_docstring_table_matches_the_chip_file(chip):
     assert set(rows) == {r.action for r in bench.COST_TABLE}
     for action, (pj, ns) in rows.items():
         assert (chip.energy_pJ[action], chip.cycles[action]) == pytest.approx((pj, ns)), action
+
+
+def test_chip_file_counts_the_sanafe_way(chip):
+    assert (chip.core.neuron_updates, chip.core.active_update, chip.core.charge_local_messages) == \
+        ("every_step", "state_change", True)
+    bench.check_rules(chip)
+    changed = dataclasses.replace(chip, core=dataclasses.replace(chip.core, neuron_updates="own_steps"))
+    with pytest.raises(SystemExit, match="core.neuron_updates is 'own_steps'"):
+        bench.check_rules(changed)
 
 
 def test_a_changed_cost_is_refused(chip):
