@@ -8,6 +8,7 @@
                          [--plot FILE.png] [--json]
     ssr-neuro simulate   model.pt|model.graph --chip 45nm|loihi|FILE [--mapping mapping.json] [--samples N]
                          [--json] [--csv FILE] [--plot DIR]
+    ssr-neuro dse        space.toml [-o dse.sqlite] [--workers 2] [--objectives ...] [--plot DIR] [--json]
     ssr-neuro datasets
     ssr-neuro doctor
 
@@ -90,18 +91,13 @@ def _load_data(source: str, data_dir: Optional[Path], options: dict, download: b
 
 
 def _dataset_of_checkpoint(meta: dict, data_dir: Optional[Path]):
-    """Rebuild the exact dataset a checkpoint was trained on, and check that the item ids still match."""
-    desc = meta["dataset"]
-    opts = dict(desc["options"])
-    source = opts.pop("source", desc["name"])
-    ds = _load_data(source, data_dir, {k: opts[k] for k in _SPLIT_OPTION_KEYS if k in opts})
-    if list(ds.item_ids) != list(desc["item_ids"]):
-        raise UserError(f"the dataset found for '{desc['name']}' differs from the one the model was trained on "
-                        f"({ds.n_items} vs {desc['n_items']} items or other ids); point --data-dir at the same files")
+    """Rebuild the exact dataset a checkpoint (or graph) was made from, item ids checked, and log its statistics."""
+    from ssr_neuro.data import dataset_stats, format_stats, load_described
+    from ssr_neuro.progress import log
+
+    ds = load_described(meta["dataset"], data_dir, quiet=False)
+    log(format_stats(dataset_stats(ds)))
     return ds
-
-
-_SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -549,6 +545,51 @@ def datasets(
     for r in rows:
         lines.append(f"{r['name']:<14}{('yes' if r['available'] else 'no'):<11}{r['description']:<54}{r['where']}")
     _emit({"datasets": rows}, as_json, "\n".join(lines))
+
+
+@app.command()
+def dse(
+    space: Path = typer.Argument(..., help="design space file (TOML; see examples/dse/space.toml)"),
+    out: Path = typer.Option(Path("dse.sqlite"), "--out", "-o", help="results table (SQLite); an existing one "
+                                                                     "resumes: stored points are not recomputed"),
+    workers: int = typer.Option(2, help="parallel worker processes"),
+    objectives: str = typer.Option("energy_uJ:min,latency_us:min,area_mm2:min,HR@10:max",
+                                   help="Pareto objectives, NAME:min|max, comma-separated"),
+    plot: Optional[Path] = typer.Option(None, help="write pareto.png and sensitivity.png into this folder"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Sweep a hardware design space: every point's energy, latency, area and on-chip HR@10, and the Pareto front."""
+    from hardware.dse.evaluate import load_base
+    from hardware.dse.pareto import pareto_front, plot_pareto, plot_sensitivity
+    from hardware.dse.run import executor_for, run_sweep
+    from hardware.dse.space import load_space
+    from hardware.dse.store import load_results
+
+    if workers < 1:
+        raise UserError(f"--workers must be >= 1 (got {workers})")
+    wanted: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in objectives.split(","))):
+        name, _, direction = part.rpartition(":")
+        if not name or direction not in ("min", "max"):
+            raise UserError(f"--objectives: {part!r} is not NAME:min or NAME:max (e.g. energy_uJ:min,HR@10:max)")
+        wanted[name] = direction
+    spec = load_space(space)
+    report = run_sweep(spec.points(), load_base(spec.base), out, executor_for(workers), progress=True)
+    df = load_results(out)
+    front = pareto_front(df, wanted)
+    if plot is not None:
+        x, y = list(wanted)[:2] if len(wanted) >= 2 else (list(wanted) * 2)[:2]
+        plot.mkdir(parents=True, exist_ok=True)
+        plot_pareto(df, x, y, plot / "pareto.png", objectives=wanted)
+        plot_sensitivity(df, [axis.name for axis in spec.axes], x, plot / "sensitivity.png")
+    cols = [c for c in front.columns if c in ("id", *wanted, "cores_used") or c.startswith(("chip.", "conversion."))]
+    obj = {"results": str(out), "points": report.total, "skipped": report.skipped, "computed": report.computed,
+           "failed": report.failed, "pareto": front[cols].to_dict(orient="records")}
+    table = (f"{report.total} points: {report.computed} computed now, {report.skipped} already stored, "
+             f"{report.failed} failed (reasons in {out}); load with hardware.dse.store.load_results('{out}')\n"
+             f"Pareto front over {', '.join(f'{k} ({v})' for k, v in wanted.items())}: {len(front)} points\n"
+             + front[cols].to_string(index=False))
+    _emit(obj, as_json, table)
 
 
 @app.command()

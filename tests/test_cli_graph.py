@@ -206,3 +206,28 @@ def test_simulate_lava_backend_equals_fast(graph_file, mapping_file, capsys):
         objs[backend] = json.loads(stdout)
     for key in ("energy_uj_per_inference", "latency_us_per_inference", "HR@10", "breakdown", "per_inference_mean"):
         assert objs["lava"][key] == objs["fast"][key]
+
+
+def test_dse_sweeps_resumes_and_plots(graph_file, tmp_path, capsys):
+    space = tmp_path / "space.toml"
+    space.write_text(f'''sampling = "grid"
+[base]
+graph = "{graph_file}"
+chip = "45nm"
+samples = 40
+[chip.neurons_per_core]
+values = [256, 1024]
+[conversion.weight_bits]
+values = [4, 8]
+''')
+    out, plots = tmp_path / "dse.sqlite", tmp_path / "plots"
+    rc, stdout, _ = run_cli(capsys, "dse", str(space), "-o", str(out), "--workers", "1", "--plot", str(plots),
+                            "--objectives", "energy_uJ:min,HR@10:max", "--json")
+    assert rc == 0
+    obj = json.loads(stdout)
+    assert obj["points"] == 4 and obj["computed"] == 4 and obj["skipped"] == 0
+    assert 1 <= len(obj["pareto"]) <= 4
+    assert sorted(p.name for p in plots.iterdir()) == ["pareto.png", "sensitivity.png"]
+    rc, stdout, _ = run_cli(capsys, "dse", str(space), "-o", str(out), "--workers", "1", "--json")
+    assert rc == 0 and json.loads(stdout)["skipped"] == 4 and json.loads(stdout)["computed"] == 0
+    _assert_clean_error(*run_cli(capsys, "dse", str(space), "-o", str(out), "--objectives", "energy"), "NAME:min")

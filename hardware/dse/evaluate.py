@@ -60,7 +60,6 @@ CHIP_KEYS = {"mesh_rows": ("mesh", "rows"), "mesh_cols": ("mesh", "cols"),
              "output_axons": ("core", "output_axons"), "synapse_memory_bytes": ("core", "synapse_memory_bytes"),
              "weight_bits": ("core", "weight_bits"), "mac_units": ("core", "mac_units")}
 ACTIVITY_SAMPLES = 256  # training histories the mapper records activity on (as ``ssr-neuro map`` does for a graph)
-SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
 
 
 @dataclass
@@ -94,7 +93,7 @@ def read_chip_doc(chip: str) -> tuple[dict, str]:
 
 def load_base(config: BaseConfig) -> Base:
     """Read the base graph, chip and samples of a space file's ``[base]``."""
-    from ssr_neuro.data import load_dataset
+    from ssr_neuro.data import load_described
     from ssr_neuro.graph.io import load_graph
 
     graph = load_graph(config.graph)
@@ -104,12 +103,7 @@ def load_base(config: BaseConfig) -> Base:
     if not desc.get("item_ids"):
         raise UserError(f"{config.graph} records no dataset to simulate on; convert the checkpoint with "
                         "'ssr-neuro convert'")
-    options = dict(desc["options"])
-    source = options.pop("source", desc["name"])
-    ds = load_dataset(source, data_dir=config.data_dir, **{k: options[k] for k in SPLIT_OPTION_KEYS if k in options})
-    if list(ds.item_ids) != list(desc["item_ids"]):
-        raise UserError(f"the dataset found for '{desc['name']}' differs from the one {config.graph} was made from; "
-                        "set base.data_dir to the same files")
+    ds = load_described(desc, config.data_dir, what=str(config.graph))
     n_calib = graph.meta.get("quantization", {}).get("calibration", {}).get("n_samples", config.calibration_samples)
     calibration, activity = (_training_samples(ds, n, config.seed) for n in (n_calib, ACTIVITY_SAMPLES))
     split = getattr(ds, config.split)

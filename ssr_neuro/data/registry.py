@@ -422,3 +422,20 @@ __all__ = [
     "load_dataset",
     "resolve_source",
 ]
+
+
+SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
+
+
+def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
+                   what: str = "the model") -> SequentialDataset:
+    """Rebuild the dataset a checkpoint or graph describes (its ``dataset`` entry: name, options, item ids) and
+    check that the item ids are the same; DataError otherwise (the items would not be the model's)."""
+    options = dict(desc["options"])
+    source = options.pop("source", desc["name"])
+    ds = load_dataset(source, data_dir=data_dir, quiet=quiet,
+                      **{k: options[k] for k in SPLIT_OPTION_KEYS if k in options})
+    if list(ds.item_ids) != list(desc["item_ids"]):
+        raise DataError(f"the dataset found for '{desc['name']}' differs from the one {what} was trained on "
+                        f"({ds.n_items} vs {desc['n_items']} items or other ids); point --data-dir at the same files")
+    return ds
