@@ -552,9 +552,15 @@ def dse(
     space: Path = typer.Argument(..., help="design space file (TOML; see examples/dse/space.toml)"),
     out: Path = typer.Option(Path("dse.sqlite"), "--out", "-o", help="results table (SQLite); an existing one "
                                                                      "resumes: stored points are not recomputed"),
-    workers: int = typer.Option(2, help="parallel worker processes"),
+    workers: int = typer.Option(2, help="parallel worker processes (with --executor ray and no --address: the CPUs "
+                                        "of the local Ray instance started for the sweep)"),
+    executor: str = typer.Option("local", help="local (a process pool) or ray (needs Ray: pip install ray); "
+                                               "results are identical"),
+    address: Optional[str] = typer.Option(None, help="with --executor ray: the Ray cluster to run on ('auto', "
+                                                     "'ray://HEAD:10001'; its nodes need ssr-neuro installed)"),
     objectives: str = typer.Option("energy_uJ:min,latency_us:min,area_mm2:min,HR@10:max",
-                                   help="Pareto objectives, NAME:min|max, comma-separated"),
+                                   help="Pareto objectives, NAME:min|max, comma-separated (also what "
+                                        'sampling = "nsga2" searches for)'),
     plot: Optional[Path] = typer.Option(None, help="write pareto.png and sensitivity.png into this folder"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
@@ -567,6 +573,7 @@ def dse(
 
     if workers < 1:
         raise UserError(f"--workers must be >= 1 (got {workers})")
+    pool = executor_for(workers, executor, address)
     wanted: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in objectives.split(","))):
         name, _, direction = part.rpartition(":")
@@ -574,7 +581,12 @@ def dse(
             raise UserError(f"--objectives: {part!r} is not NAME:min or NAME:max (e.g. energy_uJ:min,HR@10:max)")
         wanted[name] = direction
     spec = load_space(space)
-    report = run_sweep(spec.points(), load_base(spec.base), out, executor_for(workers), progress=True)
+    if spec.sampling == "nsga2":
+        from hardware.dse.search import search
+
+        report = search(spec, load_base(spec.base), out, wanted, pool, progress=True)
+    else:
+        report = run_sweep(spec.points(), load_base(spec.base), out, pool, progress=True)
     df = load_results(out)
     front = pareto_front(df, wanted)
     if plot is not None:

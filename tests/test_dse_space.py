@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.dse.space import load_space, parse_space, point_id
+from hardware.dse.space import grid_space, load_space, parse_space, point_id
 from ssr_neuro.errors import UserError
 
 
@@ -64,6 +64,12 @@ def test_integer_ranges_are_rounded_and_deduplicated():
     ({"base": {"graph": "g", "colour": 1}}, "base.colour"),
     ({"extra": 1}, "extra"),
     ({"chip": {}, "conversion": {}}, "no axis"),
+    ({"chip": {"process_nm": {"values": [45, 22]}}}, "chip.process_nm"),
+    ({"sampling": "random", "n": 3, "chip": {"process_nm": {"range": [7, 45]}}}, "chip.process_nm"),
+    ({"base": {"graph": "g", "process_nm": 28}}, "base.process_nm"),
+    ({"sampling": "nsga2"}, "n"),
+    ({"sampling": "nsga2", "n": 10, "population": 1}, "population"),
+    ({"sampling": "random", "n": 10, "population": 8}, "population"),
 ])
 def test_errors_name_the_key(bad, key):
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
@@ -80,6 +86,18 @@ def test_load_space_reads_toml_and_reports_syntax_errors(tmp_path):
         load_space(bad)
 
 
-def test_the_example_space_file_parses():
-    space = load_space(Path(__file__).resolve().parents[1] / "examples" / "dse" / "space.toml")
-    assert len(space.points()) == 12
+def test_the_example_space_files_parse():
+    folder = Path(__file__).resolve().parents[1] / "examples" / "dse"
+    assert len(load_space(folder / "space.toml").points()) == 12
+    big = load_space(folder / "ml1m-200.toml")
+    assert big.sampling == "random" and len(big.points()) == 200
+
+
+def test_a_grid_space_from_python_is_checked_as_a_file_is():
+    space = grid_space({"graph": "m.graph", "samples": 20}, {"chip.process_nm": [45, 7], "conversion.weight_bits": [6]},
+                       "/spaces")
+    assert space.base.graph == Path("/spaces/m.graph") and space.base.samples == 20
+    assert space.points() == [{"chip.process_nm": 45, "conversion.weight_bits": 6},
+                              {"chip.process_nm": 7, "conversion.weight_bits": 6}]
+    with pytest.raises(UserError, match="chip.neurons"):
+        grid_space({"graph": "m.graph"}, {"chip.neurons": [1]})

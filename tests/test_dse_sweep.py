@@ -13,7 +13,7 @@ import pytest
 
 from hardware.dse.evaluate import Base, derive_chip, evaluate_point, prepare, read_chip_doc
 from hardware.dse.pareto import non_dominated, pareto_front, plot_pareto, plot_sensitivity
-from hardware.dse.run import InProcess, LocalPool, run_sweep
+from hardware.dse.run import InProcess, LocalPool, RayPool, executor_for, run_sweep
 from hardware.dse.space import BaseConfig, point_id
 from hardware.dse.store import ResultStore, load_results
 from ssr_neuro.conversion.quantize import quantize
@@ -119,15 +119,49 @@ def test_an_interrupted_sweep_resumes_and_computes_only_the_rest(base, tmp_path)
     assert again.computed == 0 and len(calls) == 5
 
 
+def _table(path: Path) -> pd.DataFrame:
+    return load_results(path).drop(columns="seconds").sort_values("id").reset_index(drop=True)
+
+
 def test_results_are_identical_with_one_and_two_workers(base, tmp_path):
     points = POINTS + [TOO_SMALL]
     run_sweep(points, base, tmp_path / "one.sqlite", InProcess(), progress=False)
     run_sweep(points, base, tmp_path / "two.sqlite", LocalPool(2), progress=False)
+    pd.testing.assert_frame_equal(_table(tmp_path / "one.sqlite"), _table(tmp_path / "two.sqlite"))
 
-    def table(name):
-        return load_results(tmp_path / name).drop(columns="seconds").sort_values("id").reset_index(drop=True)
 
-    pd.testing.assert_frame_equal(table("one.sqlite"), table("two.sqlite"))
+def test_results_are_identical_on_a_local_ray_instance(base, tmp_path):
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'ssr-neuro[ray]')")
+    points = POINTS + [TOO_SMALL]
+    run_sweep(points, base, tmp_path / "local.sqlite", InProcess(), progress=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        report = run_sweep(points, base, tmp_path / "ray.sqlite", RayPool(), progress=False)
+        assert ray.is_initialized()  # an instance the sweep did not start is left running
+    finally:
+        ray.shutdown()
+    assert (report.computed, report.failed) == (5, 1)
+    pd.testing.assert_frame_equal(_table(tmp_path / "local.sqlite"), _table(tmp_path / "ray.sqlite"))
+
+
+def test_the_cli_refuses_a_bad_executor_in_one_line(tmp_path, capsys):
+    from ssr_neuro.cli import main
+
+    for args, message in ((["--executor", "dask"], "--executor must be one of local, ray"),
+                          (["--address", "auto"], "--address is the Ray cluster's address")):
+        assert main(["dse", str(tmp_path / "space.toml"), "-o", str(tmp_path / "r.sqlite"), *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "r.sqlite").exists()
+
+
+def test_executor_choice_is_checked():
+    assert isinstance(executor_for(1), InProcess) and isinstance(executor_for(3), LocalPool)
+    assert executor_for(2, "ray", "auto") == RayPool(2, "auto")
+    for args, message in (((2, "dask"), "one of local, ray"), ((2, "local", "auto"), "--executor ray"),
+                          ((0, "ray"), "workers")):
+        with pytest.raises(UserError, match=message):
+            executor_for(*args)
 
 
 def test_a_store_belongs_to_one_base(tmp_path):
@@ -154,7 +188,9 @@ def test_pareto_front_on_a_hand_made_set(tmp_path):
     with pytest.raises(UserError, match="direction"):
         pareto_front(df, {"energy_uJ": "lowest"})
     pytest.importorskip("matplotlib")
+    three = {"energy_uJ": "min", "HR@10": "max", "neurons": "min"}  # more than the two drawn: a 2-D front too
     for path in (plot_pareto(df, "energy_uJ", "HR@10", tmp_path / "p.png"),
+                 plot_pareto(df, "energy_uJ", "HR@10", tmp_path / "p3.png", objectives=three),
                  plot_sensitivity(df, ["neurons"], "energy_uJ", tmp_path / "s.png")):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -182,3 +218,28 @@ def test_one_point_of_the_ml1m_example():
     assert calibration_digest(*ml1m.calibration) == ml1m.graph.meta["quantization"]["calibration"]["sha256"]
     r = evaluate_point(ml1m, {"chip.neurons_per_core": 1024, "conversion.weight_bits": 8})
     assert r["status"] == "ok" and r["cores_used"] >= 10 and r["HR@10"] > 0.1 and r["n_inferences"] == 500
+
+
+def test_nsga2_search_stores_its_points_and_resumes(base, tmp_path):
+    pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'ssr-neuro[optuna]')")
+    from hardware.dse.search import search
+    from hardware.dse.space import parse_space
+
+    space = parse_space({"sampling": "nsga2", "n": 12, "population": 4, "seed": 1, "base": {"graph": "tiny.graph"},
+                         "chip": {"neurons_per_core": {"values": [16, 64, 256, 1024]},
+                                  "mac_units": {"values": [1, 16]}, "clock_MHz": {"range": [100.0, 1000.0]}}},
+                        Path("."))
+    objectives = {"energy_uJ": "min", "latency_us": "min"}
+    store = tmp_path / "s.sqlite"
+    report = search(space, base, store, objectives, InProcess(), progress=False)
+    df = load_results(store)
+    assert report.total == len(df) == report.computed and 4 < report.total <= 12
+    assert df["chip.clock_MHz"].between(100.0, 1000.0).all()
+    assert set(df["chip.neurons_per_core"]) <= {16, 64, 256, 1024}
+    again = search(space, base, store, objectives, InProcess(), progress=False)  # same seed: same points, all stored
+    assert (again.total, again.skipped, again.computed) == (report.total, report.total, 0)
+    assert len(pareto_front(df, objectives)) >= 1
+    with pytest.raises(UserError, match="not a measured value"):
+        search(space, base, store, {"joules": "min"}, InProcess(), progress=False)
+    with pytest.raises(UserError, match="nsga2"):
+        space.points()

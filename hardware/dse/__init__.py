@@ -1,10 +1,12 @@
 """Design-space exploration: sweep chip and conversion parameters around a base design (never imports torch).
 
-- ``space``     ``load_space(path) -> Space``: the TOML space file, its axes, grid / random points, point ids
+- ``space``     ``load_space(path) -> Space`` (the TOML space file), ``grid_space(base, axes)`` (one from Python),
+                its axes, grid / random points, point ids
 - ``area``      chip area from memory bits and logic at a process node; energy scaling between nodes (sources inside)
 - ``evaluate``  ``load_base(config) -> Base``; ``evaluate_point(base, point) -> dict`` (derive chip, re-quantise,
                 map, simulate: energy, latency, area, HR@10, cores; a refusal is a recorded failure)
 - ``store``     SQLite results keyed by point id, written per point; ``load_results(path) -> pandas.DataFrame``
-- ``run``       ``run_sweep(points, base, store_path, executor)``: resume, progress, InProcess / LocalPool executors
+- ``run``       ``run_sweep(points, base, store_path, executor)``, ``run_space(space, store_path, executor)``: resume,
+                progress; InProcess / LocalPool / RayPool executors, ``executor_for(workers, kind, address)``
 - ``pareto``    ``pareto_front(df, objectives)``, ``plot_pareto``, ``plot_sensitivity``
 """

@@ -6,7 +6,8 @@ every objective and strictly better in one; the front is the set of points no ot
 with equal values all stay). Only points with status "ok" take part.
 
 Plots (PNG): ``plot_pareto`` draws every ok point on two objectives (x, y), the front over all chosen objectives
-highlighted, failed points counted in the title; ``plot_sensitivity`` draws, for each parameter, the mean of one
+highlighted (and, when those are more than x and y, the front of x and y alone as a dashed staircase), failed points
+counted in the title; ``plot_sensitivity`` draws, for each parameter, the mean of one
 objective at each of its settings (over all other parameters), one panel per parameter.
 """
 
@@ -93,9 +94,15 @@ def plot_pareto(df, x: str, y: str, path: Path | str, objectives: dict[str, str]
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter(ok[x], ok[y], s=14, c="0.7", label=f"design points ({len(ok)})")
-    line = front.sort_values(x)
-    ax.scatter(line[x], line[y], s=28, c="tab:red", label=f"Pareto front ({len(front)})", zorder=3)
-    ax.plot(line[x], line[y], c="tab:red", lw=0.8, zorder=2)
+    ax.scatter(front[x], front[y], s=28, c="tab:red", label=f"Pareto front ({len(front)})", zorder=3)
+    plane = {k: objectives.get(k, DEFAULT_OBJECTIVES.get(k, "min")) for k in (x, y)}
+    if set(objectives) != set(plane):  # the front over more objectives than these two: also draw the 2-D one
+        line = pareto_front(df, plane).sort_values(x)
+        ax.step(line[x], line[y], where="post", c="0.2", lw=0.8, ls="--", zorder=2,
+                label=f"front of {x}, {y} alone ({len(line)})")
+    else:
+        line = front.sort_values(x)
+        ax.plot(line[x], line[y], c="tab:red", lw=0.8, zorder=2)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     failed = len(df) - len(ok)

@@ -2,9 +2,10 @@
 
 Layout (every key checked; paths are relative to the space file)::
 
-    sampling = "grid"            # or "random"
-    n = 200                      # random only: points to draw
-    seed = 0                     # random only: seed of the draw
+    sampling = "grid"            # or "random", or "nsga2" (multi-objective search, hardware.dse.search)
+    n = 200                      # random: points to draw; nsga2: trials
+    seed = 0                     # random / nsga2: seed of the draw or of the sampler
+    population = 20              # nsga2 only: trials per generation (default 20)
 
     [base]
     graph = "model.graph"        # required: a fixed-point graph from 'ssr-neuro convert' (float weights kept inside)
@@ -25,12 +26,14 @@ Layout (every key checked; paths are relative to the space file)::
     steps = 5
 
 Axes (``CHIP_AXES``, ``CONVERSION_AXES``): chip axes replace one key of the base chip (``process_nm`` rescales its
-energies, see ``hardware.dse.area``); conversion axes re-quantise the graph. Model axes (T, D, L, blocks) need a
-retrained model and are refused. ``values`` lists the settings; ``range`` = [lo, hi] with ``steps`` = k gives k
+energies, see ``hardware.dse.area``; its settings, and ``base.process_nm``, must be nodes of ``area.NODES_NM``);
+conversion axes re-quantise the graph. Model axes (T, D, L, blocks) need a retrained model and are refused. ``values`` lists the settings; ``range`` = [lo, hi] with ``steps`` = k gives k
 settings evenly spaced (geometrically with ``log = true``; integers rounded, duplicates dropped). Grid sampling takes
 the Cartesian product of every axis (a ``range`` needs ``steps``); random sampling draws ``n`` points, each axis
 independently (a ``values`` list or a ``range`` with ``steps``: uniformly from its settings; a ``range`` without
-steps: uniform, or log-uniform with ``log``, integers rounded), and keeps the first of repeated points.
+steps: uniform, or log-uniform with ``log``, integers rounded), and keeps the first of repeated points. NSGA-II
+search (``sampling = "nsga2"``) has no fixed list of points: ``hardware.dse.search.search`` proposes them generation
+by generation from the objectives (``Space.points`` refuses it).
 
 A point is a dict ``{"chip.neurons_per_core": 512, "conversion.weight_bits": 6}``; its id is the first 16 hex digits
 of the SHA-256 of its canonical JSON (sorted keys, no spaces), so the same setting always has the same id.
@@ -49,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from hardware.dse.area import NODES_NM
 from ssr_neuro.errors import UserError
 
 if sys.version_info >= (3, 11):
@@ -64,7 +68,7 @@ CHIP_AXES: dict[str, tuple[type, float]] = {
 }
 CONVERSION_AXES: dict[str, tuple[type, float]] = {"weight_bits": (int, 2), "activation_bits": (int, 2)}
 MODEL_AXES = ("T", "time_steps", "D", "dim", "L", "max_len", "blocks", "tau", "threshold")
-SAMPLINGS = ("grid", "random")
+SAMPLINGS = ("grid", "random", "nsga2")
 BASE_KEYS = {"graph": str, "chip": str, "process_nm": int, "vdd_V": float, "samples": int, "split": str,
              "calibration_samples": int, "strategy": str, "seed": int, "data_dir": str}
 STRATEGY_NAMES = ("anneal", "greedy")
@@ -113,9 +117,13 @@ class Space:
     n: int | None = None
     seed: int = 0
     source: str = ""
+    population: int = 20
 
     def points(self) -> list[dict]:
         """The design points, in a fixed order (see the module docstring)."""
+        if self.sampling == "nsga2":
+            raise UserError(f'{self.source}: sampling = "nsga2" proposes points as it searches; run it with '
+                            "'ssr-neuro dse' or hardware.dse.search.search")
         return sample_points(self)
 
 
@@ -126,6 +134,18 @@ def point_id(point: dict) -> str:
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def grid_space(base: dict, axes: dict[str, list], folder: Path | str = ".") -> Space:
+    """A grid space from Python, checked as a file is: ``base`` is the ``[base]`` table (paths relative to
+    ``folder``), ``axes`` maps axis names to their settings, e.g. ``{"chip.neurons_per_core": [256, 512]}``."""
+    doc: dict[str, Any] = {"sampling": "grid", "base": dict(base)}
+    for name, values in axes.items():
+        section, _, param = name.partition(".")
+        if not isinstance(doc.setdefault(section, {}), dict):
+            raise UserError(f"axis {name!r}: name it chip.<param> or conversion.<param>")
+        doc[section][param] = {"values": list(values)}
+    return parse_space(doc, Path(folder), "<grid_space>")
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -148,7 +168,7 @@ def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
     def fail(key: str, rule: str) -> UserError:
         return UserError(f"space file {source}: {key} {rule}")
 
-    allowed = ("sampling", "n", "seed", "base", "chip", "conversion", "model")
+    allowed = ("sampling", "n", "seed", "population", "base", "chip", "conversion", "model")
     for key in doc:
         if key not in allowed:
             raise fail(key, f"is not a known key (allowed at the top: {', '.join(allowed)})")
@@ -157,12 +177,17 @@ def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
                             "does not do yet; vary chip.* and conversion.weight_bits / activation_bits only")
     sampling = doc.get("sampling", "grid")
     if sampling not in SAMPLINGS:
-        raise fail("sampling", f'must be "grid" or "random" (got {sampling!r})')
+        raise fail("sampling", f'must be "grid", "random" or "nsga2" (got {sampling!r})')
     n = doc.get("n")
     if sampling == "grid" and n is not None:
-        raise fail("n", 'is for sampling = "random"; a grid has one point per combination of the axes')
-    if sampling == "random" and (not _is_int(n) or n < 1):
-        raise fail("n", f'must be a positive integer with sampling = "random" (got {n!r})')
+        raise fail("n", 'is for sampling = "random" or "nsga2"; a grid has one point per combination of the axes')
+    if sampling != "grid" and (not _is_int(n) or n < 1):
+        raise fail("n", f'must be a positive integer with sampling = "{sampling}" (got {n!r})')
+    population = doc.get("population", 20)
+    if "population" in doc and sampling != "nsga2":
+        raise fail("population", 'is for sampling = "nsga2" (trials per generation)')
+    if not _is_int(population) or population < 2:
+        raise fail("population", f"must be an integer >= 2 (got {population!r})")
     seed = doc.get("seed", 0)
     if not _is_int(seed) or seed < 0:
         raise fail("seed", f"must be an integer >= 0 (got {seed!r})")
@@ -176,9 +201,16 @@ def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
             if name not in known:
                 raise fail(f"{section}.{name}", f"is not a known {section} parameter (known: {', '.join(known)})")
             axes.append(_parse_axis(f"{section}.{name}", spec, *known[name], sampling, fail))
+    for axis in axes:
+        if axis.name == "chip.process_nm" and (axis.settings is None or not set(axis.settings) <= set(NODES_NM)):
+            raise fail(axis.name, f"must list nodes of the scaling tables ({', '.join(map(str, NODES_NM))} nm) as "
+                                  f"values (got {list(axis.settings) if axis.settings else [axis.low, axis.high]})")
+    if base.process_nm not in NODES_NM:
+        raise fail("base.process_nm", f"must be one of {', '.join(map(str, NODES_NM))} (got {base.process_nm})")
     if not axes:
         raise fail("chip / conversion", "has no axis: add at least one [chip.<param>] or [conversion.<param>] table")
-    return Space(base=base, axes=tuple(axes), sampling=sampling, n=n, seed=seed, source=source)
+    return Space(base=base, axes=tuple(axes), sampling=sampling, n=n, seed=seed, source=source,
+                 population=population)
 
 
 def _parse_base(table: Any, folder: Path, fail) -> BaseConfig:
