@@ -61,14 +61,16 @@ def search(space: Space, base: Base, store_path: Path | str, objectives: dict[st
     study = optuna.create_study(directions=["minimize" if d == "min" else "maximize" for d in objectives.values()],
                                 sampler=sampler)
     seen: set[str] = set()
+    stored = set(load_results(store_path)["id"]) if Path(store_path).is_file() else set()
     skipped = computed = failed = 0
     for start in range(0, space.n, space.population):
         trials = [study.ask() for _ in range(min(space.population, space.n - start))]
         points = [{axis.name: _suggest(t, axis) for axis in space.axes} for t in trials]
-        base = prepare(base, points)
+        base = prepare(base, [p for p in points if point_id(p) not in stored])  # kept for later generations
         report = run_sweep(points, base, store_path, executor, progress=progress)
         skipped, computed, failed = skipped + report.skipped, computed + report.computed, failed + report.failed
         results = load_results(store_path).set_index("id")
+        stored = set(results.index)
         for trial, point in zip(trials, points):
             row = results.loc[point_id(point)]
             if row["status"] != "ok":
