@@ -61,17 +61,12 @@ Every key is checked (type, range, required and unknown keys, schema and version
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ssr_neuro.errors import ChipError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from ssr_neuro.files import read_toml
 
 SCHEMA = "ssr-neuro/chip"
 VERSION = 1
@@ -150,19 +145,15 @@ def presets() -> list[str]:
     return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
 
 
+def read_chip_doc(chip: str | Path) -> tuple[dict, str]:
+    """The TOML document of a preset (by name) or a chip file (by path), not yet validated, and its path."""
+    path = _resolve(chip)
+    return read_toml(path, "chip file", ChipError), str(path)
+
+
 def load_chip(chip: str | Path) -> Chip:
     """Read a preset by name or a chip file by path, validated; ChipError on any problem."""
-    path = _resolve(chip)
-    try:
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ChipError(f"chip file {path}: TOML syntax error: {e}") from None
-    except UnicodeDecodeError:
-        raise ChipError(f"chip file {path}: not UTF-8 text; a chip file is TOML") from None
-    except OSError as e:
-        raise ChipError(f"chip file {path}: cannot read it ({e.strerror})") from None
-    return parse_chip(doc, str(path))
+    return parse_chip(*read_chip_doc(chip))
 
 
 def _resolve(chip: str | Path) -> Path:

@@ -1,12 +1,15 @@
-"""Writing files atomically: a temporary file in the target's folder, renamed into place; nothing is left behind
-on failure, and a reader never sees a half-written file."""
+"""Files: writing atomically (a temporary file in the target's folder, renamed into place; nothing is left behind on
+failure, and a reader never sees a half-written file), and reading TOML documents with one-line errors."""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
+
+from ssr_neuro.errors import UserError
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -22,3 +25,22 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_toml(path: Path, what: str, error: type[UserError] = UserError) -> dict:
+    """The TOML document at ``path``; ``error`` ("<what> <path>: ...", one line) on a syntax error (with its line),
+    text that is not UTF-8, or a file that cannot be read. (tomllib, or tomli on Python 3.10, imported here: the Lava
+    worker's Python 3.10 environment imports this module and has no tomli.)"""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise error(f"{what} {path}: TOML syntax error: {e}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path}: not UTF-8 text; a {what} is TOML") from None
+    except OSError as e:
+        raise error(f"{what} {path}: cannot read it ({e.strerror})") from None

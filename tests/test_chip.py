@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.chip import ACTIONS, PRESETS_DIR, Chip, load_chip, parse_chip, presets, tomllib
+from hardware.chip import ACTIONS, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc
 from ssr_neuro.errors import ChipError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +112,7 @@ def test_invalid_files_name_the_key_and_the_rule(tmp_path, old, new, pattern):
 
 
 def test_a_section_that_is_not_a_table():
-    doc = tomllib.loads((PRESETS_DIR / "loihi.toml").read_text())
+    doc, _ = read_chip_doc("loihi")
     doc["static"] = 3
     with pytest.raises(ChipError, match=r"chip file /somewhere/my\.toml: static must be a table \(\[static\]\) \(got 3\)"):
         parse_chip(doc, "/somewhere/my.toml")

@@ -32,27 +32,20 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
-from hardware.chip import PRESETS_DIR, Chip, parse_chip, presets
+from hardware.chip import Chip, parse_chip, read_chip_doc
 from hardware.dse.area import chip_area_mm2, energy_factor
 from hardware.dse.space import BaseConfig, point_id
 from hardware.simulate import simulate
 from mapping import map_graph
 from ssr_neuro.conversion.quantize import quantize
-from ssr_neuro.errors import ChipError, UserError
+from ssr_neuro.errors import UserError
 from ssr_neuro.graph.execute import Activity, run as run_graph
 from ssr_neuro.graph.ir import NeuroGraph
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 CHIP_KEYS = {"mesh_rows": ("mesh", "rows"), "mesh_cols": ("mesh", "cols"),
              "cores_per_router": ("mesh", "cores_per_router"), "clock_MHz": ("mesh", "clock_MHz"),
@@ -80,15 +73,6 @@ class Base:
 
 # ------------------------------------------------------------------------------------------------ the base
 
-def read_chip_doc(chip: str) -> tuple[dict, str]:
-    """The TOML document of a chip preset or file, and where it came from."""
-    path = PRESETS_DIR / f"{chip}.toml" if chip in presets() else Path(chip)
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f), str(path)
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ChipError(f"chip {chip!r}: cannot read {path} ({e}); give a preset ({', '.join(presets())}) "
-                        "or a chip .toml file") from None
 
 
 def load_base(config: BaseConfig) -> Base:

@@ -45,7 +45,6 @@ import hashlib
 import itertools
 import json
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,11 +53,7 @@ import numpy as np
 
 from hardware.dse.area import NODES_NM
 from ssr_neuro.errors import UserError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from ssr_neuro.files import read_toml
 
 # axis name -> (type, minimum)
 CHIP_AXES: dict[str, tuple[type, float]] = {
@@ -153,14 +148,7 @@ def grid_space(base: dict, axes: dict[str, list], folder: Path | str = ".") -> S
 def load_space(path: Path | str) -> Space:
     """Read and validate a space file; UserError naming the file and the key on any problem."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"space file {path}: TOML syntax error: {e}") from None
-    except OSError as e:
-        raise UserError(f"space file {path}: cannot read it ({e.strerror})") from None
-    return parse_space(doc, path.parent, str(path))
+    return parse_space(read_toml(path, "space file"), path.parent, str(path))
 
 
 def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
