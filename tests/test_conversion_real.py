@@ -2,34 +2,24 @@
 of ML-1M test samples (../shared/datasets); skipped, with the reason, where either is absent."""
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from paths import SHARED, ml1m_checkpoint
 from ssr_neuro.conversion import compare_scores, to_graph
-from ssr_neuro.data import load_dataset
+from ssr_neuro.data import load_described
 from ssr_neuro.data.types import Samples
 from ssr_neuro.training.checkpoint import load_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
-CHECKPOINT = ROOT / "runs" / "ml-1m" / "model.pt"
 pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
 def trained():
-    if not (SHARED / "ml-1m").is_dir():
-        pytest.skip(f"{SHARED / 'ml-1m'} is absent (the shared datasets folder is not beside this clone)")
-    if not CHECKPOINT.is_file():
-        pytest.skip(f"{CHECKPOINT} is absent (train it: ssr-neuro train --dataset ml-1m --out {CHECKPOINT})")
-    model, meta = load_checkpoint(CHECKPOINT)
-    opts = {k: v for k, v in meta["dataset"]["options"].items()
-            if k in ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed")}
-    ds = load_dataset("ml-1m", data_dir=SHARED, **opts)
-    assert list(ds.item_ids) == list(meta["dataset"]["item_ids"])
+    model, meta = load_checkpoint(ml1m_checkpoint())
+    ds = load_described(meta["dataset"], SHARED)  # item ids checked against the checkpoint's
     return model, meta, ds
 
 

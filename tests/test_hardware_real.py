@@ -2,7 +2,6 @@
 presets, 300 real test histories: the chip's scores equal the executor's bit for bit, every breakdown adds up, the
 MACs are the graph's graded synapses (skipped, with the reason, where the graph or the datasets are absent)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,26 +9,19 @@ import pytest
 from hardware.chip import load_chip
 from hardware.simulate import simulate
 from mapping import map_graph
+from paths import SHARED, ml1m_graph
+from ssr_neuro.data import load_described
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.io import load_graph
 from ssr_neuro.graph.ir import Graded
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
-GRAPH = ROOT / "runs" / "ml-1m" / "model.graph"
 pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
 def ml1m():
-    if not GRAPH.is_file():
-        pytest.skip(f"{GRAPH} is absent (make it with: ssr-neuro convert runs/ml-1m/model.pt -o {GRAPH})")
-    if not (SHARED / "ml-1m").is_dir():
-        pytest.skip(f"{SHARED / 'ml-1m'} is absent (the shared datasets folder is not beside this clone)")
-    from ssr_neuro.cli import _dataset_of_checkpoint
-
-    graph = load_graph(GRAPH)
-    test = _dataset_of_checkpoint(graph.meta, SHARED).test
+    graph = load_graph(ml1m_graph())
+    test = load_described(graph.meta["dataset"], SHARED).test
     pick = np.random.default_rng(0).choice(len(test), size=300, replace=False)
     return graph, test.history[pick], test.length[pick]
 

@@ -5,7 +5,6 @@ units, i.e. with host layers) and on real MovieLens-100K inferences. The lowerin
 environment cannot be made; the Lava runs skip, saying why, where ``.venv-lava`` is absent."""
 
 import dataclasses
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -14,6 +13,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from hardware.chip import load_chip
+from paths import SHARED, shared
 from hardware.engine import run_program
 from hardware.lava.core import load_plan, run_serial
 from hardware.lava_backend import lava_in_process, lava_python, read_result, run_lava, write_plan
@@ -28,7 +28,6 @@ from hardware.costs import COUNTERS as LEDGER_COUNTERS
 from test_mapping_helpers import ssr_like
 from test_mapping_properties import graphs
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 needs_lava = pytest.mark.skipif(not (lava_in_process() or lava_python()),
                                 reason=".venv-lava is absent (./scripts/setup.sh makes it where python3.10 exists)")
 LEDGER = ("counts", "busiest", "network", "busy_sum", "table", "by_step", "link_packets", "spikes")
@@ -139,8 +138,7 @@ def _lava(program, history, length):
 
 @pytest.fixture(scope="module")
 def ml100k(tmp_path_factory):
-    if not (SHARED / "ml-100k" / "u.data").is_file():
-        pytest.skip(f"{SHARED / 'ml-100k' / 'u.data'} is absent (the shared datasets folder is not beside this clone)")
+    shared("ml-100k/u.data")
     import torch
 
     from ssr_neuro.conversion import to_graph

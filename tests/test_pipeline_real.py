@@ -4,13 +4,13 @@ on both preset chips with every per-core limit held (skipped, with the reason, w
 The ML-1M figures of BENCHMARKS.md come from the same code (tests/test_conversion_real.py and
 tests/test_quantize_real.py check them where the ML-1M checkpoint exists)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from hardware.chip import load_chip
+from paths import SHARED, shared
 from mapping import map_graph
 from ssr_neuro.conversion import compare_scores, evaluate_graph, to_graph
 from ssr_neuro.conversion.quantize import quantize
@@ -20,7 +20,6 @@ from ssr_neuro.graph.execute import run
 from ssr_neuro.model import SSR, SSRConfig
 from ssr_neuro.training import TrainConfig, train
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 pytestmark = pytest.mark.realdata
 
 
@@ -32,8 +31,7 @@ def _subset(samples: Samples, step: int) -> Samples:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    if not (SHARED / "ml-100k" / "u.data").is_file():
-        pytest.skip(f"{SHARED / 'ml-100k' / 'u.data'} is absent (the shared datasets folder is not beside this clone)")
+    shared("ml-100k/u.data")
     ds = load_dataset("ml-100k", data_dir=SHARED, cache_dir=tmp_path_factory.mktemp("cache"))
     torch.manual_seed(0)
     model = SSR(SSRConfig(n_items=ds.n_items, dim=32, n_blocks=1))  # one epoch: a trained model in about a minute

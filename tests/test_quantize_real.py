@@ -1,23 +1,20 @@
 """The default quantisation of the trained ML-1M model (runs/ml-1m/model.pt, data in ../shared/datasets) loses at
 most 2% relative HR@10 on 5,000 validation samples (skipped, with the reason, where either is absent)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from ssr_neuro.cli import _dataset_of_checkpoint
+from paths import SHARED, ml1m_checkpoint
 from ssr_neuro.conversion.evaluate import evaluate_graph
 from ssr_neuro.conversion.from_torch import to_graph
 from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.data import load_described
 from ssr_neuro.data.types import Samples
 from ssr_neuro.graph.fixed import check_fixed
 from ssr_neuro.training.checkpoint import load_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "datasets"
-CHECKPOINT = ROOT / "runs" / "ml-1m" / "model.pt"
 pytestmark = pytest.mark.realdata
 
 
@@ -27,13 +24,10 @@ def _subset(samples: Samples, n: int, seed: int) -> Samples:
 
 
 def test_default_quantisation_of_ml1m_loses_at_most_2_percent_hr10():
-    if not (SHARED / "ml-1m").is_dir():
-        pytest.skip(f"{SHARED / 'ml-1m'} is absent (the shared datasets folder is not beside this clone)")
-    if not CHECKPOINT.is_file():
-        pytest.skip(f"{CHECKPOINT} is absent (train it: ssr-neuro train --dataset ml-1m --out {CHECKPOINT})")
+    checkpoint = ml1m_checkpoint()
     torch.set_num_threads(1)
-    model, payload = load_checkpoint(CHECKPOINT)
-    ds = _dataset_of_checkpoint(payload, SHARED)
+    model, payload = load_checkpoint(checkpoint)
+    ds = load_described(payload["dataset"], SHARED)
     graph = to_graph(model, payload["dataset"])
     cal = _subset(ds.train, 2048, 0)
     q = quantize(graph, (cal.history, cal.length))

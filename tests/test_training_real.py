@@ -2,24 +2,22 @@
 evaluates the checkpoint on the same data it was trained on (skipped, with the reason, where the folder is absent)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 
+from paths import SHARED, shared
 from ssr_neuro.cli import main
 from ssr_neuro.data import load_dataset
 from ssr_neuro.model import SSR, SSRConfig
 from ssr_neuro.training import TrainConfig, evaluate_model, evaluate_pop, train
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
 def ml100k(tmp_path_factory):
-    if not (SHARED / "ml-100k" / "u.data").is_file():
-        pytest.skip(f"{SHARED / 'ml-100k' / 'u.data'} is absent (the shared datasets folder is not beside this clone)")
+    shared("ml-100k/u.data")
     return load_dataset("ml-100k", data_dir=SHARED, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
