@@ -72,6 +72,26 @@ class EnergyTable:
 HOROWITZ_45NM = EnergyTable()
 
 
+@dataclass(frozen=True)
+class LayerOps:
+    """One layer of one float32 ANN inference, as a baseline model's op counter reports it (``ssr_neuro.baselines``).
+
+    name:             the layer, e.g. "block0.attention.q"
+    macs:             float32 multiply-accumulates per inference
+    weight_words:     float32 weights read per inference (a weight used at L positions is read once: it streams in
+                      order and stays in registers; a table lookup reads only the rows it uses)
+    weight_bytes:     bytes of distinct weights the layer stores (what sizes its SRAM)
+    activation_words: float32 activations read per inference from buffers (inputs and intermediate results of the
+                      layer; 0 where the rule leaves them out)
+    """
+
+    name: str
+    macs: int
+    weight_words: int
+    weight_bytes: int
+    activation_words: int = 0
+
+
 def layer_name(source: str, target: str) -> str:
     """The name of a synapse layer in every breakdown here: ``"source->target"``."""
     return f"{source}->{target}"
