@@ -1,0 +1,28 @@
+"""Standard sequential recommenders (ANNs) to compare SSR with, written from their papers, each with its op counter.
+
+``build_baseline(BaselineConfig(name=..., n_items=N))`` returns a model with SSR's interface (``cfg``,
+``scores(history, length)`` [B, N + 1], ``loss(history, length, target)``), so ``ssr_neuro.training.train`` and
+``evaluate_model`` work unchanged, plus ``layer_ops()``: one float32 inference as ``hardware.counting.LayerOps``.
+Shared rules (layout, scoring, what is counted) are in ``ssr_neuro.baselines.base``.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ssr_neuro.baselines.base import MODEL_DEFAULTS, Baseline, BaselineConfig
+from ssr_neuro.baselines.fmlp import FMLPRec
+from ssr_neuro.baselines.gru4rec import GRU4Rec
+from ssr_neuro.baselines.narm import NARM
+from ssr_neuro.baselines.sasrec import SASRec
+
+BASELINES: dict[str, type[Baseline]] = {"gru4rec": GRU4Rec, "sasrec": SASRec, "fmlp-rec": FMLPRec, "narm": NARM}
+assert set(BASELINES) == set(MODEL_DEFAULTS), "every baseline needs its defaults in base.MODEL_DEFAULTS"
+
+
+def build_baseline(cfg: BaselineConfig) -> nn.Module:
+    """A new, initialised model for ``cfg`` (seed torch first for reproducible weights)."""
+    return BASELINES[cfg.name](cfg)
+
+
+__all__ = ["BASELINES", "Baseline", "BaselineConfig", "build_baseline"]
