@@ -1,8 +1,8 @@
-"""Training, full-ranking evaluation and checkpoints."""
+"""Training, full-ranking evaluation and checkpoints, for SSR and the ANN baselines alike."""
 
-from ssr_neuro.training.checkpoint import load_checkpoint, save_checkpoint
-from ssr_neuro.training.evaluate import evaluate_model, evaluate_pop
+from ssr_neuro.training.checkpoint import load_checkpoint, load_model_checkpoint, save_checkpoint
+from ssr_neuro.training.evaluate import Recommender, evaluate_model, evaluate_pop
 from ssr_neuro.training.train import TrainConfig, TrainResult, train
 
-__all__ = ["TrainConfig", "TrainResult", "train", "evaluate_model", "evaluate_pop", "load_checkpoint",
-           "save_checkpoint"]
+__all__ = ["Recommender", "TrainConfig", "TrainResult", "train", "evaluate_model", "evaluate_pop", "load_checkpoint",
+           "load_model_checkpoint", "save_checkpoint"]

@@ -1,16 +1,45 @@
-"""Evaluation of a model, or of the POP baseline, by full ranking over all items (see ``metrics``)."""
+"""Evaluation of a model, or of the POP baseline, by full ranking over all items (see ``metrics``).
+
+A model is anything with the :class:`Recommender` interface: SSR (``ssr_neuro.model``) and the ANN baselines
+(``ssr_neuro.baselines``).
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 import numpy as np
 import torch
 
 from ssr_neuro.data.types import Samples
-from ssr_neuro.model import SSR
 from ssr_neuro.training.metrics import DEFAULT_KS, metrics_from_ranks, target_ranks
 from ssr_neuro.progress import progress_bar
+
+
+class Recommender(Protocol):
+    """What training and evaluation use of a model (an ``nn.Module`` with these two methods and a ``cfg``).
+
+    history [B, L] item ids (right-padded with 0), length [B] (1..L), target [B];
+    ``scores`` -> [B, N + 1] (column 0 = padding), ``loss`` -> scalar full-softmax cross-entropy.
+    A model may also have ``use_compiled_kernels(flag) -> bool`` (SSR's LIF kernels); training calls it if present.
+    """
+
+    cfg: Any
+    training: bool
+
+    def scores(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor: ...
+
+    def loss(self, history: torch.Tensor, length: torch.Tensor, target: torch.Tensor) -> torch.Tensor: ...
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> Any: ...
+
+    def train(self, mode: bool = True) -> Any: ...
+
+    def eval(self) -> Any: ...
 
 
 def _ranks(score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], samples: Samples, batch_size: int,
@@ -30,7 +59,7 @@ def _ranks(score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], sampl
 
 
 @torch.no_grad()
-def evaluate_model(model: SSR, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS, batch_size: int = 1024,
+def evaluate_model(model: Recommender, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS, batch_size: int = 1024,
                    mask_history: bool = False, label: str = "evaluate", show_progress: bool = False) -> dict:
     """HR/NDCG/MRR@K of ``model`` on ``samples`` (model put in eval mode; its train/eval mode is restored)."""
     was_training = model.training

@@ -16,9 +16,8 @@ import torch
 
 from ssr_neuro.data.types import SequentialDataset
 from ssr_neuro.errors import UserError
-from ssr_neuro.model import SSR
 from ssr_neuro.progress import log, progress_bar
-from ssr_neuro.training.evaluate import evaluate_model
+from ssr_neuro.training.evaluate import Recommender, evaluate_model
 
 SELECTION_METRIC = "MRR@10"
 
@@ -33,7 +32,9 @@ class TrainConfig:
     weight_decay: float = 1e-4
     patience: int = 5  # epochs without a better validation MRR@10 before stopping; 0 = never stop early
     seed: int = 2024
-    compile: bool = True  # torch.compile the LIF kernels (same results, faster); falls back to eager
+    # torch.compile SSR's LIF kernels (same results, faster; falls back to eager); models without
+    # use_compiled_kernels (the ANN baselines) ignore it
+    compile: bool = True
     eval_batch_size: int = 1024
 
     def __post_init__(self) -> None:
@@ -56,15 +57,16 @@ class TrainResult:
     train_samples_per_s: float = 0.0
 
 
-def train(model: SSR, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
-    """Train ``model`` on ``data.train``, select on ``data.valid``; returns the best weights and the history.
+def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
+    """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid``;
+    returns the best weights and the history.
 
     The model's initial weights come from the caller (seed torch before building it); ``cfg.seed`` seeds the
     shuffling here and dropout draws from torch's generator, seeded again with ``cfg.seed`` at the start.
     """
     torch.manual_seed(cfg.seed)
     shuffle_gen = torch.Generator().manual_seed(cfg.seed)
-    if cfg.compile:
+    if cfg.compile and hasattr(model, "use_compiled_kernels"):
         model.use_compiled_kernels(True)
     # fused=True: one kernel for the whole update (same Adam arithmetic, about 3x less time than the per-tensor loop)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
