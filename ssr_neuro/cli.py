@@ -567,7 +567,7 @@ def dse(
     """Sweep a hardware design space: every point's energy, latency, area and on-chip HR@10, and the Pareto front."""
     from hardware.dse.evaluate import load_base
     from hardware.dse.pareto import pareto_front, plot_pareto, plot_sensitivity
-    from hardware.dse.run import executor_for, run_sweep
+    from hardware.dse.run import Bases, executor_for, run_sweep
     from hardware.dse.space import load_space
     from hardware.dse.store import load_results
 
@@ -581,12 +581,19 @@ def dse(
             raise UserError(f"--objectives: {part!r} is not NAME:min or NAME:max (e.g. energy_uJ:min,HR@10:max)")
         wanted[name] = direction
     spec = load_space(space)
+    models = None
+    if spec.has_model_axes():  # each model variant trained here once, cached (ssr_neuro.model_variants)
+        from ssr_neuro.model_variants import VariantTrainer
+
+        folder = spec.training.models or out.parent / f"{out.stem}-models"
+        models = VariantTrainer(spec.base.graph, spec.training, folder, spec.base.data_dir, spec.base.seed)
+    bases = Bases(load_base(spec.base), models, spec.training)
     if spec.sampling == "nsga2":
         from hardware.dse.search import search
 
-        report = search(spec, load_base(spec.base), out, wanted, pool, progress=True)
+        report = search(spec, bases, out, wanted, pool, progress=True)
     else:
-        report = run_sweep(spec.points(), load_base(spec.base), out, pool, progress=True)
+        report = run_sweep(spec.points(), bases, out, pool, progress=True)
     df = load_results(out)
     front = pareto_front(df, wanted)
     if plot is not None:
@@ -594,7 +601,8 @@ def dse(
         plot.mkdir(parents=True, exist_ok=True)
         plot_pareto(df, x, y, plot / "pareto.png", objectives=wanted)
         plot_sensitivity(df, [axis.name for axis in spec.axes], x, plot / "sensitivity.png")
-    cols = [c for c in front.columns if c in ("id", *wanted, "cores_used") or c.startswith(("chip.", "conversion."))]
+    cols = [c for c in front.columns
+            if c in ("id", *wanted, "cores_used") or c.startswith(("chip.", "conversion.", "model."))]
     obj = {"results": str(out), "points": report.total, "skipped": report.skipped, "computed": report.computed,
            "failed": report.failed, "pareto": front[cols].to_dict(orient="records")}
     table = (f"{report.total} points: {report.computed} computed now, {report.skipped} already stored, "

@@ -35,6 +35,18 @@ def test_random_sampling_is_deterministic_per_seed_and_stays_in_range():
     assert len({point_id(p) for p in a}) == len(a)
 
 
+def test_model_axes_take_short_names_and_need_a_training_table():
+    space = parse_space(doc(model={"T": {"values": [2, 4]}, "blocks": {"values": [1]}},
+                            training={"epochs": 3, "lr": 0.002, "models": "variants"}), Path("/spaces"))
+    assert space.has_model_axes() and len(space.points()) == 2 * 1 * 2 * 3
+    assert {p["model.time_steps"] for p in space.points()} == {2, 4}
+    assert all(p["model.n_blocks"] == 1 for p in space.points())
+    t = space.training
+    assert (t.epochs, t.lr, t.batch_size, t.models) == (3, 0.002, 128, Path("/spaces/variants"))
+    assert "models" not in t.key() and t.key()["epochs"] == 3
+    assert parse_space(doc(), Path(".")).training is None and not parse_space(doc(), Path(".")).has_model_axes()
+
+
 def test_point_id_is_canonical():
     assert point_id({"a": 1, "b": 2.5}) == point_id({"b": 2.5, "a": 1})
     assert point_id({"a": 1}) != point_id({"a": 2})
@@ -56,8 +68,16 @@ def test_integer_ranges_are_rounded_and_deduplicated():
     ({"chip": {"neurons_per_core": {"range": [1, 8]}}}, "chip.neurons_per_core.steps"),
     ({"chip": {"neurons_per_core": {"range": [8, 1], "steps": 2}}}, "chip.neurons_per_core.range"),
     ({"chip": {"neurons_per_core": {"values": [1], "range": [1, 2]}}}, "chip.neurons_per_core"),
-    ({"model": {"T": {"values": [2, 4]}}}, "retrained"),
-    ({"conversion": {"dim": {"values": [32]}}}, "retrained"),
+    ({"model": {"T": {"values": [2, 4]}}}, "training is required"),
+    ({"model": {"T": {"values": [2]}}, "training": {"batch_size": 64}}, "training.epochs"),
+    ({"model": {"T": {"values": [2]}}, "training": {"epochs": 0}}, "training.epochs"),
+    ({"model": {"T": {"values": [2]}}, "training": {"epochs": 2, "lr": 0}}, "training.lr"),
+    ({"model": {"T": {"values": [2]}}, "training": {"epochs": 2, "optimizer": "sgd"}}, "training.optimizer"),
+    ({"model": {"T": {"values": [2]}, "time_steps": {"values": [4]}}, "training": {"epochs": 2}}, "model.time_steps"),
+    ({"model": {"width": {"values": [2]}}, "training": {"epochs": 2}}, "model.width"),
+    ({"model": {"T": {"values": [0]}}, "training": {"epochs": 2}}, "model.time_steps"),
+    ({"training": {"epochs": 2}}, "training is for model axes"),
+    ({"conversion": {"dim": {"values": [32]}}}, r"\[model.dim\]"),
     ({"base": {"chip": "45nm"}}, "base.graph"),
     ({"base": {"graph": "g", "samples": 0}}, "base.samples"),
     ({"base": {"graph": "g", "split": "train"}}, "base.split"),

@@ -42,7 +42,7 @@ from hardware.dse.area import chip_area_mm2, energy_factor
 from hardware.dse.space import BaseConfig, point_id
 from hardware.simulate import simulate
 from mapping import map_graph
-from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.conversion.quantize import quantize_like
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph.execute import Activity, run as run_graph
 from ssr_neuro.graph.ir import NeuroGraph
@@ -89,7 +89,7 @@ def load_base(config: BaseConfig) -> Base:
                         "'ssr-neuro convert'")
     ds = load_described(desc, config.data_dir, what=str(config.graph))
     n_calib = graph.meta.get("quantization", {}).get("calibration", {}).get("n_samples", config.calibration_samples)
-    calibration, activity = (_training_samples(ds, n, config.seed) for n in (n_calib, ACTIVITY_SAMPLES))
+    calibration, activity = (training_samples(ds, n, config.seed) for n in (n_calib, ACTIVITY_SAMPLES))
     split = getattr(ds, config.split)
     if len(split) == 0:
         raise UserError(f"the {config.split} split of {ds.name} is empty: there is nothing to simulate")
@@ -100,7 +100,7 @@ def load_base(config: BaseConfig) -> Base:
                 split.target[chosen])
 
 
-def _training_samples(ds, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def training_samples(ds, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` training samples chosen as ``ssr-neuro convert`` and ``map`` choose them (same seed, same samples)."""
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(len(ds.train), size=min(n, len(ds.train)), replace=False))
@@ -149,11 +149,7 @@ def graph_of(base: Base, weight_bits: int, activation_bits: int) -> NeuroGraph:
     q = base.graph.meta.get("quantization", {})
     if (weight_bits, activation_bits) == (q.get("weight_bits"), q.get("activation_bits")):
         return base.graph
-    return quantize(base.graph.float_copy(), base.calibration, weight_bits=weight_bits,
-                    activation_bits=activation_bits,
-                    activation_bits_overrides=q.get("activation_bits_overrides") or None,
-                    percentile=q.get("calibration", {}).get("percentile", 100.0),
-                    weight_clip=q.get("weight_clip", "mse"))
+    return quantize_like(base.graph.float_copy(), q, base.calibration, weight_bits, activation_bits)
 
 
 def graph_and_activity(base: Base, weight_bits: int, activation_bits: int) -> tuple[NeuroGraph, Activity]:

@@ -56,9 +56,9 @@ def pareto_front(df, objectives: dict[str, str] | None = None):
     """Rows of ``df`` (a ``load_results`` table) on the Pareto front of ``objectives``."""
     objectives = objectives or DEFAULT_OBJECTIVES
     ok = ok_rows(df)
-    _check_objectives(ok, objectives)
-    if ok.empty:
+    if ok.empty:  # nothing measured (every point failed): no front, whatever the objectives
         return ok
+    _check_objectives(ok, objectives)
     mask = non_dominated(ok[list(objectives)].to_numpy(dtype=np.float64), [d == "max" for d in objectives.values()])
     return ok[mask]
 

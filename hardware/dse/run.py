@@ -15,6 +15,12 @@
 ``executor_for(workers, kind="local", address=None)`` picks one for the CLI's ``--workers/--executor/--address``;
 ``run_space(space, store_path, executor)`` loads a space's base, sweeps it and returns (report, results table).
 
+Model axes: the points are grouped by their model settings (``model.*`` keys); each group runs on the base of its
+own graph, which ``models`` (a :data:`ModelSource`, given by the caller: ``ssr_neuro.model_variants.VariantTrainer``
+trains, converts and caches; hardware/ never imports torch) returns for the settings, loaded once per run
+(:class:`Bases`). Every model a run needs is obtained before the first point is sent out, so the training happens
+in this process, once per model setting, and the executors only map and simulate. A model setting that cannot be
+built (its graph refused, training failed with a UserError) fails its points with the reason.
 The graph of each bit-width pair is quantised once, before the points are sent out (``evaluate.prepare``).
 Every result is stored the moment it arrives, so Ctrl-C or a crash loses at most the points in flight, and a re-run
 skips every stored id (``SweepReport.skipped``) and computes the rest (``computed``). A point that fails (the model does
@@ -27,19 +33,71 @@ from __future__ import annotations
 
 import functools
 import itertools
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
 from hardware.dse.evaluate import Base, evaluate_point, load_base, prepare
-from hardware.dse.space import Space, point_id
+from hardware.dse.space import Space, TrainingSpec, canonical_json, point_id
 from hardware.dse.store import ResultStore, load_results
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.progress import progress_bar
 
 Evaluate = Callable[[Base, dict], dict]
+ModelSource = Callable[[dict], Path]  # model settings ({"time_steps": 2}) -> the fixed-point graph file of that model
+
+
+def model_settings(point: dict) -> dict:
+    """The point's model axes without their prefix: {"model.time_steps": 2, ...} -> {"time_steps": 2}."""
+    return {k.partition(".")[2]: v for k, v in point.items() if k.startswith("model.")}
+
+
+@dataclass
+class Bases:
+    """The base of each model setting of a sweep: ``base`` for points without model axes, otherwise the base of the
+    graph ``models`` gives for the settings (the [base] settings kept), loaded at most once; a setting whose model
+    cannot be built is remembered with its reason. ``training`` (the space's) is part of the results store's key."""
+
+    base: Base
+    models: ModelSource | None = None
+    training: TrainingSpec | None = None
+    loaded: dict[str, Base | str] = field(default_factory=dict)
+
+    def prepared(self, settings: dict, points: list[dict]) -> Base | str:
+        """The base for ``settings`` with the graphs of ``points``' bit widths made (``evaluate.prepare``) and kept
+        for later calls, or the one-line reason it cannot be had."""
+        base = self.get(settings)
+        if isinstance(base, str):
+            return base
+        base = prepare(base, points)
+        if settings:
+            self.loaded[canonical_json(settings)] = base
+        else:
+            self.base = base
+        return base
+
+    def get(self, settings: dict) -> Base | str:
+        """The base for ``settings``, or the one-line reason it cannot be had."""
+        if not settings:
+            return self.base
+        key = canonical_json(settings)
+        if key not in self.loaded:
+            if self.models is None:
+                raise UserError("the space has model axes: they need a trainer (run it with 'ssr-neuro dse', which "
+                                "trains each model variant, or pass models= to run_space / run_sweep)")
+            try:
+                self.loaded[key] = load_base(replace(self.base.config, graph=self.models(settings)))
+            except UserError as e:
+                self.loaded[key] = f"model {settings}: {e}"
+        return self.loaded[key]
+
+    def key(self) -> dict:
+        """What a results store is tied to: the [base] settings, the base graph's digest and the [training] table."""
+        key = {**self.base.config.key(), "graph_digest": graph_digest(self.base.graph)}
+        return {**key, "training": self.training.key()} if self.training else key
 
 
 class Executor(Protocol):
@@ -173,17 +231,13 @@ class SweepReport:
     store: Path
 
 
-def run_space(space: Space, store_path: Path | str, executor: Executor | None = None,
-              progress: bool = True) -> tuple[SweepReport, object]:
+def run_space(space: Space, store_path: Path | str, executor: Executor | None = None, progress: bool = True,
+              models: ModelSource | None = None) -> tuple[SweepReport, object]:
     """Load the space's base, sweep its points into ``store_path`` (resuming), and return (SweepReport, the
-    ``load_results`` table of the whole store)."""
-    report = run_sweep(space.points(), load_base(space.base), store_path, executor, progress=progress)
+    ``load_results`` table of the whole store). ``models`` builds the graphs of model axes (see the docstring)."""
+    bases = Bases(load_base(space.base), models, space.training)
+    report = run_sweep(space.points(), bases, store_path, executor, progress=progress)
     return report, load_results(store_path)
-
-
-def base_key(base: Base) -> dict:
-    """What a results store is tied to: the [base] settings and the base graph's digest."""
-    return {**base.config.key(), "graph_digest": graph_digest(base.graph)}
 
 
 def _tagged(evaluate: Evaluate, base: Base, item: tuple[str, dict]) -> tuple[str, dict, dict]:
@@ -191,20 +245,36 @@ def _tagged(evaluate: Evaluate, base: Base, item: tuple[str, dict]) -> tuple[str
     return pid, point, evaluate(base, point)
 
 
-def run_sweep(points: list[dict], base: Base, store_path: Path | str, executor: Executor | None = None,
+def run_sweep(points: list[dict], bases: Base | Bases, store_path: Path | str, executor: Executor | None = None,
               evaluate: Evaluate = evaluate_point, progress: bool = True) -> SweepReport:
-    """Evaluate every point not yet stored in ``store_path``; store each result as it arrives."""
+    """Evaluate every point not yet stored in ``store_path``; store each result as it arrives. ``bases``: a Base
+    (no model axes) or the :class:`Bases` of a space with model axes."""
     executor = executor or LocalPool()
-    with ResultStore(store_path, base_key(base)) as store:
+    bases = bases if isinstance(bases, Bases) else Bases(bases)
+    with ResultStore(store_path, bases.key()) as store:
         done = store.done_ids()
         unique = {point_id(p): p for p in points}
         todo = [(pid, p) for pid, p in unique.items() if pid not in done]
-        base = prepare(base, [p for _, p in todo])
-        failed = 0
+        groups: dict[str, list[tuple[str, dict]]] = {}
+        for pid, point in todo:
+            groups.setdefault(canonical_json(model_settings(point)), []).append((pid, point))
+        ready = []  # (base or reason, items) per model setting; every model obtained before the first point runs
+        for items in groups.values():
+            start = time.perf_counter()
+            base = bases.prepared(model_settings(items[0][1]), [p for _, p in items])
+            if isinstance(base, str):
+                seconds = time.perf_counter() - start
+                for pid, point in items:
+                    store.put(pid, point, {"status": "failed", "reason": base, "seconds": seconds})
+                continue
+            ready.append((base, items))
+        failed = len(todo) - sum(len(items) for _, items in ready)
         with progress_bar("dse", total=len(todo), unit="points", enabled=progress) as advance:
-            for pid, point, result in executor.imap_unordered(functools.partial(_tagged, evaluate, base), todo):
-                store.put(pid, point, result)
-                failed += result["status"] != "ok"
-                advance(1)
+            advance(failed)
+            for base, items in ready:
+                for pid, point, result in executor.imap_unordered(functools.partial(_tagged, evaluate, base), items):
+                    store.put(pid, point, result)
+                    failed += result["status"] != "ok"
+                    advance(1)
     return SweepReport(total=len(unique), skipped=len(unique) - len(todo), computed=len(todo), failed=failed,
                        store=Path(store_path))

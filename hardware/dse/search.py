@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.dse.evaluate import Base, prepare
-from hardware.dse.run import Executor, SweepReport, run_sweep
+from hardware.dse.evaluate import Base
+from hardware.dse.run import Bases, Executor, SweepReport, run_sweep
 from hardware.dse.space import Axis, Space, point_id
 from hardware.dse.store import load_results
 from ssr_neuro.errors import UserError
@@ -46,9 +46,10 @@ def _suggest(trial, axis: Axis):
     return trial.suggest_float(axis.name, axis.low, axis.high, log=axis.log)
 
 
-def search(space: Space, base: Base, store_path: Path | str, objectives: dict[str, str],
+def search(space: Space, bases: Base | Bases, store_path: Path | str, objectives: dict[str, str],
            executor: Executor | None = None, progress: bool = True) -> SweepReport:
-    """Run the NSGA-II search of ``space`` (see the module docstring); every evaluated point lands in the store."""
+    """Run the NSGA-II search of ``space`` (see the module docstring); every evaluated point lands in the store.
+    ``bases``: the space's Base, or its :class:`~hardware.dse.run.Bases` when it has model axes."""
     if space.sampling != "nsga2":
         raise UserError(f'search() is for sampling = "nsga2" spaces (got {space.sampling!r}); sweep the others')
     if not objectives or any(d not in ("min", "max") for d in objectives.values()):
@@ -61,16 +62,14 @@ def search(space: Space, base: Base, store_path: Path | str, objectives: dict[st
     study = optuna.create_study(directions=["minimize" if d == "min" else "maximize" for d in objectives.values()],
                                 sampler=sampler)
     seen: set[str] = set()
-    stored = set(load_results(store_path)["id"]) if Path(store_path).is_file() else set()
+    bases = bases if isinstance(bases, Bases) else Bases(bases)
     skipped = computed = failed = 0
     for start in range(0, space.n, space.population):
         trials = [study.ask() for _ in range(min(space.population, space.n - start))]
         points = [{axis.name: _suggest(t, axis) for axis in space.axes} for t in trials]
-        base = prepare(base, [p for p in points if point_id(p) not in stored])  # kept for later generations
-        report = run_sweep(points, base, store_path, executor, progress=progress)
+        report = run_sweep(points, bases, store_path, executor, progress=progress)  # Bases keeps prepared graphs
         skipped, computed, failed = skipped + report.skipped, computed + report.computed, failed + report.failed
         results = load_results(store_path).set_index("id")
-        stored = set(results.index)
         for trial, point in zip(trials, points):
             row = results.loc[point_id(point)]
             if row["status"] != "ok":

@@ -24,10 +24,23 @@ Layout (every key checked; paths are relative to the space file)::
     [conversion.weight_bits]
     range = [4, 8]
     steps = 5
+    [model.T]                    # model axes: T (time_steps), D (dim), L (max_len), blocks (n_blocks), tau, threshold
+    values = [2, 4]
 
-Axes (``CHIP_AXES``, ``CONVERSION_AXES``): chip axes replace one key of the base chip (``process_nm`` rescales its
-energies, see ``hardware.dse.area``; its settings, and ``base.process_nm``, must be nodes of ``area.NODES_NM``);
-conversion axes re-quantise the graph. Model axes (T, D, L, blocks) need a retrained model and are refused. ``values`` lists the settings; ``range`` = [lo, hi] with ``steps`` = k gives k
+    [training]                   # required with model axes: how each model variant is trained (TrainingSpec)
+    epochs = 4                   # required: the budget every variant gets (cosine schedule over it)
+    batch_size = 128             # lr = 1e-3, weight_decay = 1e-4, patience = 5, seed = 2024, compile = true:
+                                 # the defaults of 'ssr-neuro train'
+    models = "dse-models"        # folder of the trained variants (default: "<results file name>-models" beside it)
+
+Axes (``CHIP_AXES``, ``CONVERSION_AXES``, ``MODEL_AXES``): chip axes replace one key of the base chip (``process_nm``
+rescales its energies, see ``hardware.dse.area``; its settings, and ``base.process_nm``, must be nodes of
+``area.NODES_NM``); conversion axes re-quantise the graph; model axes replace fields of the base graph's model
+config (``model_config``; the short names T, D, L and blocks are stored as time_steps, dim, max_len and n_blocks):
+each distinct model setting is trained once from scratch with ``[training]`` on the base graph's dataset (with L,
+its samples are rebuilt at that length), converted and quantised with the base graph's options, and cached
+(``ssr_neuro.model_variants``; the hardware side only receives the graph file). ``values`` lists the settings;
+``range`` = [lo, hi] with ``steps`` = k gives k
 settings evenly spaced (geometrically with ``log = true``; integers rounded, duplicates dropped). Grid sampling takes
 the Cartesian product of every axis (a ``range`` needs ``steps``); random sampling draws ``n`` points, each axis
 independently (a ``values`` list or a ``range`` with ``steps``: uniformly from its settings; a ``range`` without
@@ -62,7 +75,12 @@ CHIP_AXES: dict[str, tuple[type, float]] = {
     "synapse_memory_bytes": (int, 1), "weight_bits": (int, 1), "mac_units": (int, 0), "process_nm": (int, 7),
 }
 CONVERSION_AXES: dict[str, tuple[type, float]] = {"weight_bits": (int, 2), "activation_bits": (int, 2)}
-MODEL_AXES = ("T", "time_steps", "D", "dim", "L", "max_len", "blocks", "tau", "threshold")
+MODEL_AXES: dict[str, tuple[type, float]] = {"time_steps": (int, 1), "dim": (int, 1), "max_len": (int, 1),
+                                             "n_blocks": (int, 1), "tau": (float, 1.0), "threshold": (float, 1e-9)}
+MODEL_ALIASES = {"T": "time_steps", "D": "dim", "L": "max_len", "blocks": "n_blocks"}
+SECTIONS = {"chip": CHIP_AXES, "conversion": CONVERSION_AXES, "model": MODEL_AXES}
+TRAINING_KEYS = {"epochs": int, "batch_size": int, "lr": float, "weight_decay": float, "patience": int, "seed": int,
+                 "compile": bool, "models": str}
 SAMPLINGS = ("grid", "random", "nsga2")
 BASE_KEYS = {"graph": str, "chip": str, "process_nm": int, "vdd_V": float, "samples": int, "split": str,
              "calibration_samples": int, "strategy": str, "seed": int, "data_dir": str}
@@ -90,6 +108,27 @@ class BaseConfig:
 
 
 @dataclass(frozen=True)
+class TrainingSpec:
+    """The ``[training]`` table: how every model variant of a space is trained (the defaults of 'ssr-neuro train',
+    the epoch budget given). ``models`` is the folder of trained variants, None for "<results file name>-models"
+    beside the results file."""
+
+    epochs: int
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 5
+    seed: int = 2024
+    compile: bool = True
+    models: Path | None = None
+
+    def key(self) -> dict:
+        """What a trained variant depends on (not the folder it is kept in, nor ``compile``: the compiled LIF
+        kernels give the same spikes)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("models", "compile")}
+
+
+@dataclass(frozen=True)
 class Axis:
     """One varied parameter: ``name`` is "chip.<param>" or "conversion.<param>"; ``settings`` is None for a
     continuous range (random sampling only)."""
@@ -113,6 +152,10 @@ class Space:
     seed: int = 0
     source: str = ""
     population: int = 20
+    training: TrainingSpec | None = None
+
+    def has_model_axes(self) -> bool:
+        return any(a.name.startswith("model.") for a in self.axes)
 
     def points(self) -> list[dict]:
         """The design points, in a fixed order (see the module docstring)."""
@@ -138,7 +181,7 @@ def grid_space(base: dict, axes: dict[str, list], folder: Path | str = ".") -> S
     for name, values in axes.items():
         section, _, param = name.partition(".")
         if not isinstance(doc.setdefault(section, {}), dict):
-            raise UserError(f"axis {name!r}: name it chip.<param> or conversion.<param>")
+            raise UserError(f"axis {name!r}: name it chip.<param>, conversion.<param> or model.<param>")
         doc[section][param] = {"values": list(values)}
     return parse_space(doc, Path(folder), "<grid_space>")
 
@@ -156,13 +199,10 @@ def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
     def fail(key: str, rule: str) -> UserError:
         return UserError(f"space file {source}: {key} {rule}")
 
-    allowed = ("sampling", "n", "seed", "population", "base", "chip", "conversion", "model")
+    allowed = ("sampling", "n", "seed", "population", "base", "chip", "conversion", "model", "training")
     for key in doc:
         if key not in allowed:
             raise fail(key, f"is not a known key (allowed at the top: {', '.join(allowed)})")
-    if "model" in doc or any(k in MODEL_AXES for k in doc.get("conversion", {})):
-        raise fail("model", "axes (T, D, L, blocks, ...) need a retrained model, which the design-space exploration "
-                            "does not do yet; vary chip.* and conversion.weight_bits / activation_bits only")
     sampling = doc.get("sampling", "grid")
     if sampling not in SAMPLINGS:
         raise fail("sampling", f'must be "grid", "random" or "nsga2" (got {sampling!r})')
@@ -181,14 +221,21 @@ def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
         raise fail("seed", f"must be an integer >= 0 (got {seed!r})")
     base = _parse_base(doc.get("base"), folder, fail)
     axes = []
-    for section, known in (("chip", CHIP_AXES), ("conversion", CONVERSION_AXES)):
+    for section, known in SECTIONS.items():
         table = doc.get(section, {})
         if not isinstance(table, dict):
             raise fail(section, f"must be a table of axes ([{section}.<param>])")
         for name, spec in table.items():
-            if name not in known:
-                raise fail(f"{section}.{name}", f"is not a known {section} parameter (known: {', '.join(known)})")
-            axes.append(_parse_axis(f"{section}.{name}", spec, *known[name], sampling, fail))
+            if section == "conversion" and (name in MODEL_AXES or name in MODEL_ALIASES):
+                raise fail(f"conversion.{name}", f"is a model parameter: write it as [model.{name}] (the model is "
+                                                 f"retrained for each setting, see [training])")
+            param = MODEL_ALIASES.get(name, name) if section == "model" else name
+            if param not in known:
+                names = [*known, *MODEL_ALIASES] if section == "model" else list(known)
+                raise fail(f"{section}.{name}", f"is not a known {section} parameter (known: {', '.join(names)})")
+            if any(a.name == f"{section}.{param}" for a in axes):
+                raise fail(f"{section}.{name}", f"repeats {section}.{param} under another name; give it once")
+            axes.append(_parse_axis(f"{section}.{param}", spec, *known[param], sampling, fail))
     for axis in axes:
         if axis.name == "chip.process_nm" and (axis.settings is None or not set(axis.settings) <= set(NODES_NM)):
             raise fail(axis.name, f"must list nodes of the scaling tables ({', '.join(map(str, NODES_NM))} nm) as "
@@ -196,25 +243,53 @@ def parse_space(doc: dict, folder: Path, source: str = "<space>") -> Space:
     if base.process_nm not in NODES_NM:
         raise fail("base.process_nm", f"must be one of {', '.join(map(str, NODES_NM))} (got {base.process_nm})")
     if not axes:
-        raise fail("chip / conversion", "has no axis: add at least one [chip.<param>] or [conversion.<param>] table")
+        raise fail("chip / conversion / model", "has no axis: add at least one [chip.<param>], "
+                                                "[conversion.<param>] or [model.<param>] table")
+    has_model = any(a.name.startswith("model.") for a in axes)
+    if has_model and "training" not in doc:
+        raise fail("training", "is required with model axes: add a [training] table with epochs = N (the budget "
+                               "each model variant is trained with)")
+    if not has_model and "training" in doc:
+        raise fail("training", "is for model axes ([model.<param>]); remove it or add a model axis")
+    training = _parse_training(doc["training"], folder, fail) if has_model else None
     return Space(base=base, axes=tuple(axes), sampling=sampling, n=n, seed=seed, source=source,
-                 population=population)
+                 population=population, training=training)
+
+
+def _parse_training(table: Any, folder: Path, fail) -> TrainingSpec:
+    if not isinstance(table, dict) or "epochs" not in table:
+        raise fail("training.epochs", "is required: the epoch budget every model variant is trained with")
+    values = _typed_table("training", table, TRAINING_KEYS, ("patience", "seed", "weight_decay"), fail)
+    if "models" in values:
+        values["models"] = folder / values["models"]
+    return TrainingSpec(**values)
+
+
+def _typed_table(section: str, table: dict, keys: dict[str, type], non_negative: tuple[str, ...], fail) -> dict:
+    """The table's values checked against ``keys`` (name -> str / int / float): numbers finite and > 0, or >= 0 for
+    the ``non_negative`` keys; floats returned as float."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in keys:
+            raise fail(f"{section}.{key}", f"is not a known key (allowed: {', '.join(keys)})")
+        kind = keys[key]
+        if kind in (str, bool):
+            ok = isinstance(value, kind)
+        else:
+            ok = (_is_int(value) if kind is int else isinstance(value, (int, float)) and not isinstance(value, bool)
+                  and math.isfinite(value)) and value > (-1 if key in non_negative else 0)
+        if not ok:
+            rule = ({str: "a string", bool: "true or false"}.get(kind) or
+                    f"{'an integer' if kind is int else 'a number'} {'>= 0' if key in non_negative else '> 0'}")
+            raise fail(f"{section}.{key}", f"must be {rule} (got {value!r})")
+        values[key] = float(value) if kind is float else value
+    return values
 
 
 def _parse_base(table: Any, folder: Path, fail) -> BaseConfig:
     if not isinstance(table, dict) or "graph" not in table:
         raise fail("base.graph", "is required: the graph file from 'ssr-neuro convert' to explore around")
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in BASE_KEYS:
-            raise fail(f"base.{key}", f"is not a known key (allowed: {', '.join(BASE_KEYS)})")
-        kind = BASE_KEYS[key]
-        ok = (isinstance(value, str) if kind is str else _is_int(value) if kind is int
-              else isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value))
-        if not ok or (kind is not str and value <= (-1 if key == "seed" else 0)):
-            rule = "a string" if kind is str else ("an integer >= 0" if key == "seed" else f"a positive {kind.__name__}")
-            raise fail(f"base.{key}", f"must be {rule} (got {value!r})")
-        values[key] = value
+    values = _typed_table("base", table, BASE_KEYS, ("seed",), fail)
     if values.get("split", "test") not in ("test", "valid"):
         raise fail("base.split", f'must be "test" or "valid" (got {values["split"]!r})')
     if values.get("strategy", "anneal") not in STRATEGY_NAMES:
@@ -222,8 +297,6 @@ def _parse_base(table: Any, folder: Path, fail) -> BaseConfig:
     values["graph"] = folder / values["graph"]
     if "data_dir" in values:
         values["data_dir"] = folder / values["data_dir"]
-    if "vdd_V" in values:
-        values["vdd_V"] = float(values["vdd_V"])
     return BaseConfig(**values)
 
 

@@ -218,6 +218,18 @@ def quantize(graph: NeuroGraph, calibration: tuple[np.ndarray, np.ndarray], weig
     return out
 
 
+def quantize_like(graph: NeuroGraph, like: dict, calibration: tuple[np.ndarray, np.ndarray],
+                  weight_bits: int | None = None, activation_bits: int | None = None) -> NeuroGraph:
+    """``quantize`` a float graph with the options recorded in another graph's ``meta["quantization"]`` (``like``):
+    its bit widths unless ``weight_bits`` / ``activation_bits`` are given, its overrides, percentile and clipping."""
+    return quantize(graph, calibration,
+                    weight_bits=like.get("weight_bits", 8) if weight_bits is None else weight_bits,
+                    activation_bits=like.get("activation_bits", 8) if activation_bits is None else activation_bits,
+                    activation_bits_overrides=like.get("activation_bits_overrides") or None,
+                    percentile=like.get("calibration", {}).get("percentile", 100.0),
+                    weight_clip=like.get("weight_clip", "mse"))
+
+
 def _accumulator_bits(syn: Synapse, source, target) -> int:
     """Bits (sign included) of the largest |W_int . x_int| one edge can accumulate over its window; the shift into
     the target's units afterwards is a multiplication by a power of two, exact in float64."""
