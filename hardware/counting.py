@@ -19,16 +19,33 @@ Every figure is pJ per inference (mean over the recorded inferences); layers are
      (D more MACs than the Recorder's D x N).
    With dense_1 (and the filters and readout) counted as MACs, the rule bounds SSR's saving against an ANN.
 
-2. ``ann`` — the same graph as an ANN (float32, no T: one pass per inference):
-       compute = MACs x (3.7 + 0.9) pJ, every synapse of every layer a float32 MAC once
-       memory  = weight words x (SRAM pJ per 64-bit read / 2), every weight read once per inference as a 32-bit
-                 word, two words per 64-bit read (weights stream in order), from an SRAM sized by the layer
-   SRAM class per layer (Horowitz 45 nm, 64-bit read): the smallest array that holds the layer's float32 weights
-   (distinct weights: a position-wise layer stores its matrix once): <= 8 KB 10 pJ, <= 32 KB 20 pJ, otherwise
-   the 1 MB row, 100 pJ — also for layers above 1 MB (``"above_1MB": true``), an underestimate: the table's DRAM
-   row (1,300-2,600 pJ per 64 bits) would apply. The ItemInput layer is a table lookup in an ANN: 0 MACs (its
-   synapses multiply by 0 or 1) and it reads the L rows it uses (L x D words) from an SRAM sized by the whole table.
-   Biases and activations are left out (as in the rule).
+2. ``ann`` — the same graph as an ANN (float32, no T: one pass per inference), priced by ``ann_45nm`` below on the
+   graph's layers as ``LayerOps`` (``graph_layer_ops``): every synapse of every layer a float32 MAC once, every weight
+   read once. The ItemInput layer is a table lookup in an ANN: 0 MACs (its synapses multiply by 0 or 1) and it reads
+   the L rows it uses (L x D words) from an SRAM sized by the whole table. Biases and activations are left out (as in
+   the rule), so ``activation_words`` is 0 for every graph layer.
+
+Pricing a list of ``LayerOps`` (one float32 ANN inference, e.g. a baseline's ``model.layer_ops()``), two ways:
+
+- ``ann_45nm`` (Horowitz 45 nm, ``EnergyTable``):
+       compute = MACs x (3.7 + 0.9) pJ                          (float32 multiply + add)
+       weights = weight words x (SRAM pJ per 64-bit read / 2)   (32-bit words, two per 64-bit read: they stream
+                                                                 in order), from an SRAM sized by the layer's
+                                                                 ``weight_bytes``
+       activations = activation words x (SRAM pJ per 64-bit read / 2), from an SRAM sized by the words read
+                                                                 (activation words x 4 bytes)
+   SRAM class (Horowitz 45 nm, 64-bit read): the smallest array that holds the bytes: <= 8 KB 10 pJ, <= 32 KB 20 pJ,
+   otherwise the 1 MB row, 100 pJ — also above 1 MB (``"above_1MB": true``), an underestimate: the table's DRAM row
+   (1,300-2,600 pJ per 64 bits) would apply. ``compute_pJ`` alone is what the SNN papers charge an ANN
+   (E_MAC x MACs, arithmetic only): the "paper rule" side of an SNN-vs-ANN comparison.
+- ``ann_gpu`` (a GPU-class float32 accelerator, ``AcceleratorTable``; default ``GPU_A100``):
+       compute = MACs x 2 x board power / peak FP32 FLOP/s     (A100 SXM4: 2 x 400 W / 19.5 TFLOP/s = 41.0 pJ)
+       memory  = (weight words + activation words) x 4 bytes x DRAM pJ per byte   (HBM2: 3.9 pJ/bit = 31.2 pJ/B)
+   Board power at peak throughput charges each FMA its share of everything the board burns (control, caches,
+   static power) at full utilisation: a small-batch recommender runs far below peak, so the real figure per
+   inference is higher. Every weight and activation word is read from HBM once per inference (batch 1, nothing
+   kept on chip between inferences); the HBM2 figure is the DRAM device's access energy, without the GPU's own
+   path to L2, so this term is a low estimate.
 
 3. ``chip`` — the simulator's own figure for the mapped fixed-point graph (``SimResult``: per-action energies of the
    chip description, memory and network included); ``None`` until a simulation fills it.
@@ -39,7 +56,7 @@ Every figure is pJ per inference (mean over the recorded inferences); layers are
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -70,6 +87,35 @@ class EnergyTable:
 
 
 HOROWITZ_45NM = EnergyTable()
+
+
+@dataclass(frozen=True)
+class AcceleratorTable:
+    """A GPU-class float32 accelerator as data: what its datasheet and a DRAM study say, units in the names.
+
+    ``mac_pJ`` = 2 FLOPs x board power / peak FP32 FLOP/s (an FMA is two FLOPs); ``memory_pJ_per_byte`` = 8 x the
+    DRAM's access energy per bit. ``sources`` cites every number."""
+
+    name: str
+    board_power_W: float
+    fp32_peak_TFLOPS: float  # vector FP32 (not tensor-core TF32)
+    dram: str
+    dram_pJ_per_bit: float
+    sources: str
+
+    @property
+    def mac_pJ(self) -> float:
+        return 2.0 * self.board_power_W / self.fp32_peak_TFLOPS  # W / (TFLOP/s) = pJ per FLOP
+
+    @property
+    def memory_pJ_per_byte(self) -> float:
+        return 8.0 * self.dram_pJ_per_bit
+
+
+GPU_A100 = AcceleratorTable(
+    name="NVIDIA A100 SXM4 40GB", board_power_W=400.0, fp32_peak_TFLOPS=19.5, dram="HBM2", dram_pJ_per_bit=3.9,
+    sources="NVIDIA A100 Tensor Core GPU datasheet (SXM4 40GB: FP32 19.5 TFLOPS, max TDP 400 W, HBM2 1,555 GB/s); "
+            "O'Connor et al., Fine-Grained DRAM, MICRO 2017, doi 10.1145/3123939.3124545 (HBM2 about 3.9 pJ/bit)")
 
 
 @dataclass(frozen=True)
@@ -152,33 +198,89 @@ def snn_rule(graph: NeuroGraph, rates: Mapping[str, np.ndarray],
             "constants": {"E_MAC_pJ": table.mac_pJ, "E_AC_pJ": table.ac_pJ}, "layers": layers}
 
 
-def ann(graph: NeuroGraph, table: EnergyTable = HOROWITZ_45NM) -> dict:
-    """The same graph as a float32 ANN, one pass per inference: MACs at every synapse and every weight read once
-    from an SRAM sized by its layer (module docstring). Data-independent."""
+def _check_ops(layers: Sequence[LayerOps]) -> None:
+    for op in layers:
+        bad = [f for f in ("macs", "weight_words", "weight_bytes", "activation_words") if getattr(op, f) < 0]
+        if bad:
+            raise UserError(f"layer {op.name!r} reports negative {', '.join(bad)}; an op counter must count >= 0")
+
+
+def ann_45nm(layers: Sequence[LayerOps], table: EnergyTable = HOROWITZ_45NM) -> dict:
+    """One float32 ANN inference at 45 nm (Horowitz; module docstring): MACs, then weight and activation reads from
+    SRAMs sized by the layer. Per layer and totals, pJ per inference."""
+    _check_ops(layers)
     mac_pJ = table.float32_multiply_pJ + table.float32_add_pJ
-    layers: dict[str, dict] = {}
+    per_64 = 8 // table.word_bytes
+    out: dict[str, dict] = {}
+    for op in layers:
+        sram, pj_64 = table.sram_class(op.weight_bytes)
+        act_sram, act_64 = table.sram_class(op.activation_words * table.word_bytes)
+        pj_word, act_word = pj_64 * table.word_bytes / 8, act_64 * table.word_bytes / 8
+        memory = op.weight_words * pj_word + op.activation_words * act_word
+        out[op.name] = {"macs": float(op.macs), "weight_words": float(op.weight_words), "layer_bytes": op.weight_bytes,
+                        "sram": sram, "above_1MB": op.weight_bytes > (1 << 20), "sram_pJ_per_word": pj_word,
+                        "activation_words": float(op.activation_words), "activation_sram": act_sram,
+                        "activation_pJ_per_word": act_word, "compute_pJ": op.macs * mac_pJ, "memory_pJ": memory,
+                        "pJ": op.macs * mac_pJ + memory}
+    compute = sum(v["compute_pJ"] for v in out.values())
+    memory = sum(v["memory_pJ"] for v in out.values())
+    return {"label": f"float32 ANN at 45 nm (Horowitz): {mac_pJ:g} pJ per MAC, every weight and activation read "
+                     f"once as a 32-bit word from an SRAM sized by its layer (8 KB {table.sram_8KB_pJ_per_64bit:g}, "
+                     f"32 KB {table.sram_32KB_pJ_per_64bit:g}, 1 MB {table.sram_1MB_pJ_per_64bit:g} pJ per 64 bits)",
+            "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
+            "macs": sum(v["macs"] for v in out.values()),
+            "weight_words": sum(v["weight_words"] for v in out.values()),
+            "activation_words": sum(v["activation_words"] for v in out.values()),
+            "constants": {**asdict(table), "ann_mac_pJ": mac_pJ, "words_per_64bit_read": per_64},
+            "layers": out}
+
+
+def ann_gpu(layers: Sequence[LayerOps], gpu: AcceleratorTable = GPU_A100) -> dict:
+    """One float32 ANN inference on a GPU-class accelerator (module docstring): MACs at board power per FMA, every
+    weight and activation word read from DRAM once. Per layer and totals, pJ per inference."""
+    _check_ops(layers)
+    word_bytes = HOROWITZ_45NM.word_bytes
+    out: dict[str, dict] = {}
+    for op in layers:
+        weight_b, act_b = op.weight_words * word_bytes, op.activation_words * word_bytes
+        compute, memory = op.macs * gpu.mac_pJ, (weight_b + act_b) * gpu.memory_pJ_per_byte
+        out[op.name] = {"macs": float(op.macs), "weight_bytes_read": float(weight_b),
+                        "activation_bytes_read": float(act_b), "compute_pJ": compute, "memory_pJ": memory,
+                        "pJ": compute + memory}
+    compute = sum(v["compute_pJ"] for v in out.values())
+    memory = sum(v["memory_pJ"] for v in out.values())
+    return {"label": f"float32 ANN on a GPU-class accelerator ({gpu.name}): {gpu.mac_pJ:.1f} pJ per MAC (2 x "
+                     f"{gpu.board_power_W:g} W board power / {gpu.fp32_peak_TFLOPS:g} TFLOP/s FP32 peak), every "
+                     f"weight and activation read once from {gpu.dram} at {gpu.memory_pJ_per_byte:g} pJ per byte",
+            "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
+            "macs": sum(v["macs"] for v in out.values()),
+            "bytes_read": sum(v["weight_bytes_read"] + v["activation_bytes_read"] for v in out.values()),
+            "constants": {**asdict(gpu), "mac_pJ": gpu.mac_pJ, "memory_pJ_per_byte": gpu.memory_pJ_per_byte},
+            "layers": out}
+
+
+def graph_layer_ops(graph: NeuroGraph, table: EnergyTable = HOROWITZ_45NM) -> list[LayerOps]:
+    """The graph's synapse layers as one float32 ANN inference (module docstring, method 2): every synapse a MAC,
+    every weight read once (the ItemInput a lookup of L rows, no MACs); no activation reads."""
+    layers = []
     for s, t, syn in graph.edges():
         src, dst = graph.node(s), graph.node(t)
         layer_bytes = int(syn.weight.size) * table.word_bytes
-        sram, pj_64 = table.sram_class(layer_bytes)
         if isinstance(src, ItemInput):  # a lookup: the rows it uses, no multiplies
             macs, words = 0, dst.shape[0] * syn.weight.shape[0]
         else:
             macs, words = syn.n_synapses(src, dst), int(syn.weight.size)
-        pj_word = pj_64 * table.word_bytes / 8
-        layers[layer_name(s, t)] = {"macs": float(macs), "weight_words": float(words), "layer_bytes": layer_bytes,
-                                    "sram": sram, "above_1MB": layer_bytes > (1 << 20),
-                                    "sram_pJ_per_word": pj_word, "compute_pJ": macs * mac_pJ,
-                                    "memory_pJ": words * pj_word, "pJ": macs * mac_pJ + words * pj_word}
-    compute = sum(v["compute_pJ"] for v in layers.values())
-    memory = sum(v["memory_pJ"] for v in layers.values())
-    return {"label": f"same network as a float32 ANN: every synapse a MAC ({mac_pJ:g} pJ) in one pass, every weight "
-                     f"read once as a 32-bit word from SRAM sized by its layer",
-            "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
-            "macs": sum(v["macs"] for v in layers.values()),
-            "weight_words": sum(v["weight_words"] for v in layers.values()),
-            "constants": {**asdict(table), "ann_mac_pJ": mac_pJ, "words_per_64bit_read": 8 // table.word_bytes},
-            "layers": layers}
+        layers.append(LayerOps(layer_name(s, t), int(macs), int(words), layer_bytes))
+    return layers
+
+
+def ann(graph: NeuroGraph, table: EnergyTable = HOROWITZ_45NM) -> dict:
+    """The same graph as a float32 ANN, one pass per inference: ``ann_45nm`` of ``graph_layer_ops`` (module
+    docstring). Data-independent."""
+    r = ann_45nm(graph_layer_ops(graph, table), table)
+    mac_pJ = r["constants"]["ann_mac_pJ"]
+    return {**r, "label": f"same network as a float32 ANN: every synapse a MAC ({mac_pJ:g} pJ) in one pass, every "
+                          f"weight read once as a 32-bit word from SRAM sized by its layer"}
 
 
 def chip_figure(result=None) -> dict:
