@@ -8,6 +8,8 @@
                          [--plot FILE.png] [--json]
     ssr-neuro simulate   model.pt|model.graph --chip 45nm|loihi|FILE [--mapping mapping.json] [--samples N]
                          [--json] [--csv FILE] [--plot DIR]
+    ssr-neuro compare    --dataset ml-1m [--models pop,gru4rec,sasrec,fmlp-rec,ssr] [--ssr-checkpoint model.pt]
+                         [--epochs N] [--out runs/compare] [--csv FILE] [--plot FILE] [--json]
     ssr-neuro dse        space.toml [-o dse.sqlite] [--workers 2] [--objectives ...] [--plot DIR] [--json]
     ssr-neuro datasets
     ssr-neuro doctor
@@ -530,6 +532,66 @@ def simulate(
            **{k: on_chip[k] for k in ("HR@10", "NDCG@10", "MRR@10")},
            "quality": quality, **{k: v for k, v in summary.items() if k not in ("chip", "n_inferences")}}
     _emit(obj, as_json, format_table(summary, quality))
+
+
+@app.command("compare")
+def compare_(
+    dataset: str = typer.Option(..., help="synthetic | ml-100k | ml-1m | PATH to a data file"),
+    data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
+    models: str = typer.Option("pop,gru4rec,sasrec,fmlp-rec,ssr", help="models to compare, comma-separated"),
+    ssr_checkpoint: Optional[Path] = typer.Option(None, help="an SSR model.pt trained on this dataset (default: "
+                                                             "train SSR here like the baselines)"),
+    out: Path = typer.Option(Path("runs/compare"), "--out", "-o", help="folder of the trained models (reused when "
+                                                                       "their settings match) and the table"),
+    csv: Optional[Path] = typer.Option(None, help="write the table here (default: OUT/compare.csv)"),
+    plot: Optional[Path] = typer.Option(None, help="draw quality vs energy here (default: OUT/compare.png where "
+                                                   "matplotlib is installed)"),
+    force: bool = typer.Option(False, help="overwrite the CSV and plot, and retrain models whose saved checkpoint "
+                                           "records other settings"),
+    split: Split = typer.Option(Split.ufo, help="ufo: per-user 80/20 time split (SSR's); loo: leave-one-out"),
+    max_len: int = typer.Option(20, help="L, history length (every model)"),
+    dim: int = typer.Option(64, help="D, embedding size (every model)"),
+    epochs: int = typer.Option(20, help="maximum epochs (every model)"),
+    patience: int = typer.Option(5, help="stop after this many epochs without a better validation MRR@10"),
+    seed: int = typer.Option(2024, help="seed for data, initialisation, shuffling and dropout"),
+    chip: str = typer.Option("45nm", help="chip preset (45nm, loihi) or a chip .toml file SSR is simulated on"),
+    samples: int = typer.Option(2000, help="test inferences SSR is simulated on (chip energy)"),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    compile: bool = typer.Option(True, "--compile/--no-compile", help="torch.compile SSR's LIF kernels (faster)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Train SSR and the baselines under one protocol; quality, size, operations and energy per inference."""
+    import importlib.util
+
+    from ssr_neuro.compare import (CompareConfig, compare_models, format_comparison, parse_models,
+                                   plot_comparison, write_csv)
+    from ssr_neuro.training import TrainConfig
+    from ssr_neuro.training.checkpoint import check_writable
+
+    cfg = CompareConfig(dataset=dataset, data_dir=data_dir, models=parse_models(models), out=out,
+                        ssr_checkpoint=ssr_checkpoint,
+                        training=TrainConfig(epochs=epochs, patience=patience, seed=seed, compile=compile),
+                        split=split.value, max_len=max_len, dim=dim, chip=chip, samples=samples, force=force)
+    have_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    if plot is not None and not have_matplotlib:
+        raise UserError("--plot needs matplotlib: pip install 'ssr-neuro[plot]'")
+    csv_path = csv or out / "compare.csv"
+    plot_path = plot if plot is not None else (out / "compare.png" if have_matplotlib else None)
+    for path in filter(None, (csv_path, plot_path)):
+        check_writable(path, force)
+    _set_threads(threads)
+    try:
+        result = compare_models(cfg)
+    except KeyboardInterrupt:
+        print("interrupted: models finished so far are saved in " + str(out), file=sys.stderr)
+        raise typer.Exit(130)
+    write_csv(result, csv_path, overwrite=force)
+    if plot_path is not None:
+        plot_comparison(result, plot_path, overwrite=force)
+    written = f"wrote {csv_path}" + (f" and {plot_path}" if plot_path else " (no plot: matplotlib is not installed)")
+    obj = {"dataset": dataset, "out": str(out), "csv": str(csv_path), "plot": plot_path and str(plot_path),
+           **result.to_json()}
+    _emit(obj, as_json, format_comparison(result) + "\n" + written)
 
 
 @app.command()
