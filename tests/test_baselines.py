@@ -56,7 +56,7 @@ def test_config_resolves_defaults_round_trips_and_refuses_bad_values():
                        (dict(name="sasrec", n_heads=3), "n_heads"), (dict(name="narm", n_items=0), "n_items")]:
         with pytest.raises(UserError, match=match):
             BaselineConfig(**{"n_items": 10, **bad})
-    with pytest.raises(UserError, match="unknown baseline config keys"):
+    with pytest.raises(UserError, match="unknown model config keys"):
         BaselineConfig.from_dict({**cfg.to_dict(), "heads": 2})
 
 

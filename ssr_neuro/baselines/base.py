@@ -27,7 +27,7 @@ table as the lookup: its bytes are listed under both layers, as each layer's own
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -36,6 +36,7 @@ from torch import nn
 
 from hardware.counting import LayerOps
 from ssr_neuro.errors import UserError
+from ssr_neuro.model.config import PlainConfig, check_rules
 
 FLOAT32_BYTES = 4
 
@@ -55,7 +56,7 @@ MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
 
 
 @dataclass(frozen=True)
-class BaselineConfig:
+class BaselineConfig(PlainConfig):
     """Shape and options of a baseline; ``None`` options take the model's default (``MODEL_DEFAULTS``) at creation,
     so the stored config (``to_dict``) always holds the values in effect.
 
@@ -94,19 +95,7 @@ class BaselineConfig:
              f"n_heads must be >= 1 and divide dim {self.dim} (got {self.n_heads}); use e.g. 1"),
             (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1) (got {self.dropout}); use e.g. 0.2"),
         ]
-        for ok, message in rules:
-            if not ok:
-                raise UserError(message)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "BaselineConfig":
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise UserError(f"unknown baseline config keys {sorted(unknown)}; the file was written by another version")
-        return cls(**d)
+        check_rules(rules)
 
 
 def init_weights(module: nn.Module) -> None:

@@ -7,8 +7,29 @@ from dataclasses import asdict, dataclass, fields
 from ssr_neuro.errors import UserError
 
 
+def check_rules(rules: list[tuple[bool, str]]) -> None:
+    """Raise UserError with the message of the first rule that does not hold."""
+    for ok, message in rules:
+        if not ok:
+            raise UserError(message)
+
+
+class PlainConfig:
+    """``to_dict`` / ``from_dict`` of a dataclass model config as plain JSON (what checkpoints store)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise UserError(f"unknown model config keys {sorted(unknown)}; the file was written by another version")
+        return cls(**d)
+
+
 @dataclass(frozen=True)
-class SSRConfig:
+class SSRConfig(PlainConfig):
     """Shape and neuron settings of an SSR model.
 
     n_items:        N; item ids are 1..N, 0 is padding (the embedding table has N+1 rows)
@@ -43,17 +64,4 @@ class SSRConfig:
             (self.threshold > 0, f"threshold must be > 0 (got {self.threshold}); use --threshold 1.0"),
             (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1) (got {self.dropout}); use --dropout 0.3"),
         ]
-        for ok, message in rules:
-            if not ok:
-                raise UserError(message)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "SSRConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise UserError(f"unknown model config keys {sorted(unknown)}; the checkpoint was written by another version")
-        return cls(**d)
+        check_rules(rules)
