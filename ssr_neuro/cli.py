@@ -111,16 +111,18 @@ def train(
     download: bool = typer.Option(False, help="download a missing MovieLens archive (checksum verified)"),
     out: Path = typer.Option(Path("model.pt"), "--out", "-o", help="checkpoint to write"),
     force: bool = typer.Option(False, help="overwrite --out if it exists"),
+    model_name: str = typer.Option("ssr", "--model", help="ssr, or an ANN baseline to train under the same protocol: "
+                                                         "gru4rec | sasrec | fmlp-rec | narm"),
     split: Split = typer.Option(Split.ufo, help="ufo: per-user 80/20 time split (SSR's); loo: leave-one-out"),
     max_len: int = typer.Option(20, help="L, history length"),
     k_core: int = typer.Option(5, help="iterative k-core filter on users and items (0 disables)"),
     valid_ratio: float = typer.Option(0.1, help="share of each user's training samples kept for validation (ufo)"),
     dim: int = typer.Option(64, help="D, embedding size"),
-    blocks: int = typer.Option(2, help="number of SSR blocks"),
-    time_steps: int = typer.Option(4, help="T, spiking time steps"),
-    tau: float = typer.Option(2.0, help="LIF time constant"),
-    threshold: float = typer.Option(1.0, help="LIF threshold"),
-    dropout: float = typer.Option(0.3, help="dropout probability"),
+    blocks: int = typer.Option(2, help="number of SSR blocks (SSR only)"),
+    time_steps: int = typer.Option(4, help="T, spiking time steps (SSR only)"),
+    tau: float = typer.Option(2.0, help="LIF time constant (SSR only)"),
+    threshold: float = typer.Option(1.0, help="LIF threshold (SSR only)"),
+    dropout: Optional[float] = typer.Option(None, help="dropout probability (default: SSR 0.3, a baseline its own)"),
     epochs: int = typer.Option(20, help="maximum epochs (cosine schedule over this many)"),
     batch_size: int = typer.Option(128, help="training batch size"),
     lr: float = typer.Option(1e-3, help="Adam learning rate"),
@@ -131,28 +133,30 @@ def train(
     compile: bool = typer.Option(True, "--compile/--no-compile", help="torch.compile the LIF kernels (faster)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object with the results"),
 ) -> None:
-    """Train SSR, select the epoch on validation MRR@10, report test HR/NDCG/MRR next to POP."""
+    """Train SSR (or an ANN baseline with --model), select the epoch on validation MRR@10, report test
+    HR/NDCG/MRR next to POP."""
     import torch
 
-    from ssr_neuro.model import SSR, SSRConfig
+    from ssr_neuro.baselines import build_model, model_config
     from ssr_neuro.progress import log
-    from ssr_neuro.training import TrainConfig, evaluate_model, evaluate_pop, save_checkpoint, train as run_train
+    from ssr_neuro.training import (TrainConfig, evaluate_model, evaluate_pop, save_checkpoint, train as run_train,
+                                    training_record)
     from ssr_neuro.training.checkpoint import check_writable
 
     check_writable(out, force)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
                        seed=seed, compile=compile)
-    # validate the model options before the (possibly long) data preparation
-    SSRConfig(n_items=1, max_len=max_len, dim=dim, n_blocks=blocks, time_steps=time_steps, tau=tau,
-              threshold=threshold, dropout=dropout)
+    options = {"dropout": dropout} if dropout is not None else {}
+    if model_name == "ssr":
+        options.update(n_blocks=blocks, time_steps=time_steps, tau=tau, threshold=threshold)
+    model_config(model_name, 1, max_len, dim, **options)  # check the options before the data preparation
     _set_threads(threads)
     ds = _load_data(dataset, data_dir, {"max_len": max_len, "split": split.value, "k_core": k_core,
                                         "valid_ratio": valid_ratio, "seed": seed}, download)
-    cfg = SSRConfig(n_items=ds.n_items, max_len=max_len, dim=dim, n_blocks=blocks, time_steps=time_steps, tau=tau,
-                    threshold=threshold, dropout=dropout)
     torch.manual_seed(seed)
-    model = SSR(cfg)
-    log(f"SSR: {sum(p.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} threads")
+    model = build_model(model_config(model_name, ds.n_items, max_len, dim, **options))
+    label = "SSR" if model_name == "ssr" else model_name
+    log(f"{label}: {sum(p.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} threads")
     result = run_train(model, ds, tcfg)
     if result.best_epoch == 0:
         log("no epoch finished: nothing saved")
@@ -161,23 +165,20 @@ def train(
     if not result.interrupted:
         metrics["test"] = evaluate_model(model, ds.test, label="test", show_progress=True)
         metrics["test_pop"] = evaluate_pop(ds.item_counts, ds.test)
-    training = {"config": {**tcfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
-                "interrupted": result.interrupted, "history": result.history,
-                "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads()}
-    save_checkpoint(out, model, ds.describe(), training, metrics, overwrite=force)
+    save_checkpoint(out, model, ds.describe(), training_record(tcfg, result), metrics, overwrite=force)
     log(f"saved {out} (best epoch {result.best_epoch} of {len(result.history)})")
     if result.interrupted:
         raise typer.Exit(130)
-    obj = {"checkpoint": str(out), "dataset": ds.name, "best_epoch": result.best_epoch,
+    obj = {"checkpoint": str(out), "model": model_name, "dataset": ds.name, "best_epoch": result.best_epoch,
            "train_samples_per_s": round(result.train_samples_per_s, 1), "valid": metrics["valid"],
            "test": metrics["test"], "test_pop": metrics["test_pop"]}
-    _emit(obj, as_json, _metrics_table({"SSR valid": metrics["valid"], "SSR test": metrics["test"],
+    _emit(obj, as_json, _metrics_table({f"{label} valid": metrics["valid"], f"{label} test": metrics["test"],
                                         "POP test": metrics["test_pop"]}))
 
 
 @app.command()
 def evaluate(
-    model: Optional[Path] = typer.Argument(None, help="checkpoint written by 'ssr-neuro train'"),
+    model: Optional[Path] = typer.Argument(None, help="checkpoint written by 'ssr-neuro train' (SSR or a baseline)"),
     baseline: Optional[Baseline] = typer.Option(None, help="evaluate a baseline instead of a model"),
     dataset: Optional[str] = typer.Option(None, help="dataset for --baseline (synthetic | ml-100k | ml-1m | PATH)"),
     data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
@@ -188,7 +189,7 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Full-ranking HR/NDCG/MRR@{5,10,20} of a checkpoint (on the data it was trained on) or of POP."""
-    from ssr_neuro.training import evaluate_model, evaluate_pop, load_checkpoint
+    from ssr_neuro.training import evaluate_model, evaluate_pop, load_model_checkpoint
 
     _set_threads(threads)
     if (model is None) == (baseline is None):
@@ -200,9 +201,9 @@ def evaluate(
         label = "POP"
         m = evaluate_pop(ds.item_counts, getattr(ds, on.value), mask_history=mask_history)
     else:
-        net, meta = load_checkpoint(model)
+        net, meta = load_model_checkpoint(model)
         ds = _dataset_of_checkpoint(meta, data_dir)
-        label = "SSR"
+        label = "SSR" if meta.get("model", "ssr") == "ssr" else meta["model"]
         m = evaluate_model(net, getattr(ds, on.value), mask_history=mask_history, label=on.value,
                            show_progress=True)
     obj = {"model": label, "dataset": ds.name, "split": on.value, "mask_history": mask_history, **m}
@@ -220,9 +221,9 @@ def recommend(
     """Top-k next items for a history given in the dataset's original item ids."""
     import torch
 
-    from ssr_neuro.training import load_checkpoint
+    from ssr_neuro.training import load_model_checkpoint
 
-    net, meta = load_checkpoint(model)
+    net, meta = load_model_checkpoint(model)
     ids = [s.strip() for s in history.split(",") if s.strip()]
     if not ids:
         raise UserError("--history is empty; give original item ids such as --history 1193,661,914")

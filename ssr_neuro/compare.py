@@ -141,27 +141,18 @@ def check_config(cfg: CompareConfig) -> None:
 
 def _model_config(name: str, cfg: CompareConfig, n_items: int):
     """The config of a model to train: ``BaselineConfig`` or ``SSRConfig`` (UserError on bad options)."""
-    extra = dict(cfg.options.get(name, {}))
-    if name == "ssr":
-        from ssr_neuro.model import SSRConfig
+    from ssr_neuro.baselines import model_config
 
-        return SSRConfig(n_items=n_items, max_len=cfg.max_len, dim=cfg.dim, **extra)
-    from ssr_neuro.baselines import BaselineConfig
-
-    return BaselineConfig(name=name, n_items=n_items, max_len=cfg.max_len, dim=cfg.dim, **extra)
+    return model_config(name, n_items, cfg.max_len, cfg.dim, **cfg.options.get(name, {}))
 
 
 def _build(model_cfg, seed: int):
     import torch
 
-    from ssr_neuro.model import SSR, SSRConfig
+    from ssr_neuro.baselines import build_model
 
     torch.manual_seed(seed)
-    if isinstance(model_cfg, SSRConfig):
-        return SSR(model_cfg)
-    from ssr_neuro.baselines import build_baseline
-
-    return build_baseline(model_cfg)
+    return build_model(model_cfg)
 
 
 def _training_key(tcfg: TrainConfig | dict) -> dict:
@@ -219,9 +210,7 @@ def _cached(path: Path, model_cfg, cfg: CompareConfig, dataset: dict):
 def train_or_reuse(name: str, cfg: CompareConfig, ds) -> tuple[object, dict, bool]:
     """The trained model ``name`` (a baseline or SSR) -> (model, test metrics, reused?). Trains under the protocol
     and saves ``<out>/<name>.pt``, or reuses that file when it records the same settings."""
-    import torch
-
-    from ssr_neuro.training import evaluate_model, save_checkpoint, train
+    from ssr_neuro.training import evaluate_model, save_checkpoint, train, training_record
 
     path = cfg.out / f"{name}.pt"
     model_cfg = _model_config(name, cfg, ds.n_items)
@@ -237,9 +226,7 @@ def train_or_reuse(name: str, cfg: CompareConfig, ds) -> tuple[object, dict, boo
     if result.interrupted or result.best_epoch == 0:
         raise KeyboardInterrupt
     test = evaluate_model(model, ds.test, label=f"{name} test", show_progress=True)
-    training = {"config": {**tcfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
-                "interrupted": False, "history": result.history, "train_samples_per_s": result.train_samples_per_s,
-                "threads": torch.get_num_threads()}
+    training = training_record(tcfg, result)
     save_checkpoint(path, model, ds.describe(), training, {"valid": result.best_valid, "test": test}, overwrite=True)
     return model, {**test, **_record(training)}, False
 

@@ -90,7 +90,7 @@ class VariantTrainer:
         from ssr_neuro.data import load_described
         from ssr_neuro.graph.io import save_graph
         from ssr_neuro.model import SSR, SSRConfig
-        from ssr_neuro.training import TrainConfig, save_checkpoint, train
+        from ssr_neuro.training import TrainConfig, save_checkpoint, train, training_record
 
         t = self.training
         tcfg = TrainConfig(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, weight_decay=t.weight_decay,
@@ -101,9 +101,7 @@ class VariantTrainer:
         result = train(model, ds, tcfg)
         if result.interrupted or result.best_epoch == 0:
             raise KeyboardInterrupt  # nothing cached: the variant is trained again next time
-        training = {"config": {**tcfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
-                    "history": result.history, "train_samples_per_s": result.train_samples_per_s,
-                    "threads": torch.get_num_threads(), "variant_of": str(self.base_graph)}
+        training = training_record(tcfg, result, variant_of=str(self.base_graph))
         save_checkpoint(path.with_suffix(".pt"), model, ds.describe(), training, {"valid": result.best_valid},
                         overwrite=True)
         n = quant.get("calibration", {}).get("n_samples", CALIBRATION_DEFAULT)

@@ -233,3 +233,25 @@ def test_seeded_training_is_reproducible_and_learns(small_synthetic):
     assert r1.history[-1]["loss"] < r1.history[0]["loss"]
     assert evaluate_model(m1, small_synthetic.test) == evaluate_model(m2, small_synthetic.test)
     assert np.isfinite(r1.best_valid["MRR@10"])
+
+
+def test_the_cli_trains_evaluates_and_recommends_with_a_baseline(tmp_path, capsys, monkeypatch):
+    import json
+
+    from test_cli import TINY, _assert_clean_error, run_cli
+
+    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path / "home"))
+    path = tmp_path / "sasrec.pt"
+    rc, out, err = run_cli(capsys, "train", "--model", "sasrec", "--out", str(path), "--json", "--max-len", "8", *TINY)
+    assert rc == 0, err
+    trained = json.loads(out)
+    assert trained["model"] == "sasrec" and 0 < trained["test"]["HR@10"] <= 1
+    rc, out, _ = run_cli(capsys, "evaluate", str(path), "--json")
+    assert rc == 0 and json.loads(out)["model"] == "sasrec"
+    assert json.loads(out)["HR@10"] == pytest.approx(trained["test"]["HR@10"])
+    rc, out, _ = run_cli(capsys, "recommend", str(path), "--history", "1,2,3", "-k", "5", "--json")
+    assert rc == 0 and len(json.loads(out)["recommendations"]) == 5
+    _assert_clean_error(*run_cli(capsys, "convert", str(path), "-o", str(tmp_path / "g.graph")), "sasrec", "not SSR")
+    assert not (tmp_path / "g.graph").exists()
+    _assert_clean_error(*run_cli(capsys, "train", "--model", "bert4rec", "--out", str(tmp_path / "b.pt")),
+                        "unknown model", "sasrec")

@@ -15,6 +15,8 @@ from ssr_neuro.baselines.fmlp import FMLPRec
 from ssr_neuro.baselines.gru4rec import GRU4Rec
 from ssr_neuro.baselines.narm import NARM
 from ssr_neuro.baselines.sasrec import SASRec
+from ssr_neuro.errors import UserError
+from ssr_neuro.model import SSR, SSRConfig
 
 BASELINES: dict[str, type[Baseline]] = {"gru4rec": GRU4Rec, "sasrec": SASRec, "fmlp-rec": FMLPRec, "narm": NARM}
 assert set(BASELINES) == set(MODEL_DEFAULTS), "every baseline needs its defaults in base.MODEL_DEFAULTS"
@@ -25,4 +27,19 @@ def build_baseline(cfg: BaselineConfig) -> nn.Module:
     return BASELINES[cfg.name](cfg)
 
 
-__all__ = ["BASELINES", "Baseline", "BaselineConfig", "build_baseline"]
+def build_model(cfg: SSRConfig | BaselineConfig) -> nn.Module:
+    """A new, initialised SSR or baseline for its config (seed torch first)."""
+    return SSR(cfg) if isinstance(cfg, SSRConfig) else build_baseline(cfg)
+
+
+def model_config(name: str, n_items: int, max_len: int, dim: int, **options) -> SSRConfig | BaselineConfig:
+    """The config of model ``name`` ("ssr" or a key of BASELINES) with its own defaults for what is not given;
+    UserError for an unknown name or a bad value."""
+    if name == "ssr":
+        return SSRConfig(n_items=n_items, max_len=max_len, dim=dim, **options)
+    if name not in BASELINES:
+        raise UserError(f"unknown model {name!r}; use ssr or one of {', '.join(BASELINES)}")
+    return BaselineConfig(name=name, n_items=n_items, max_len=max_len, dim=dim, **options)
+
+
+__all__ = ["BASELINES", "Baseline", "BaselineConfig", "build_baseline", "build_model", "model_config"]

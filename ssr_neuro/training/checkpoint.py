@@ -19,7 +19,7 @@ import torch
 
 from torch import nn
 
-from ssr_neuro.baselines import BASELINES, BaselineConfig, build_baseline
+from ssr_neuro.baselines import BASELINES, BaselineConfig, build_model
 from ssr_neuro.errors import CheckpointError, UserError
 from ssr_neuro.files import atomic_write
 from ssr_neuro.model import SSR, SSRConfig
@@ -97,12 +97,12 @@ def _build(path: Path, payload: dict) -> nn.Module:
     """The model of a checked payload with its weights, in eval mode."""
     try:
         if payload.get("model", SSR_KIND) == SSR_KIND:
-            model = SSR(SSRConfig.from_dict(payload["model_config"]))
+            cfg = SSRConfig.from_dict(payload["model_config"])
         else:
             cfg = BaselineConfig.from_dict(payload["model_config"])
             if cfg.name != payload["model"]:
                 raise KeyError("model")
-            model = build_baseline(cfg)
+        model = build_model(cfg)
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError, UserError) as exc:
         raise CheckpointError(f"{path} is damaged: its weights do not fit its model config "

@@ -57,6 +57,14 @@ class TrainResult:
     train_samples_per_s: float = 0.0
 
 
+def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
+    """What a checkpoint records of its training (plain data): the config, the best epoch, the history, the speed and
+    the thread count, plus ``extra``."""
+    return {"config": {**cfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+            "interrupted": result.interrupted, "history": result.history,
+            "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads(), **extra}
+
+
 def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
     """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid``;
     returns the best weights and the history.
