@@ -109,6 +109,8 @@ def test_load_space_reads_toml_and_reports_syntax_errors(tmp_path):
 def test_the_example_space_files_parse():
     folder = Path(__file__).resolve().parents[1] / "examples" / "dse"
     assert len(load_space(folder / "space.toml").points()) == 12
+    models = load_space(folder / "ml100k-models.toml")
+    assert models.has_model_axes() and models.training.epochs == 3 and len(models.points()) == 12
     big = load_space(folder / "ml1m-200.toml")
     assert big.sampling == "random" and len(big.points()) == 200
 
