@@ -222,17 +222,23 @@ def ann_45nm(layers: Sequence[LayerOps], table: EnergyTable = HOROWITZ_45NM) -> 
                         "activation_words": float(op.activation_words), "activation_sram": act_sram,
                         "activation_pJ_per_word": act_word, "compute_pJ": op.macs * mac_pJ, "memory_pJ": memory,
                         "pJ": op.macs * mac_pJ + memory}
-    compute = sum(v["compute_pJ"] for v in out.values())
-    memory = sum(v["memory_pJ"] for v in out.values())
-    return {"label": f"float32 ANN at 45 nm (Horowitz): {mac_pJ:g} pJ per MAC, every weight and activation read "
-                     f"once as a 32-bit word from an SRAM sized by its layer (8 KB {table.sram_8KB_pJ_per_64bit:g}, "
-                     f"32 KB {table.sram_32KB_pJ_per_64bit:g}, 1 MB {table.sram_1MB_pJ_per_64bit:g} pJ per 64 bits)",
-            "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
-            "macs": sum(v["macs"] for v in out.values()),
-            "weight_words": sum(v["weight_words"] for v in out.values()),
-            "activation_words": sum(v["activation_words"] for v in out.values()),
-            "constants": {**asdict(table), "ann_mac_pJ": mac_pJ, "words_per_64bit_read": per_64},
-            "layers": out}
+    label = (f"float32 ANN at 45 nm (Horowitz): {mac_pJ:g} pJ per MAC, every weight and activation read once as a "
+             f"32-bit word from an SRAM sized by its layer (8 KB {table.sram_8KB_pJ_per_64bit:g}, 32 KB "
+             f"{table.sram_32KB_pJ_per_64bit:g}, 1 MB {table.sram_1MB_pJ_per_64bit:g} pJ per 64 bits)")
+    return _priced(label, out, {**asdict(table), "ann_mac_pJ": mac_pJ, "words_per_64bit_read": per_64},
+                   weight_words=_total(out, "weight_words"), activation_words=_total(out, "activation_words"))
+
+
+def _total(layers: dict[str, dict], key: str) -> float:
+    return sum(v[key] for v in layers.values())
+
+
+def _priced(label: str, layers: dict[str, dict], constants: dict, **totals: float) -> dict:
+    """The result of an ANN pricing: label, total / compute / memory pJ and MACs summed over ``layers``, ``totals``,
+    the constants used and the layers."""
+    compute, memory = _total(layers, "compute_pJ"), _total(layers, "memory_pJ")
+    return {"label": label, "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
+            "macs": _total(layers, "macs"), **totals, "constants": constants, "layers": layers}
 
 
 def ann_gpu(layers: Sequence[LayerOps], gpu: AcceleratorTable = GPU_A100) -> dict:
@@ -247,16 +253,11 @@ def ann_gpu(layers: Sequence[LayerOps], gpu: AcceleratorTable = GPU_A100) -> dic
         out[op.name] = {"macs": float(op.macs), "weight_bytes_read": float(weight_b),
                         "activation_bytes_read": float(act_b), "compute_pJ": compute, "memory_pJ": memory,
                         "pJ": compute + memory}
-    compute = sum(v["compute_pJ"] for v in out.values())
-    memory = sum(v["memory_pJ"] for v in out.values())
-    return {"label": f"float32 ANN on a GPU-class accelerator ({gpu.name}): {gpu.mac_pJ:.1f} pJ per MAC (2 x "
-                     f"{gpu.board_power_W:g} W board power / {gpu.fp32_peak_TFLOPS:g} TFLOP/s FP32 peak), every "
-                     f"weight and activation read once from {gpu.dram} at {gpu.memory_pJ_per_byte:g} pJ per byte",
-            "total_pJ": compute + memory, "compute_pJ": compute, "memory_pJ": memory,
-            "macs": sum(v["macs"] for v in out.values()),
-            "bytes_read": sum(v["weight_bytes_read"] + v["activation_bytes_read"] for v in out.values()),
-            "constants": {**asdict(gpu), "mac_pJ": gpu.mac_pJ, "memory_pJ_per_byte": gpu.memory_pJ_per_byte},
-            "layers": out}
+    label = (f"float32 ANN on a GPU-class accelerator ({gpu.name}): {gpu.mac_pJ:.1f} pJ per MAC (2 x "
+             f"{gpu.board_power_W:g} W board power / {gpu.fp32_peak_TFLOPS:g} TFLOP/s FP32 peak), every weight and "
+             f"activation read once from {gpu.dram} at {gpu.memory_pJ_per_byte:g} pJ per byte")
+    return _priced(label, out, {**asdict(gpu), "mac_pJ": gpu.mac_pJ, "memory_pJ_per_byte": gpu.memory_pJ_per_byte},
+                   bytes_read=_total(out, "weight_bytes_read") + _total(out, "activation_bytes_read"))
 
 
 def graph_layer_ops(graph: NeuroGraph, table: EnergyTable = HOROWITZ_45NM) -> list[LayerOps]:
