@@ -52,8 +52,11 @@ def test_config_resolves_defaults_round_trips_and_refuses_bad_values():
     assert BaselineConfig(name="fmlp-rec", n_items=10, dim=32).hidden == 128
     assert BaselineConfig.from_dict(cfg.to_dict()) == cfg
     assert BaselineConfig(name="gru4rec", n_items=10, hidden=7).hidden == 7  # an explicit value wins
+    caser = BaselineConfig(name="caser", n_items=10)
+    assert (caser.n_layers, caser.hidden, caser.dropout) == (1, 16, 0.4)  # RecBole's nh, dropout_prob
     for bad, match in [(dict(name="bert4rec"), "unknown baseline"), (dict(name="sasrec", dropout=1.0), "dropout"),
-                       (dict(name="sasrec", n_heads=3), "n_heads"), (dict(name="narm", n_items=0), "n_items")]:
+                       (dict(name="sasrec", n_heads=3), "n_heads"), (dict(name="narm", n_items=0), "n_items"),
+                       (dict(name="caser", n_layers=2), "one convolution layer")]:
         with pytest.raises(UserError, match=match):
             BaselineConfig(**{"n_items": 10, **bad})
     with pytest.raises(UserError, match="unknown model config keys"):
@@ -116,10 +119,11 @@ def test_eval_shortcut_equals_the_full_computation(name):
     torch.testing.assert_close(short, full, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["gru4rec", "sasrec"])
+@pytest.mark.parametrize("name", ["gru4rec", "sasrec", "caser"])
 def test_causal_models_read_only_the_real_prefix(name):
-    """GRU4Rec and SASRec at position length-1 see positions 0..length-1 only: a history's score at length l equals
-    the score of the same history cut after l items (structurally, not only by masking)."""
+    """GRU4Rec and SASRec at position length-1, and Caser's right-aligned window, see positions 0..length-1 only: a
+    history's score at length l equals the score of the same history cut after l items (structurally, not only by
+    masking)."""
     model = _model(name).eval()
     history = torch.randint(1, N_ITEMS + 1, (6, L), generator=torch.Generator().manual_seed(1))
     length = torch.full((6,), 3)
@@ -127,6 +131,27 @@ def test_causal_models_read_only_the_real_prefix(name):
     cut[:, 3:] = 0
     with torch.no_grad():  # encode: no masking of what lies beyond length
         torch.testing.assert_close(model.encode(history, length), model.encode(cut, length))
+
+
+def test_caser_is_the_papers_convolutions_over_the_right_aligned_window():
+    """Caser against a loop over explicit windows: the last ``length`` items at rows L-length..L-1 (zero rows before),
+    each horizontal filter of height h max-pooled over its L-h+1 windows after ReLU, vertical filters as weighted sums
+    over the L rows, then ReLU(FC)."""
+    model = _model("caser").eval()
+    history, length = _batch()
+    E = model.item_embedding.weight
+    with torch.no_grad():
+        for b in range(history.shape[0]):
+            n = int(length[b])
+            x = torch.zeros(L, D)
+            x[L - n:] = E[history[b, :n]]
+            o_h = []
+            for h, conv in enumerate(model.horizontal, start=1):
+                windows = [(conv.weight[:, 0] * x[i:i + h]).sum((1, 2)) + conv.bias for i in range(L - h + 1)]
+                o_h.append(torch.relu(torch.stack(windows)).max(0).values)
+            o_v = (model.vertical.weight[:, 0, :, 0] @ x + model.vertical.bias[:, None]).flatten()
+            expected = torch.relu(model.fc(torch.cat([*o_h, o_v])))
+            torch.testing.assert_close(model(history[b:b + 1], length[b:b + 1])[0], expected, rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------------------------- op counters

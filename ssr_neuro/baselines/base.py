@@ -14,9 +14,10 @@ Operation counting (``layer_ops()``: one inference of ONE history of length L, f
 ``hardware.counting.LayerOps``, one per layer:
 
 - macs: float32 multiply-accumulates of the layer's matrix products (linear maps, attention's QK^T and AV, the
-  frequency filter as its real circulant matrix) and of the GRU's point-wise gate products. Left out, as they are
-  not MACs (and cost O(L D) against the matrix products' O(L D^2)): bias and residual adds, LayerNorm, activations
-  (ReLU, GELU, sigmoid, tanh), softmax, the attention's 1/sqrt(d) scaling, the item table lookup.
+  frequency filter as its real circulant matrix, a convolution as the linear map of its window at each window
+  position) and of the GRU's point-wise gate products. Left out, as they are not MACs (and cost O(L D) against the
+  matrix products' O(L D^2)): bias and residual adds, LayerNorm, activations (ReLU, GELU, sigmoid, tanh), softmax,
+  max-pooling, the attention's 1/sqrt(d) scaling, the item table lookup.
 - weight_words: float32 parameters read once per inference (a weight used at L positions is read once; a table
   lookup reads only the L rows it uses); biases and LayerNorm gains are parameters and are counted.
 - weight_bytes: bytes of distinct parameters the layer stores (what sizes its SRAM); 4 bytes a word.
@@ -41,8 +42,9 @@ from ssr_neuro.model.config import PlainConfig, check_rules
 FLOAT32_BYTES = 4
 
 # Per-model defaults for the options left at None, from the papers / RecBole (functions of dim D where they scale):
-#   n_layers: GRU layers, or attention / filter blocks;  hidden: GRU state size, or feed-forward inner size;
-#   dropout: probability on embeddings and sub-layer outputs (NARM: embeddings; its context dropout is fixed).
+#   n_layers: GRU layers, or attention / filter blocks;  hidden: GRU state size, or feed-forward inner size (Caser:
+#   horizontal filters per height n_h);  dropout: probability on embeddings and sub-layer outputs (NARM: embeddings;
+#   its context dropout is fixed; Caser: on the convolution features).
 MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
     # RecBole GRU4Rec: hidden_size 128, num_layers 1, dropout_prob 0.3
     "gru4rec": {"n_layers": lambda d: 1, "hidden": lambda d: 128, "dropout": lambda d: 0.3},
@@ -52,6 +54,8 @@ MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
     "fmlp-rec": {"n_layers": lambda d: 2, "hidden": lambda d: 4 * d, "dropout": lambda d: 0.5},
     # RecBole NARM: hidden_size 128, n_layers 1, dropout_probs [0.25, 0.5]
     "narm": {"n_layers": lambda d: 1, "hidden": lambda d: 128, "dropout": lambda d: 0.25},
+    # RecBole Caser: nh 16 (hidden), nv 4 (caser.N_V), dropout_prob 0.4; one convolution layer
+    "caser": {"n_layers": lambda d: 1, "hidden": lambda d: 16, "dropout": lambda d: 0.4},
 }
 
 
@@ -64,8 +68,9 @@ class BaselineConfig(PlainConfig):
     n_items:  N; items are 1..N, 0 is padding (the item table has N + 1 rows)
     max_len:  L, history length
     dim:      D, embedding size (also the size of the sequence representation scored against the items)
-    n_layers: GRU layers (gru4rec, narm) or blocks (sasrec, fmlp-rec)
-    hidden:   GRU state size (gru4rec, narm) or feed-forward inner size (sasrec, fmlp-rec)
+    n_layers: GRU layers (gru4rec, narm) or blocks (sasrec, fmlp-rec); caser has one convolution layer: must be 1
+    hidden:   GRU state size (gru4rec, narm), feed-forward inner size (sasrec, fmlp-rec) or horizontal filters per
+              height n_h (caser)
     n_heads:  attention heads (sasrec); must divide dim
     dropout:  dropout probability (training only)
     """
@@ -90,6 +95,8 @@ class BaselineConfig(PlainConfig):
             (self.max_len >= 1, f"max_len (L) must be >= 1 (got {self.max_len}); use e.g. 20"),
             (self.dim >= 1, f"dim (D) must be >= 1 (got {self.dim}); use e.g. 64"),
             (self.n_layers >= 1, f"n_layers must be >= 1 (got {self.n_layers}); use e.g. 2"),
+            (self.name != "caser" or self.n_layers == 1,
+             f"caser has one convolution layer (got n_layers={self.n_layers}); leave n_layers unset"),
             (self.hidden >= 1, f"hidden must be >= 1 (got {self.hidden}); leave it unset for the model's default"),
             (self.n_heads >= 1 and self.dim % self.n_heads == 0,
              f"n_heads must be >= 1 and divide dim {self.dim} (got {self.n_heads}); use e.g. 1"),
