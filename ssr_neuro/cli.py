@@ -254,12 +254,9 @@ def recommend(
 
 def _calibration_and_activity(meta: dict, data_dir: Optional[Path], n: int, seed: int):
     """Histories to calibrate on and to record activity with: ``n`` training samples of the model's own dataset."""
-    import numpy as np
-
     ds = _dataset_of_checkpoint(meta, data_dir)
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(ds.train), size=min(n, len(ds.train)), replace=False))
-    return ds, (ds.train.history[pick], ds.train.length[pick])
+    chosen = ds.train.choose(n, seed)
+    return ds, (chosen.history, chosen.length)
 
 
 def _convert(model_path: Path, data_dir: Optional[Path], weight_bits: int, activation_bits: int, float_only: bool,
@@ -449,15 +446,12 @@ def simulate(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Run real sequences through the mapped fixed-point SSR on the simulated chip: energy, latency, quality."""
-    import numpy as np
-
     from hardware.chip import load_chip
     from hardware.counting import compare
     from hardware.report import PLOT_FILES, format_table, write_csv, write_plots
     from hardware.simulate import simulate as run_simulation
     from mapping import STRATEGIES, load_mapping
     from ssr_neuro.conversion import evaluate_graph, metrics_of_scores
-    from ssr_neuro.data.types import Samples
     from ssr_neuro.progress import progress_bar
     from ssr_neuro.training import evaluate_model
     from ssr_neuro.training.checkpoint import check_writable
@@ -496,10 +490,7 @@ def simulate(
     split = getattr(src.dataset, on.value)
     if len(split) == 0:
         raise UserError(f"the {on.value} split of {src.dataset.name} is empty: there is nothing to simulate")
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(split), size=min(samples, len(split)), replace=False))
-    chosen = Samples(history=split.history[pick], length=split.length[pick], target=split.target[pick],
-                     user=split.user[pick])
+    chosen = split.choose(samples, seed)
     if backend is Backend.lava:
         from hardware.lava_backend import simulate_lava
         from ssr_neuro.progress import log

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import pandas as pd
 
 from hardware.counting import ann_45nm, ann_gpu, compare as count_methods, graph_layer_ops
@@ -260,12 +259,6 @@ def ann_energies(layer_ops) -> dict:
             "paper_rule_pJ": e45["compute_pJ"], "chip_pJ": None, "labels": {"45nm": e45["label"], "gpu": gpu["label"]}}
 
 
-def _pick(n_total: int, n: int, seed: int) -> np.ndarray:
-    """``n`` of ``n_total`` indices, sorted, chosen as the CLI's ``--seed`` chooses samples."""
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_total, size=min(n, n_total), replace=False))
-
-
 def ssr_energies(model, ds, chip: str, samples: int, seed: int) -> dict:
     """SSR's counts and energies (pJ) on ``samples`` test inferences: converted (8-bit weights and activations,
     calibrated on 1,024 training samples), mapped (anneal, activity of 256 training samples) and simulated on
@@ -276,18 +269,15 @@ def ssr_energies(model, ds, chip: str, samples: int, seed: int) -> dict:
     from mapping import map_graph
     from ssr_neuro.conversion import metrics_of_scores, to_graph
     from ssr_neuro.conversion.quantize import quantize
-    from ssr_neuro.data.types import Samples
     from ssr_neuro.graph.execute import run as run_graph
 
     chip_desc = load_chip(chip)
-    calib = _pick(len(ds.train), CALIBRATION_SAMPLES, seed)
-    calibration = (ds.train.history[calib], ds.train.length[calib])
+    calib = ds.train.choose(CALIBRATION_SAMPLES, seed)
+    calibration = (calib.history, calib.length)
     graph = quantize(to_graph(model, ds.describe()), calibration, weight_bits=8, activation_bits=8)
     _, activity = run_graph(graph, calibration[0][:ACTIVITY_SAMPLES], calibration[1][:ACTIVITY_SAMPLES], record=True)
     mapping = map_graph(graph, chip_desc, strategy="anneal", activity=activity, seed=seed)
-    pick = _pick(len(ds.test), samples, seed)
-    chosen = Samples(history=ds.test.history[pick], length=ds.test.length[pick], target=ds.test.target[pick],
-                     user=ds.test.user[pick])
+    chosen = ds.test.choose(samples, seed)
     log(f"ssr: simulating {len(chosen):,} test inferences on chip {chip_desc.name}")
     result = simulate(graph, mapping, chip_desc, chosen.history, chosen.length)
     counted = count_methods(graph, result.rates, result)

@@ -128,3 +128,13 @@ def test_splits_match_reference_and_keep_time_order(lists, L, split, test_ratio,
         assert flat == sorted(flat) == list(range(1, len(items)))
         if split == "ufo":
             assert len(where[0]) + len(where[1]) == min(int((len(items) - 1) * (1 - test_ratio) + 1e-9), max(len(items) - 2, 0))
+
+
+def test_choose_draws_the_same_samples_for_the_same_seed_in_their_order():
+    n = 50
+    s = Samples(history=np.arange(n * 3).reshape(n, 3), length=np.full(n, 3), target=np.arange(n) + 1,
+                user=np.arange(n) // 5)
+    a, b, c = s.choose(10, 7), s.choose(10, 7), s.choose(10, 8)
+    assert len(a) == 10 and np.array_equal(a.target, b.target) and not np.array_equal(a.target, c.target)
+    assert np.all(np.diff(a.target) > 0) and np.array_equal(a.history[:, 0], (a.target - 1) * 3)
+    assert len(s.choose(500, 0)) == n

@@ -93,18 +93,15 @@ def load_base(config: BaseConfig) -> Base:
     split = getattr(ds, config.split)
     if len(split) == 0:
         raise UserError(f"the {config.split} split of {ds.name} is empty: there is nothing to simulate")
-    rng = np.random.default_rng(config.seed)
-    chosen = np.sort(rng.choice(len(split), size=min(config.samples, len(split)), replace=False))
+    chosen = split.choose(config.samples, config.seed)
     doc, chip_source = read_chip_doc(config.chip)
-    return Base(config, graph, doc, chip_source, calibration, activity, split.history[chosen], split.length[chosen],
-                split.target[chosen])
+    return Base(config, graph, doc, chip_source, calibration, activity, chosen.history, chosen.length, chosen.target)
 
 
 def training_samples(ds, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` training samples chosen as ``ssr-neuro convert`` and ``map`` choose them (same seed, same samples)."""
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(ds.train), size=min(n, len(ds.train)), replace=False))
-    return ds.train.history[pick], ds.train.length[pick]
+    chosen = ds.train.choose(n, seed)
+    return chosen.history, chosen.length
 
 
 # ------------------------------------------------------------------------------------------------ one point

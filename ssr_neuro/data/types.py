@@ -24,6 +24,15 @@ class Samples:
     def __len__(self) -> int:
         return int(self.target.shape[0])
 
+    def choose(self, n: int, seed: int) -> "Samples":
+        """``min(n, len(self))`` of these samples, drawn without replacement with ``numpy.random.default_rng(seed)``
+        and kept in their order: how every command picks its calibration, activity and evaluation samples, so the
+        same seed gives the same samples everywhere."""
+        rng = np.random.default_rng(seed)
+        pick = np.sort(rng.choice(len(self), size=min(n, len(self)), replace=False))
+        return Samples(history=self.history[pick], length=self.length[pick], target=self.target[pick],
+                       user=self.user[pick])
+
 
 @dataclass(frozen=True)
 class SequentialDataset:
