@@ -206,19 +206,18 @@ def _cached(path: Path, model_cfg, cfg: CompareConfig, dataset: dict):
     return None
 
 
-def train_or_reuse(name: str, cfg: CompareConfig, ds) -> tuple[object, dict, bool]:
-    """The trained model ``name`` (a baseline or SSR) -> (model, test metrics, reused?). Trains under the protocol
-    and saves ``<out>/<name>.pt``, or reuses that file when it records the same settings."""
+def train_or_reuse(name: str, cfg: CompareConfig, ds, hit: Optional[tuple] = None) -> tuple[object, dict, bool]:
+    """The trained model ``name`` (a baseline or SSR) -> (model, test metrics, reused?). ``hit``: what ``_cached``
+    found in ``<out>/<name>.pt`` (read once, before anything trains), reused as it is; None: train under the protocol
+    and save that file."""
     from ssr_neuro.training import evaluate_model, save_checkpoint, train, training_record
 
     path = cfg.out / f"{name}.pt"
-    model_cfg = _model_config(name, cfg, ds.n_items)
-    hit = _cached(path, model_cfg, cfg, ds.describe())
     if hit is not None:
         model, payload = hit
         log(f"{name}: reusing {path} (best epoch {payload['training'].get('best_epoch')})")
         return model, {**payload["metrics"]["test"], **_record(payload["training"])}, True
-    model = _build(model_cfg, cfg.training.seed)
+    model = _build(_model_config(name, cfg, ds.n_items), cfg.training.seed)
     tcfg = cfg.training
     log(f"{name}: training {sum(p.numel() for p in model.parameters()):,} parameters")
     result = train(model, ds, tcfg)
@@ -333,9 +332,9 @@ def compare_models(cfg: CompareConfig) -> Comparison:
                       seed=t.seed)
     log(format_stats(dataset_stats(ds)))
     given = given_ssr(Path(cfg.ssr_checkpoint), ds) if cfg.ssr_checkpoint is not None else None
-    for name in cfg.models:  # refuse mismatched caches before training anything
-        if name != "pop" and not (name == "ssr" and given is not None):
-            _cached(cfg.out / f"{name}.pt", _model_config(name, cfg, ds.n_items), cfg, ds.describe())
+    trained = [n for n in cfg.models if n != "pop" and not (n == "ssr" and given is not None)]
+    hits = {n: _cached(cfg.out / f"{n}.pt", _model_config(n, cfg, ds.n_items), cfg, ds.describe())
+            for n in trained}  # every cache read once, and a mismatched one refused before anything trains
     rows, details = [], {}
     for name in cfg.models:
         start = time.perf_counter()
@@ -348,7 +347,7 @@ def compare_models(cfg: CompareConfig) -> Comparison:
             test = evaluate_model(model, ds.test, label="ssr test", show_progress=True)
             metrics, reused = {**test, **_record(payload.get("training", {}))}, True
         else:
-            model, metrics, reused = train_or_reuse(name, cfg, ds)
+            model, metrics, reused = train_or_reuse(name, cfg, ds, hits[name])
         energy = (ssr_energies(model, ds, cfg.chip, cfg.samples, cfg.sim_seed) if name == "ssr"
                   else ann_energies(model.layer_ops()))
         rows.append(_row(name, metrics, sum(p.numel() for p in model.parameters()), energy))
