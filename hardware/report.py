@@ -2,7 +2,7 @@
 
 - :func:`format_table` (from ``SimResult.summary()`` and the quality metrics): energy per inference by kind (compute,
   memory, network, static), the top layers and cores, latency with its per-step parts (slowest core, network,
-  barrier), the counting methods of ``hardware.counting`` side by side with their ratios, and HR / NDCG / MRR@10 of
+  barrier), the counting methods of ``ssr_neuro.counting`` side by side with their ratios, and HR / NDCG / MRR@10 of
   the chip's own scores next to the float model's.
 - :func:`write_csv`: one row per inference, the columns of ``SimResult.per_inference`` (units in the names).
 - :func:`write_plots`: ``energy_breakdown.png`` (by kind, by layer, and the counting methods side by side),
@@ -25,7 +25,7 @@ import numpy as np
 
 from hardware.result import KINDS, PER_INFERENCE_KEYS, SimResult
 from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable, pyplot
 
 QUALITY_METRICS = ("HR@10", "NDCG@10", "MRR@10")
 PLOT_FILES = ("energy_breakdown.png", "raster.png", "core_load.png")
@@ -128,18 +128,10 @@ def format_table(summary: dict, quality: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------ files
 
-def _refuse_existing(paths: Sequence[Path], overwrite: bool) -> None:
-    for p in paths:
-        if p.is_dir():
-            raise UserError(f"{p} is a folder; give a file name")
-        if p.exists() and not overwrite:
-            raise UserError(f"{p} already exists; pass --force to overwrite it or choose another path")
-
-
 def write_csv(result: SimResult, path: Path | str, overwrite: bool = False) -> None:
     """One record per inference: ``inference`` (0-based, in input order) and every ``per_inference`` column."""
     path = Path(path)
-    _refuse_existing([path], overwrite)
+    check_writable(path, overwrite)
     keys = [k for k in PER_INFERENCE_KEYS if k in result.per_inference]
     keys += sorted(set(result.per_inference) - set(keys))
     columns = [np.asarray(result.per_inference[k]).tolist() for k in keys]
@@ -154,16 +146,6 @@ def write_csv(result: SimResult, path: Path | str, overwrite: bool = False) -> N
             w.writerows([i] + [col[i] for col in columns] for i in range(result.n_inferences))
 
     atomic_write(path, write)
-
-
-def _pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UserError("plotting needs matplotlib: pip install 'ssr-neuro[plot]'") from None
-    return plt
 
 
 def _png(plt, fig) -> bytes:
@@ -282,8 +264,9 @@ def write_plots(result: SimResult, folder: Path | str, overwrite: bool = False) 
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} is a file; give a folder for the plots")
     paths = [folder / name for name in PLOT_FILES]
-    _refuse_existing(paths, overwrite)
-    plt = _pyplot()
+    for p in paths:
+        check_writable(p, overwrite)
+    plt = pyplot()
     pngs = [_png(plt, make(plt, result)) for make in (_energy_figure, _raster_figure, _load_figure)]
     for path, data in zip(paths, pngs):
         atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data))

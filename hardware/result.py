@@ -1,6 +1,6 @@
 """The result of one simulation (the contract between the simulator backends and the report): :class:`SimResult`.
 
-A backend (``hardware.engine``) fills every field except ``counting`` (``hardware.counting`` fills it). Units are in
+A backend (``hardware.engine``) fills every field except ``counting`` (``ssr_neuro.counting`` fills it). Units are in
 the key names: energies in pJ (``summary`` converts to uJ), times in cycles of the chip's mesh clock (host work is
 converted to mesh cycles) and in us. Values called "mean per inference" are averages over the batch of inferences.
 
@@ -21,9 +21,11 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
                       received over the mesh)
 - ``raster``          LIF population -> spikes [T, P*C] (0/1) of inference 0
 - ``links``           directed mesh links ``{"from": [r, c], "to": [r, c], "packets": mean per inference}``
-- ``counting``        the counting methods side by side (filled by ``hardware.counting``; empty until then)
+- ``counting``        the counting methods side by side (filled by ``ssr_neuro.counting``; empty until then)
+- ``quality``         HR/NDCG/MRR@K of the chip's own scores on the simulated samples (filled by the pipeline,
+                      ``ssr_neuro.app.pipeline.run_on_chip``, which knows the targets; empty until then)
 - ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
-                      what ``hardware.counting.compare(graph, result.rates, result)`` reads (added after the contract;
+                      what ``ssr_neuro.counting.count_methods(graph, result.rates, result)`` reads (added after the contract;
                       empty when a backend does not record it)
 """
 
@@ -53,6 +55,7 @@ class SimResult:
     raster: dict[str, np.ndarray]
     links: list[dict]
     counting: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> dict:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from hardware.chip import load_chip
-from hardware.dse.area import NODES_NM, area_factor, chip_area_mm2, core_area_mm2, energy_factor
+from hardware.area import NODES_NM, area_factor, chip_area_mm2, core_area_mm2, energy_factor
 from ssr_neuro.errors import UserError
 
 

@@ -20,7 +20,7 @@ from hardware.lava_backend import lava_in_process, lava_python, read_result, run
 from hardware.program import compile_program
 from hardware.simulate import assemble
 from mapping import map_graph
-from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.ir import LIF
