@@ -1,0 +1,333 @@
+"""The discrete-event timing model (``simulate(..., timing="event")``): the per-phase, per-unit event counts of a
+batch (``hardware.engine.Ledger``'s sink, filled by either backend) replayed as messages through each core's pipeline
+stages and the mesh's routers, vectorised over the inferences of the batch. numpy only.
+
+What moves. In each phase (``hardware.program``: one emitter in one step), every sending unit emits its messages
+(the packets of the counts, plus the deliveries to targets on its own core) spread evenly over its soma pass: message
+j of N leaves the soma at start + soma cycles x j / N. A message to another unit (or to itself when the chip
+charges local messages) passes the sender's *output* stage, the links of its XY route, the receiver's *input*
+stage, then its *synapse* and *dendrite* stages; a local delivery goes straight to the receiver's synapse stage.
+Stages and links are servers: one message at a time, in a fixed global order (step, phase, round, flow), each
+message costing per stage (cycles of ``mesh.clock_MHz``, ``hardware.costs.counter_cycles`` per unit kind):
+
+    soma      neuron_update, neuron_update_idle and spike_out counts of the unit in the phase (the whole pass)
+    output    cycles.message_out - timing.message_in_cycles, per message
+    link      cycles.hop_ew or hop_ns, per message (serialisation and latency of one hop)
+    input     timing.message_in_cycles, per message
+    synapse   the receiver's synaptic_op, mac, host_mac and weight_read_byte cycles of the phase / its deliveries
+    dendrite  timing.dendrite_cycles x the receiver's synaptic events of the phase / its deliveries
+
+A router input buffer (after every link, and the injection buffer after every output stage) holds
+``timing.buffer_depth`` messages; a message that finds it full stays in its server (blocking after service), so a
+full buffer stalls the link or output stage behind it, and the soma of a sender cannot finish before its last
+message has entered the output stage. Arbitration is static (the global order): a server serves the next message
+of the order, never overtaking; this keeps the order independent of the data, so every inference of a batch runs
+the same sequence of max/plus operations on arrays [inferences].
+
+Messages move in chunks: each flow (phase, from unit, to unit) is cut into ``chunks`` rounds of integer sizes (a
+round may be empty). Inside a chunk the messages move cut-through: a stage starts the first message when the
+previous stage has finished it and the server is free, and the last no earlier than one message time after the
+previous stage finished its last. With ``chunks`` >= the messages of every flow each chunk is one message and the
+model is message by message; fewer chunks trade detail at the chunk scale for speed (the default 8; the benchmark
+prints the difference).
+
+Dependencies and steps. A unit's soma pass in a phase starts when its soma is free and every message delivered to
+it by earlier phases of the same step has left its dendrite stage (zero-delay layers: a consumer integrates what its
+producer sent in the same step). A step ends when its last server finishes; then the barrier
+(``chip.barrier_cycles`` of the tiles holding used cores: ``timing.barrier_by_tiles`` or ``cycles.barrier_sync``);
+the next step starts after it. Per step, the *bound* is the server that finished last (a stage of a unit, or a
+link): the one to speed up.
+
+Overlap of consecutive inferences. A unit that has work in a step is held for that whole step (barrier included);
+the next inference can start its steps on units the previous one no longer holds, so the sustained interval between
+inferences is the most time any one unit is held per inference: interval = max over units of the sum of the step
+cycles of the steps that use it (a reservation-table bound; the latency of one inference is unchanged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hardware.chip import barrier_cycles
+from hardware.costs import COUNTERS, counter_cycles
+from hardware.program import Program
+
+C = {c: i for i, c in enumerate(COUNTERS)}
+STAGES = ("soma", "output", "input", "synapse", "dendrite")
+SOMA = ("neuron_update", "neuron_update_idle", "spike_out")
+SYNAPSE = ("synaptic_op", "mac", "host_mac", "weight_read_byte")
+SYNAPTIC_EVENTS = ("synaptic_op", "mac", "host_mac")
+DELIVERIES = ("in_spikes", "in_graded")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Messages of one phase from unit ``src`` to unit ``dst``: over ``links`` (route, may be empty for a 0-hop
+    packet) when ``packet``, else a local delivery on ``src`` = ``dst``."""
+
+    src: int
+    dst: int
+    packet: bool
+    links: tuple[int, ...]
+
+
+@dataclass
+class Timeline:
+    """What inference 0 of the first batch did: (server, start cycle, end cycle) for every soma pass and every chunk
+    at every stage it crossed; servers are "unit.stage" or "link (r, c)->(r, c)"."""
+
+    intervals: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+class EventTiming:
+    """The model compiled for one program (module docstring); use it as the Ledger's ``sink``. After the run:
+    ``step_cycles`` [B, steps] (barrier included), ``barrier`` (cycles per step), ``bound_counts`` [steps,
+    servers] (how often each server bound each step), ``interval`` [B] (cycles between inferences with overlap),
+    ``timeline`` of inference 0, ``servers`` (names)."""
+
+    def __init__(self, program: Program, n_inferences: int, chunks: int = 8) -> None:
+        if chunks < 1:
+            raise ValueError(f"chunks must be >= 1 (got {chunks})")
+        self.program = program
+        self.chunks = chunks
+        chip = program.chip
+        units = program.units
+        n_units = len(units)
+        self.n_units = n_units
+        self.unit_cycles = np.stack([counter_cycles(chip, u.kind) for u in units])  # [units, counters]
+        self.message_in = chip.timing.message_in_cycles
+        self.dendrite = chip.timing.dendrite_cycles
+        self.depth = float(chip.timing.buffer_depth)
+        self.t_out = self.unit_cycles[:, C["message_out"]] - self.message_in
+        self.t_link = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"]
+                                for a, b in program.links])
+        tiles = {u.router for u in units if u.kind == "core"}
+        self.barrier = barrier_cycles(chip, max(len(tiles), 1))
+        self.servers = [f"{u.name}.{s}" for u in units for s in STAGES] + \
+            [f"link {tuple(a)}->{tuple(b)}" for a, b in program.links]
+        self.flows = self._flows()
+        self.capacity: dict[int, int] = {}  # blocking server -> chunks that can cross it in one inference
+        for flows in self.flows:
+            for f in flows:
+                if f.packet:
+                    for srv in [self.server(f.src, "output")] + [self.link_server(link) for link in f.links]:
+                        self.capacity[srv] = self.capacity.get(srv, 0) + chunks
+        self.phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
+        n_steps = len(program.steps)
+        self.step_cycles = np.zeros((n_inferences, n_steps))
+        self.interval = np.zeros(n_inferences)
+        self.bound_counts = np.zeros((n_steps, len(self.servers)), dtype=np.int64)
+        self.timeline: Timeline | None = None
+
+    def server(self, unit: int, stage: str) -> int:
+        return unit * len(STAGES) + STAGES.index(stage)
+
+    def link_server(self, link: int) -> int:
+        return self.n_units * len(STAGES) + link
+
+    def _flows(self) -> list[list[Flow]]:
+        """Per phase the flows that can carry messages: the emission's packet columns, and a local delivery on every
+        unit that holds emitting neurons and receives in the phase."""
+        program = self.program
+        out = []
+        for phase in program.phases:
+            block = program.emissions[phase.population]
+            flows = [Flow(a, b, True, tuple(program.routes[(a, b)])) for _, a, b in block.pairs]
+            name = phase.population
+            if name.startswith("host>"):
+                owners = {program.host}
+            elif name in program.owner:
+                owners = {int(u) for u in np.unique(program.owner[name])}
+            else:
+                owners = {len(program.units) - 1}  # the item input emits from the io port
+            receivers = {ch.unit for charges in block.columns for ch in charges if ch.counter in DELIVERIES}
+            unique = {(f.src, f.dst) for f in flows}
+            flows += [Flow(u, u, False, ()) for u in sorted(owners & receivers) if (u, u) not in unique]
+            out.append(flows)
+        return out
+
+    # ------------------------------------------------------------------------------------------ one batch
+
+    def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
+        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and packets [b,
+        phases, units, units]."""
+        b = counts.shape[0]
+        n_units, n_servers = self.n_units, len(self.servers)
+        first = self.timeline is None and rows.start == 0
+        timeline = Timeline() if first else None
+        ucyc = self.unit_cycles
+        soma_idx = [C[c] for c in SOMA]
+        syn_idx = [C[c] for c in SYNAPSE]
+        soma_cycles = (counts[..., soma_idx] * ucyc[None, None, :, soma_idx]).sum(-1)  # [b, phases, units]
+        syn_cycles = (counts[..., syn_idx] * ucyc[None, None, :, syn_idx]).sum(-1)
+        syn_events = counts[..., [C[c] for c in SYNAPTIC_EVENTS]].sum(-1)
+        delivered = counts[..., [C[c] for c in DELIVERIES]].sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
+            den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
+        mesh_in = packets.sum(axis=2)  # [b, phases, units]
+        local_n = np.maximum(delivered - mesh_in, 0.0)
+
+        free = np.zeros((n_servers, b))
+        hist = _History(n_servers, b, self.capacity)
+        t = np.zeros(b)  # start of the current step
+        n_steps = self.step_cycles.shape[1]
+        step_of = self.phase_step
+        held = np.zeros((n_units, b))  # per unit: cycles of the steps it has work in
+        for s in range(n_steps):
+            start = t.copy()
+            used = np.zeros((n_units, b), bool)
+            ready = np.tile(start, (n_units, 1))  # per unit: its earlier phases' deliveries done
+            soma_free = np.maximum(free[[self.server(u, "soma") for u in range(n_units)]], start)
+            for k in np.nonzero(step_of == s)[0]:
+                flows = self.flows[k]
+                sizes = np.stack([packets[:, k, f.src, f.dst] if f.packet else local_n[:, k, f.dst]
+                                  for f in flows]) if flows else np.zeros((0, b))
+                n_msgs = np.zeros((n_units, b))
+                for f, n in zip(flows, sizes):
+                    n_msgs[f.src] += n
+                soma = soma_cycles[:, k].T  # [units, b]
+                active = (soma > 0) | (n_msgs > 0)
+                begin = np.maximum(soma_free, ready)
+                soma_end = np.where(active, begin + soma, soma_free)
+                emitted = np.zeros((n_units, b))
+                done_into = np.zeros((n_units, b))
+                for r in range(self.chunks):
+                    lo = np.floor(r * sizes / self.chunks)
+                    hi = np.floor((r + 1) * sizes / self.chunks)
+                    for f, m, a, z in zip(flows, hi - lo, lo, hi):
+                        if not m.any():
+                            continue
+                        j1 = emitted[f.src] + 1.0
+                        emitted[f.src] += m
+                        total = np.maximum(n_msgs[f.src], 1.0)
+                        e_first = begin[f.src] + soma[f.src] * j1 / total
+                        e_last = begin[f.src] + soma[f.src] * emitted[f.src] / total
+                        chain = self._chain(f, k, syn_per, den_per)
+                        last_start0, end = self._chunk(chain, m, e_first, e_last, free, hist, timeline)
+                        on = m > 0
+                        soma_end[f.src] = np.where(on, np.maximum(soma_end[f.src], last_start0), soma_end[f.src])
+                        done_into[f.dst] = np.where(on, np.maximum(done_into[f.dst], end), done_into[f.dst])
+                        used[f.dst] |= on
+                        used[f.src] |= on
+                for u in range(n_units):
+                    if active[u].any():
+                        free[self.server(u, "soma")] = np.where(active[u], soma_end[u],
+                                                                free[self.server(u, "soma")])
+                        if timeline is not None and active[u, 0]:
+                            timeline.intervals.append((self.servers[self.server(u, "soma")], float(begin[u, 0]),
+                                                       float(soma_end[u, 0])))
+                used |= active
+                soma_free = np.where(active, soma_end, soma_free)
+                ready = np.maximum(ready, done_into)
+            last = free.max(axis=0)
+            end = np.maximum(last, start)
+            bound = np.argmax(free, axis=0)
+            np.add.at(self.bound_counts[s], bound[end > start], 1)
+            cycles = end - start + self.barrier
+            self.step_cycles[rows, s] = cycles
+            held += used * cycles[None, :]
+            t = end + self.barrier
+        self.interval[rows] = held.max(axis=0)
+        if timeline is not None:
+            self.timeline = timeline
+
+    def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
+        """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message cycles, blocking); stages
+        that cost nothing are left out (they would only pass messages on)."""
+        syn = syn_per[:, k, f.dst]
+        den = den_per[:, k, f.dst]
+        tail = [(self.server(f.dst, "synapse"), syn, False), (self.server(f.dst, "dendrite"), den, False)]
+        if f.packet:
+            tail = ([(self.server(f.src, "output"), self.t_out[f.src], True)]
+                    + [(self.link_server(link), self.t_link[link], True) for link in f.links]
+                    + [(self.server(f.dst, "input"), self.message_in, False)] + tail)
+        chain = [c for c in tail if np.any(c[1])]
+        if chain and chain[-1][2]:  # a blocking server needs a next one to drain its buffer
+            chain[-1] = (chain[-1][0], chain[-1][1], False)
+        return chain
+
+    def _chunk(self, chain, m, e_first, e_last, free, hist: "_History", timeline):
+        """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
+        servers; return (start of its last message at the first server, end of its last at the last server)."""
+        on = m > 0
+        if not chain:
+            return e_last, e_last
+        first = []  # finish of the first message at each server
+        prev = e_first
+        for srv, tj, blocking in chain:
+            f = np.maximum(prev, free[srv]) + tj
+            if blocking:
+                f = np.maximum(f, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth))
+            first.append(f)
+            prev = f
+        prev_last = e_last
+        last_start0 = e_last
+        lasts = []
+        for j, (srv, tj, blocking) in enumerate(chain):
+            lj = np.maximum(first[j] + (m - 1.0) * tj, prev_last + tj)
+            if blocking:
+                nxt_t = chain[j + 1][1]
+                sent = hist.sent[srv]
+                x = sent + m - self.depth  # the message whose start at the next server frees room for the last
+                inside = (first[j + 1] - nxt_t) + (x - sent - 1.0) * nxt_t
+                lj = np.maximum(lj, np.where(x >= sent + 1.0, inside, hist.lookup(srv, x)))
+            if j == 0:
+                last_start0 = lj - tj
+            if timeline is not None and on[0]:
+                timeline.intervals.append((self.servers[srv], float(first[j][0] - np.broadcast_to(tj, m.shape)[0]),
+                                           float(lj[0])))
+            free[srv] = np.where(on, lj, free[srv])
+            lasts.append(lj)
+            prev_last = lj
+        for j, (srv, _, blocking) in enumerate(chain):
+            if blocking:
+                nxt_t = chain[j + 1][1]
+                hist.record(srv, m, first[j + 1] - nxt_t, lasts[j + 1] - nxt_t)
+            else:
+                hist.sent[srv] = hist.sent[srv] + m
+        return last_start0, lasts[-1]
+
+
+class _History:
+    """Per blocking server (an output stage or a link) and batch: the messages it has passed (its order index) and,
+    per chunk it passed, the cumulative count and when its first and last message started at the next server (left
+    the buffer; -inf for an empty chunk). A lookup searches the last ``WINDOW`` chunks: a message further back left
+    the buffer before all of them (treated as having left when the oldest of them did)."""
+
+    WINDOW = 32
+
+    def __init__(self, n_servers: int, b: int, capacity: dict[int, int]) -> None:
+        self.sent = np.zeros((n_servers, b))
+        self.rng = np.arange(b)
+        self.cum = {s: np.zeros((c, b)) for s, c in capacity.items()}
+        self.sf = {s: np.zeros((c, b)) for s, c in capacity.items()}
+        self.sl = {s: np.zeros((c, b)) for s, c in capacity.items()}
+        self.size = dict.fromkeys(capacity, 0)
+
+    def record(self, srv: int, m: np.ndarray, start_first: np.ndarray, start_last: np.ndarray) -> None:
+        k = self.size[srv]
+        self.sent[srv] = self.sent[srv] + m
+        self.cum[srv][k] = self.sent[srv]
+        on = m > 0
+        self.sf[srv][k] = np.where(on, start_first, -np.inf)
+        self.sl[srv][k] = np.where(on, start_last, -np.inf)
+        self.size[srv] = k + 1
+
+    def lookup(self, srv: int, x: np.ndarray) -> np.ndarray:
+        """When message x [b] (1-based in ``srv``'s order, an earlier chunk's) started at its next server; -inf where
+        x < 1 (the buffer had room)."""
+        h = self.size[srv]
+        if h == 0 or not (x >= 1.0).any():
+            return np.full(x.shape, -np.inf)
+        lo = max(h - self.WINDOW, 0)
+        cum, rng = self.cum[srv], self.rng
+        ptr = np.minimum(lo + (cum[lo:h] < x).sum(axis=0), h - 1)
+        end = cum[ptr, rng]
+        begin = np.where(ptr > 0, cum[np.maximum(ptr - 1, 0), rng], 0.0) + 1.0
+        sf, sl = self.sf[srv][ptr, rng], self.sl[srv][ptr, rng]
+        with np.errstate(invalid="ignore"):
+            at = sf + (sl - sf) * np.clip((x - begin) / np.maximum(end - begin, 1.0), 0.0, 1.0)
+        return np.where((x >= 1.0) & (sf > -np.inf), at, -np.inf)
