@@ -7,8 +7,9 @@ What moves. In each phase (``hardware.program``: one emitter in one step), every
 j of N leaves the soma at start + soma cycles x j / N. A message to another unit (or to itself when the chip
 charges local messages) passes the sender's *output* stage, the links of its XY route, the receiver's *input*
 stage, then its *synapse* and *dendrite* stages; a local delivery goes straight to the receiver's synapse stage.
-Stages and links are servers: one message at a time, in a fixed global order (step, phase, round, flow), each
-message costing per stage (cycles of ``mesh.clock_MHz``, ``hardware.costs.counter_cycles`` per unit kind):
+Stages and links are servers: one message at a time, in a fixed global order (step, phase, round, flow; in a round
+local deliveries first, then packets by route length, so that nearer messages, which reach a shared link first,
+go first), each message costing per stage (cycles of ``mesh.clock_MHz``, ``hardware.costs.counter_cycles`` per unit kind):
 
     soma      neuron_update, neuron_update_idle and spike_out counts of the unit in the phase (the whole pass)
     output    cycles.message_out - timing.message_in_cycles, per message
@@ -145,7 +146,7 @@ class EventTiming:
             receivers = {ch.unit for charges in block.columns for ch in charges if ch.counter in DELIVERIES}
             unique = {(f.src, f.dst) for f in flows}
             flows += [Flow(u, u, False, ()) for u in sorted(owners & receivers) if (u, u) not in unique]
-            out.append(flows)
+            out.append(sorted(flows, key=lambda f: (f.packet, len(f.links))))
         return out
 
     # ------------------------------------------------------------------------------------------ one batch
@@ -255,40 +256,41 @@ class EventTiming:
         on = m > 0
         if not chain:
             return e_last, e_last
-        first = []  # finish of the first message at each server
+        starts, first = [], []  # start and finish (blocking included) of the first message at each server
         prev = e_first
         for srv, tj, blocking in chain:
-            f = np.maximum(prev, free[srv]) + tj
+            start = np.maximum(prev, free[srv])
+            f = start + tj
             if blocking:
                 f = np.maximum(f, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth))
+            starts.append(start)
             first.append(f)
             prev = f
         prev_last = e_last
-        last_start0 = e_last
-        lasts = []
+        last_starts, lasts = [], []
         for j, (srv, tj, blocking) in enumerate(chain):
-            lj = np.maximum(first[j] + (m - 1.0) * tj, prev_last + tj)
+            # the last message starts once it has arrived and the one before it has left (the first one: at its
+            # start); its service ends t later, and it leaves when the next buffer has room
+            last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, prev_last), starts[j])
+            lj = last_start + tj
             if blocking:
                 nxt_t = chain[j + 1][1]
                 sent = hist.sent[srv]
                 x = sent + m - self.depth  # the message whose start at the next server frees room for the last
-                inside = (first[j + 1] - nxt_t) + (x - sent - 1.0) * nxt_t
+                inside = starts[j + 1] + (x - sent - 1.0) * nxt_t
                 lj = np.maximum(lj, np.where(x >= sent + 1.0, inside, hist.lookup(srv, x)))
-            if j == 0:
-                last_start0 = lj - tj
             if timeline is not None and on[0]:
-                timeline.intervals.append((self.servers[srv], float(first[j][0] - np.broadcast_to(tj, m.shape)[0]),
-                                           float(lj[0])))
+                timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
             free[srv] = np.where(on, lj, free[srv])
+            last_starts.append(last_start)
             lasts.append(lj)
             prev_last = lj
         for j, (srv, _, blocking) in enumerate(chain):
             if blocking:
-                nxt_t = chain[j + 1][1]
-                hist.record(srv, m, first[j + 1] - nxt_t, lasts[j + 1] - nxt_t)
+                hist.record(srv, m, starts[j + 1], last_starts[j + 1])
             else:
                 hist.sent[srv] = hist.sent[srv] + m
-        return last_start0, lasts[-1]
+        return last_starts[0], lasts[-1]
 
 
 class _History:
