@@ -63,6 +63,10 @@ model in ``hardware.costs`` does not; absent keys take the defaults in brackets)
 - ``barrier_by_tiles``   the step barrier in cycles as a function of the routers (tiles) holding used cores: pairs
                          [tiles, cycles], the entry with the largest tiles <= the used tiles applies (the first one
                          below it) [absent: ``cycles.barrier_sync`` whatever the tiles]
+- ``stages_overlap``     true: each stage of a core (soma, output, input, synapse, dendrite) is its own server, so
+                         consecutive messages overlap in them; false: a core's send side (soma then output, one
+                         message after the other) and its receive side (input, synapse, dendrite of one message
+                         before the next) are one server each, as SANA-FE's pipeline model charges them [true]
 
 Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs the graded
 (multiply-accumulate) work when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
@@ -88,7 +92,7 @@ PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
 STATIC = ("leakage_mW_per_core",)
-TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles")
+TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap")
 NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
@@ -138,12 +142,13 @@ class Host:
 class Timing:
     """The event timing model's keys (module docstring): router buffer depth in messages, the receiver's share of
     ``cycles.message_out``, the dendrite stage's cycles per synaptic event, and the barrier by used tiles
-    (((tiles, cycles), ...) ascending; empty: ``cycles.barrier_sync``)."""
+    (((tiles, cycles), ...) ascending; empty: ``cycles.barrier_sync``), and whether a core's stages overlap."""
 
     buffer_depth: int = 16
     message_in_cycles: float = 0.0
     dendrite_cycles: float = 0.0
     barrier_by_tiles: tuple[tuple[int, float], ...] = ()
+    stages_overlap: bool = True
 
 
 @dataclass(frozen=True)
@@ -276,6 +281,10 @@ def _timing(doc: dict[str, Any], cycles: dict[str, float], source: str, fail: "F
     if out.get("message_in_cycles", 0.0) > cycles["message_out"]:
         raise fail("timing.message_in_cycles", f"at most cycles.message_out ({cycles['message_out']})",
                    out["message_in_cycles"])
+    if "stages_overlap" in table:
+        if not isinstance(table["stages_overlap"], bool):
+            raise fail("timing.stages_overlap", "true or false", table["stages_overlap"])
+        out["stages_overlap"] = table["stages_overlap"]
     if "barrier_by_tiles" in table:
         rows = table["barrier_by_tiles"]
         rule = "a non-empty list of [tiles, cycles] pairs, tiles positive integers in ascending order, cycles >= 0"

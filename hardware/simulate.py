@@ -8,7 +8,7 @@ crossings (east-west + north-south). Energies in pJ, latency in mesh cycles and 
 
 Timing: ``timing="analytic"`` (default) prices latency with ``hardware.costs.step_cycles`` (phases in sequence, no
 overlap); ``timing="event"`` replays the same counts through ``hardware.timing.EventTiming`` (core pipelines,
-routers with finite buffers, blocking; ``timing_chunks`` rounds per flow) and adds, per inference, ``interval_cycles``
+routers with finite buffers, blocking; messages move in chunks of at most ``timing_chunk``) and adds, per inference, ``interval_cycles``
 and ``interval_us`` (time between inferences when consecutive ones overlap). The counts, hence every dynamic energy,
 are the same in both modes; static energy (leakage x time) follows the mode's latency.
 """
@@ -35,14 +35,14 @@ C = {c: i for i, c in enumerate(COUNTERS)}
 
 def simulate(graph, mapping, chip, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
              progress: Callable[[int], None] | None = None, timing: str = "analytic",
-             timing_chunks: int = 8) -> SimResult:
+             timing_chunk: int = 4) -> SimResult:
     """Simulate the mapped graph on ``chip`` for histories [B, L] (item ids, 0 = padding) with lengths [B];
     ``timing`` "analytic" or "event" (module docstring)."""
     if batch_size < 1:
         raise UserError(f"batch_size must be >= 1 (got {batch_size})")
-    check_timing(timing, timing_chunks)
+    check_timing(timing, timing_chunk)
     program = compile_program(graph, mapping, chip)
-    events = EventTiming(program, len(length), timing_chunks) if timing == "event" else None
+    events = EventTiming(program, len(length), timing_chunk) if timing == "event" else None
     scores, ledger, raster = run_program(program, history, length, batch_size, progress, sink=events)
     return assemble(program, ledger, scores, raster, events)
 
@@ -52,7 +52,7 @@ def check_timing(timing: str, chunks: int) -> None:
     if timing not in TIMINGS:
         raise UserError(f"unknown timing {timing!r}: choose {' or '.join(TIMINGS)}")
     if chunks < 1:
-        raise UserError(f"timing_chunks must be >= 1 (got {chunks})")
+        raise UserError(f"timing_chunk must be >= 1 message (got {chunks})")
 
 
 def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[str, np.ndarray],

@@ -18,19 +18,25 @@ go first), each message costing per stage (cycles of ``mesh.clock_MHz``, ``hardw
     synapse   the receiver's synaptic_op, mac, host_mac and weight_read_byte cycles of the phase / its deliveries
     dendrite  timing.dendrite_cycles x the receiver's synaptic events of the phase / its deliveries
 
+With ``timing.stages_overlap`` = false a core's send side is one server (the output stage's cycles join the soma
+pass: message j leaves after the soma's share and j output stages) and its receive side another (input + synapse +
+dendrite cycles per message, one message at a time), as SANA-FE's pipeline model serialises them.
+
 A router input buffer (after every link, and the injection buffer after every output stage) holds
-``timing.buffer_depth`` messages; a message that finds it full stays in its server (blocking after service), so a
+``timing.buffer_depth`` messages (chunks, below); a message that finds it full stays in its server (blocking after service), so a
 full buffer stalls the link or output stage behind it, and the soma of a sender cannot finish before its last
 message has entered the output stage. Arbitration is static (the global order): a server serves the next message
 of the order, never overtaking; this keeps the order independent of the data, so every inference of a batch runs
 the same sequence of max/plus operations on arrays [inferences].
 
-Messages move in chunks: each flow (phase, from unit, to unit) is cut into ``chunks`` rounds of integer sizes (a
-round may be empty). Inside a chunk the messages move cut-through: a stage starts the first message when the
-previous stage has finished it and the server is free, and the last no earlier than one message time after the
-previous stage finished its last. With ``chunks`` >= the messages of every flow each chunk is one message and the
-model is message by message; fewer chunks trade detail at the chunk scale for speed (the default 8; the benchmark
-prints the difference).
+Messages move in chunks: in each phase every flow (from unit, to unit) is cut into the same number of rounds, enough
+that no chunk of the batch's largest flow holds more than ``chunk`` messages (at most ``max_rounds``), of integer
+sizes (a round may be empty). Inside a chunk the messages move cut-through: a stage starts the first message when
+the previous stage has finished it and the server is free, and the last no earlier than one message time after the
+previous stage finished its last. With ``chunk`` = 1 (and enough rounds) the model is message by message; larger
+chunks trade detail for speed: a chunk is a burst to one receiver, so it can fill a buffer that single interleaved
+messages would not (the benchmark prints the difference). The rounds depend on the batch's largest flow, so with
+``chunk`` > 1 an inference's timing can move slightly with the batch it is in (message by message it cannot).
 
 Dependencies and steps. A unit's soma pass in a phase starts when its soma is free and every message delivered to
 it by earlier phases of the same step has left its dendrite stage (zero-delay layers: a consumer integrates what its
@@ -88,11 +94,12 @@ class EventTiming:
     servers] (how often each server bound each step), ``interval`` [B] (cycles between inferences with overlap),
     ``timeline`` of inference 0, ``servers`` (names)."""
 
-    def __init__(self, program: Program, n_inferences: int, chunks: int = 8) -> None:
-        if chunks < 1:
-            raise ValueError(f"chunks must be >= 1 (got {chunks})")
+    def __init__(self, program: Program, n_inferences: int, chunk: int = 4, max_rounds: int = 64) -> None:
+        if chunk < 1 or max_rounds < 1:
+            raise ValueError(f"chunk and max_rounds must be >= 1 (got {chunk}, {max_rounds})")
         self.program = program
-        self.chunks = chunks
+        self.chunk = chunk
+        self.max_rounds = max_rounds
         chip = program.chip
         units = program.units
         n_units = len(units)
@@ -101,6 +108,7 @@ class EventTiming:
         self.message_in = chip.timing.message_in_cycles
         self.dendrite = chip.timing.dendrite_cycles
         self.depth = float(chip.timing.buffer_depth)
+        self.overlap = chip.timing.stages_overlap
         self.t_out = self.unit_cycles[:, C["message_out"]] - self.message_in
         self.t_link = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"]
                                 for a, b in program.links])
@@ -109,12 +117,14 @@ class EventTiming:
         self.servers = [f"{u.name}.{s}" for u in units for s in STAGES] + \
             [f"link {tuple(a)}->{tuple(b)}" for a, b in program.links]
         self.flows = self._flows()
-        self.capacity: dict[int, int] = {}  # blocking server -> chunks that can cross it in one inference
+        self.crossing: list[dict[int, int]] = []  # per phase: blocking server -> flows crossing it
         for flows in self.flows:
+            cross: dict[int, int] = {}
             for f in flows:
                 if f.packet:
                     for srv in [self.server(f.src, "output")] + [self.link_server(link) for link in f.links]:
-                        self.capacity[srv] = self.capacity.get(srv, 0) + chunks
+                        cross[srv] = cross.get(srv, 0) + 1
+            self.crossing.append(cross)
         self.phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
         n_steps = len(program.steps)
         self.step_cycles = np.zeros((n_inferences, n_steps))
@@ -171,8 +181,15 @@ class EventTiming:
         mesh_in = packets.sum(axis=2)  # [b, phases, units]
         local_n = np.maximum(delivered - mesh_in, 0.0)
 
+        sizes_of = [np.stack([packets[:, k, f.src, f.dst] if f.packet else local_n[:, k, f.dst] for f in flows])
+                    if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
+        rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
+        capacity: dict[int, int] = {}
+        for k, cross in enumerate(self.crossing):
+            for srv, n in cross.items():
+                capacity[srv] = capacity.get(srv, 0) + n * rounds[k]
         free = np.zeros((n_servers, b))
-        hist = _History(n_servers, b, self.capacity)
+        hist = _History(n_servers, b, capacity)
         t = np.zeros(b)  # start of the current step
         n_steps = self.step_cycles.shape[1]
         step_of = self.phase_step
@@ -184,20 +201,24 @@ class EventTiming:
             soma_free = np.maximum(free[[self.server(u, "soma") for u in range(n_units)]], start)
             for k in np.nonzero(step_of == s)[0]:
                 flows = self.flows[k]
-                sizes = np.stack([packets[:, k, f.src, f.dst] if f.packet else local_n[:, k, f.dst]
-                                  for f in flows]) if flows else np.zeros((0, b))
+                sizes = sizes_of[k]
                 n_msgs = np.zeros((n_units, b))
                 for f, n in zip(flows, sizes):
                     n_msgs[f.src] += n
                 soma = soma_cycles[:, k].T  # [units, b]
+                if not self.overlap:  # the output stage's cycles are part of the serial send side
+                    soma = soma.copy()
+                    for f, n in zip(flows, sizes):
+                        if f.packet:
+                            soma[f.src] += n * self.t_out[f.src]
                 active = (soma > 0) | (n_msgs > 0)
                 begin = np.maximum(soma_free, ready)
                 soma_end = np.where(active, begin + soma, soma_free)
                 emitted = np.zeros((n_units, b))
                 done_into = np.zeros((n_units, b))
-                for r in range(self.chunks):
-                    lo = np.floor(r * sizes / self.chunks)
-                    hi = np.floor((r + 1) * sizes / self.chunks)
+                for r in range(rounds[k]):
+                    lo = np.floor(r * sizes / rounds[k])
+                    hi = np.floor((r + 1) * sizes / rounds[k])
                     for f, m, a, z in zip(flows, hi - lo, lo, hi):
                         if not m.any():
                             continue
@@ -240,6 +261,11 @@ class EventTiming:
         that cost nothing are left out (they would only pass messages on)."""
         syn = syn_per[:, k, f.dst]
         den = den_per[:, k, f.dst]
+        if not self.overlap:  # one receive server; the output stage is in the soma pass
+            recv = syn + den + (self.message_in if f.packet else 0.0)
+            chain = [(self.link_server(link), self.t_link[link], True) for link in f.links]
+            chain = [c for c in chain + [(self.server(f.dst, "synapse"), recv, False)] if np.any(c[1])]
+            return chain if not chain or not chain[-1][2] else chain[:-1] + [(chain[-1][0], chain[-1][1], False)]
         tail = [(self.server(f.dst, "synapse"), syn, False), (self.server(f.dst, "dendrite"), den, False)]
         if f.packet:
             tail = ([(self.server(f.src, "output"), self.t_out[f.src], True)]
@@ -262,7 +288,7 @@ class EventTiming:
             start = np.maximum(prev, free[srv])
             f = start + tj
             if blocking:
-                f = np.maximum(f, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth))
+                f = np.maximum(f, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth, last=False))
             starts.append(start)
             first.append(f)
             prev = f
@@ -274,11 +300,7 @@ class EventTiming:
             last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, prev_last), starts[j])
             lj = last_start + tj
             if blocking:
-                nxt_t = chain[j + 1][1]
-                sent = hist.sent[srv]
-                x = sent + m - self.depth  # the message whose start at the next server frees room for the last
-                inside = starts[j + 1] + (x - sent - 1.0) * nxt_t
-                lj = np.maximum(lj, np.where(x >= sent + 1.0, inside, hist.lookup(srv, x)))
+                lj = np.maximum(lj, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth, last=True))
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
             free[srv] = np.where(on, lj, free[srv])
@@ -287,17 +309,16 @@ class EventTiming:
             prev_last = lj
         for j, (srv, _, blocking) in enumerate(chain):
             if blocking:
-                hist.record(srv, m, starts[j + 1], last_starts[j + 1])
-            else:
-                hist.sent[srv] = hist.sent[srv] + m
+                hist.record(srv, on, starts[j + 1], last_starts[j + 1])
         return last_starts[0], lasts[-1]
 
 
 class _History:
-    """Per blocking server (an output stage or a link) and batch: the messages it has passed (its order index) and,
-    per chunk it passed, the cumulative count and when its first and last message started at the next server (left
-    the buffer; -inf for an empty chunk). A lookup searches the last ``WINDOW`` chunks: a message further back left
-    the buffer before all of them (treated as having left when the oldest of them did)."""
+    """Per blocking server (an output stage or a link) and batch: the chunks it has passed (its order index) and when
+    each one's first and last message started at the next server (left the buffer; -inf for an empty chunk). A
+    buffer of depth D holds D chunks: at message level D messages; a larger chunk stands for messages interleaved
+    with those of the other flows of its round, so D chunks of a round are about D such messages. A lookup searches
+    the last ``WINDOW`` chunks (a chunk further back left the buffer before all of them)."""
 
     WINDOW = 32
 
@@ -309,27 +330,21 @@ class _History:
         self.sl = {s: np.zeros((c, b)) for s, c in capacity.items()}
         self.size = dict.fromkeys(capacity, 0)
 
-    def record(self, srv: int, m: np.ndarray, start_first: np.ndarray, start_last: np.ndarray) -> None:
+    def record(self, srv: int, on: np.ndarray, start_first: np.ndarray, start_last: np.ndarray) -> None:
         k = self.size[srv]
-        self.sent[srv] = self.sent[srv] + m
+        self.sent[srv] = self.sent[srv] + on
         self.cum[srv][k] = self.sent[srv]
-        on = m > 0
         self.sf[srv][k] = np.where(on, start_first, -np.inf)
         self.sl[srv][k] = np.where(on, start_last, -np.inf)
         self.size[srv] = k + 1
 
-    def lookup(self, srv: int, x: np.ndarray) -> np.ndarray:
-        """When message x [b] (1-based in ``srv``'s order, an earlier chunk's) started at its next server; -inf where
-        x < 1 (the buffer had room)."""
+    def lookup(self, srv: int, x: np.ndarray, last: bool) -> np.ndarray:
+        """When chunk x [b] (1-based in ``srv``'s order, an earlier one) had its first (or ``last``) message start at
+        the next server; -inf where x < 1 (the buffer had room)."""
         h = self.size[srv]
         if h == 0 or not (x >= 1.0).any():
             return np.full(x.shape, -np.inf)
         lo = max(h - self.WINDOW, 0)
-        cum, rng = self.cum[srv], self.rng
-        ptr = np.minimum(lo + (cum[lo:h] < x).sum(axis=0), h - 1)
-        end = cum[ptr, rng]
-        begin = np.where(ptr > 0, cum[np.maximum(ptr - 1, 0), rng], 0.0) + 1.0
-        sf, sl = self.sf[srv][ptr, rng], self.sl[srv][ptr, rng]
-        with np.errstate(invalid="ignore"):
-            at = sf + (sl - sf) * np.clip((x - begin) / np.maximum(end - begin, 1.0), 0.0, 1.0)
-        return np.where((x >= 1.0) & (sf > -np.inf), at, -np.inf)
+        ptr = np.minimum(lo + (self.cum[srv][lo:h] < x).sum(axis=0), h - 1)
+        at = (self.sl if last else self.sf)[srv][ptr, self.rng]
+        return np.where(x >= 1.0, at, -np.inf)

@@ -49,7 +49,7 @@ def program_of(chip, flows: list[tuple[int, int]]) -> Program:
 
 
 def run_phase(program: Program, soma: dict[int, float], sent: dict[tuple[int, int], float], synapses_per_message: float,
-              chunks: int = 64) -> EventTiming:
+              chunk: int = 1) -> EventTiming:
     """Time one inference of the one-phase program: ``soma`` neuron updates per core, ``sent`` messages per flow,
     each causing ``synapses_per_message`` synaptic ops at its receiver."""
     n_units = len(program.units)
@@ -61,7 +61,7 @@ def run_phase(program: Program, soma: dict[int, float], sent: dict[tuple[int, in
         packets[0, 0, a, b] = n
         counts[0, 0, b, C["in_spikes"]] += n
         counts[0, 0, b, C["synaptic_op"]] += n * synapses_per_message
-    timing = EventTiming(program, 1, chunks)
+    timing = EventTiming(program, 1, chunk, max_rounds=1000)
     timing(slice(0, 1), counts, packets)
     return timing
 
@@ -88,7 +88,7 @@ def test_a_pipeline_of_stages_overlaps_sender_network_and_receiver():
 
 def test_one_chunk_moves_cut_through_like_single_messages():
     chip = line_chip()
-    one = run_phase(program_of(chip, [(0, 1)]), {0: 4}, {(0, 1): 2}, 3, chunks=1)
+    one = run_phase(program_of(chip, [(0, 1)]), {0: 4}, {(0, 1): 2}, 3, chunk=2)
     assert intervals(one, "core1.synapse") == [(4, 10)]  # first message starts at 4, the last ends at 10
     assert one.step_cycles[0, 0] == 20
 
@@ -179,8 +179,8 @@ def test_event_mode_on_an_ssr_shaped_graph(preset):
     chip = load_chip(preset)
     mapping = map_graph(graph, chip, seed=0)
     analytic = simulate(graph, mapping, chip, history, length, batch_size=16)
-    event = simulate(graph, mapping, chip, history, length, batch_size=16, timing="event")
-    single = simulate(graph, mapping, chip, history, length, batch_size=7, timing="event")
+    event = simulate(graph, mapping, chip, history, length, batch_size=16, timing="event", timing_chunk=1)
+    single = simulate(graph, mapping, chip, history, length, batch_size=7, timing="event", timing_chunk=1)
     np.testing.assert_array_equal(event.per_inference["energy_pJ"], analytic.per_inference["energy_pJ"])
     np.testing.assert_allclose(single.per_inference["latency_cycles"], event.per_inference["latency_cycles"])
     lat = event.per_inference["latency_cycles"]
