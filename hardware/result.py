@@ -27,7 +27,7 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
                       empty when a backend does not record it)
 - ``timing``          "analytic" or "event": which model gave the latency (``hardware.simulate``); with "event",
                       ``per_inference`` also has ``interval_cycles`` / ``interval_us`` (time between consecutive
-                      inferences when they overlap), each step has "bound" (the server that finished last, most
+                      inferences when they overlap), each step has "bound" (the server held longest, most
                       often) and "analytic_cycles", and ``timeline`` lists (server, start, end) cycles of inference 0
 """
 

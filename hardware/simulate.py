@@ -140,7 +140,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
 
 
 def _bound(events: EventTiming, step: int) -> str:
-    """The server that most often finished last in ``step`` over the inferences (its share in brackets)."""
+    """The server most often held longest in ``step`` over the inferences (its share in brackets)."""
     row = events.bound_counts[step]
     if not row.sum():
         return "-"

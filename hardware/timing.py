@@ -42,8 +42,8 @@ Dependencies and steps. A unit's soma pass in a phase starts when its soma is fr
 it by earlier phases of the same step has left its dendrite stage (zero-delay layers: a consumer integrates what its
 producer sent in the same step). A step ends when its last server finishes; then the barrier
 (``chip.barrier_cycles`` of the tiles holding used cores: ``timing.barrier_by_tiles`` or ``cycles.barrier_sync``);
-the next step starts after it. Per step, the *bound* is the server that finished last (a stage of a unit, or a
-link): the one to speed up.
+the next step starts after it. Per step, the *bound* is the server held longest (from each chunk's first start to
+its last message's leaving, blocking included; a soma for its pass): a stage of a unit, or a link.
 
 Overlap of consecutive inferences. A unit that has work in a step is held for that whole step (barrier included);
 the next inference can start its steps on units the previous one no longer holds, so the sustained interval between
@@ -91,7 +91,7 @@ class Timeline:
 class EventTiming:
     """The model compiled for one program (module docstring); use it as the Ledger's ``sink``. After the run:
     ``step_cycles`` [B, steps] (barrier included), ``barrier`` (cycles per step), ``bound_counts`` [steps,
-    servers] (how often each server bound each step), ``interval`` [B] (cycles between inferences with overlap),
+    servers] (how often each server was the one held longest in each step), ``interval`` [B] (cycles between inferences with overlap),
     ``timeline`` of inference 0, ``servers`` (names)."""
 
     def __init__(self, program: Program, n_inferences: int, chunk: int = 4, max_rounds: int = 64) -> None:
@@ -189,6 +189,7 @@ class EventTiming:
             for srv, n in cross.items():
                 capacity[srv] = capacity.get(srv, 0) + n * rounds[k]
         free = np.zeros((n_servers, b))
+        busy = np.zeros((n_servers, b))  # cycles each server is held in the current step
         hist = _History(n_servers, b, capacity)
         t = np.zeros(b)  # start of the current step
         n_steps = self.step_cycles.shape[1]
@@ -228,7 +229,7 @@ class EventTiming:
                         e_first = begin[f.src] + soma[f.src] * j1 / total
                         e_last = begin[f.src] + soma[f.src] * emitted[f.src] / total
                         chain = self._chain(f, k, syn_per, den_per)
-                        last_start0, end = self._chunk(chain, m, e_first, e_last, free, hist, timeline)
+                        last_start0, end = self._chunk(chain, m, e_first, e_last, free, busy, hist, timeline)
                         on = m > 0
                         soma_end[f.src] = np.where(on, np.maximum(soma_end[f.src], last_start0), soma_end[f.src])
                         done_into[f.dst] = np.where(on, np.maximum(done_into[f.dst], end), done_into[f.dst])
@@ -238,6 +239,7 @@ class EventTiming:
                     if active[u].any():
                         free[self.server(u, "soma")] = np.where(active[u], soma_end[u],
                                                                 free[self.server(u, "soma")])
+                        busy[self.server(u, "soma")] += np.where(active[u], soma_end[u] - begin[u], 0.0)
                         if timeline is not None and active[u, 0]:
                             timeline.intervals.append((self.servers[self.server(u, "soma")], float(begin[u, 0]),
                                                        float(soma_end[u, 0])))
@@ -246,8 +248,9 @@ class EventTiming:
                 ready = np.maximum(ready, done_into)
             last = free.max(axis=0)
             end = np.maximum(last, start)
-            bound = np.argmax(free, axis=0)
+            bound = np.argmax(busy, axis=0)
             np.add.at(self.bound_counts[s], bound[end > start], 1)
+            busy[:] = 0.0
             cycles = end - start + self.barrier
             self.step_cycles[rows, s] = cycles
             held += used * cycles[None, :]
@@ -276,7 +279,7 @@ class EventTiming:
             chain[-1] = (chain[-1][0], chain[-1][1], False)
         return chain
 
-    def _chunk(self, chain, m, e_first, e_last, free, hist: "_History", timeline):
+    def _chunk(self, chain, m, e_first, e_last, free, busy, hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
         servers; return (start of its last message at the first server, end of its last at the last server)."""
         on = m > 0
@@ -304,6 +307,7 @@ class EventTiming:
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
             free[srv] = np.where(on, lj, free[srv])
+            busy[srv] += np.where(on, lj - starts[j], 0.0)
             last_starts.append(last_start)
             lasts.append(lj)
             prev_last = lj
