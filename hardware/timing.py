@@ -107,7 +107,7 @@ class EventTiming:
         self.unit_cycles = np.stack([counter_cycles(chip, u.kind) for u in units])  # [units, counters]
         self.message_in = chip.timing.message_in_cycles
         self.dendrite = chip.timing.dendrite_cycles
-        self.depth = float(chip.timing.buffer_depth)
+        self.depth = chip.timing.buffer_depth
         self.overlap = chip.timing.stages_overlap
         self.t_out = self.unit_cycles[:, C["message_out"]] - self.message_in
         self.t_link = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"]
@@ -190,7 +190,7 @@ class EventTiming:
                 capacity[srv] = capacity.get(srv, 0) + n * rounds[k]
         free = np.zeros((n_servers, b))
         busy = np.zeros((n_servers, b))  # cycles each server is held in the current step
-        hist = _History(n_servers, b, capacity)
+        hist = _History(b, capacity)
         t = np.zeros(b)  # start of the current step
         n_steps = self.step_cycles.shape[1]
         step_of = self.phase_step
@@ -217,10 +217,11 @@ class EventTiming:
                 soma_end = np.where(active, begin + soma, soma_free)
                 emitted = np.zeros((n_units, b))
                 done_into = np.zeros((n_units, b))
+                chains = [self._chain(f, k, syn_per, den_per) for f in flows]
                 for r in range(rounds[k]):
                     lo = np.floor(r * sizes / rounds[k])
                     hi = np.floor((r + 1) * sizes / rounds[k])
-                    for f, m, a, z in zip(flows, hi - lo, lo, hi):
+                    for f, chain, m in zip(flows, chains, hi - lo):
                         if not m.any():
                             continue
                         j1 = emitted[f.src] + 1.0
@@ -228,7 +229,6 @@ class EventTiming:
                         total = np.maximum(n_msgs[f.src], 1.0)
                         e_first = begin[f.src] + soma[f.src] * j1 / total
                         e_last = begin[f.src] + soma[f.src] * emitted[f.src] / total
-                        chain = self._chain(f, k, syn_per, den_per)
                         last_start0, end = self._chunk(chain, m, e_first, e_last, free, busy, hist, timeline)
                         on = m > 0
                         soma_end[f.src] = np.where(on, np.maximum(soma_end[f.src], last_start0), soma_end[f.src])
@@ -291,7 +291,7 @@ class EventTiming:
             start = np.maximum(prev, free[srv])
             f = start + tj
             if blocking:
-                f = np.maximum(f, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth, last=False))
+                f = np.maximum(f, hist.room(srv, self.depth, last=False))
             starts.append(start)
             first.append(f)
             prev = f
@@ -303,7 +303,7 @@ class EventTiming:
             last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, prev_last), starts[j])
             lj = last_start + tj
             if blocking:
-                lj = np.maximum(lj, hist.lookup(srv, hist.sent[srv] + 1.0 - self.depth, last=True))
+                lj = np.maximum(lj, hist.room(srv, self.depth, last=True))
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
             free[srv] = np.where(on, lj, free[srv])
@@ -318,37 +318,34 @@ class EventTiming:
 
 
 class _History:
-    """Per blocking server (an output stage or a link) and batch: the chunks it has passed (its order index) and when
-    each one's first and last message started at the next server (left the buffer; -inf for an empty chunk). A
-    buffer of depth D holds D chunks: at message level D messages; a larger chunk stands for messages interleaved
-    with those of the other flows of its round, so D chunks of a round are about D such messages. A lookup searches
-    the last ``WINDOW`` chunks (a chunk further back left the buffer before all of them)."""
+    """Per blocking server (an output stage or a link) and batch: for each chunk slot it passed (every inference
+    passes the same slots; a slot may be empty) the running maximum of when the first and the last message of its
+    chunks started at the next server (left the buffer). A buffer of depth D holds D chunk slots: at message level
+    D messages; a larger chunk stands for messages interleaved with those of the other flows of its round, so D
+    chunks of a round are about D such messages. A message may enter the buffer once the chunk D slots back has
+    left it: the running maximum makes an empty slot count as its last non-empty predecessor (a buffer holding empty
+    slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty)."""
 
-    WINDOW = 32
-
-    def __init__(self, n_servers: int, b: int, capacity: dict[int, int]) -> None:
-        self.sent = np.zeros((n_servers, b))
-        self.rng = np.arange(b)
-        self.cum = {s: np.zeros((c, b)) for s, c in capacity.items()}
-        self.sf = {s: np.zeros((c, b)) for s, c in capacity.items()}
-        self.sl = {s: np.zeros((c, b)) for s, c in capacity.items()}
+    def __init__(self, b: int, capacity: dict[int, int]) -> None:
+        self.first = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
+        self.last = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
         self.size = dict.fromkeys(capacity, 0)
 
     def record(self, srv: int, on: np.ndarray, start_first: np.ndarray, start_last: np.ndarray) -> None:
         k = self.size[srv]
-        self.sent[srv] = self.sent[srv] + on
-        self.cum[srv][k] = self.sent[srv]
-        self.sf[srv][k] = np.where(on, start_first, -np.inf)
-        self.sl[srv][k] = np.where(on, start_last, -np.inf)
+        first, last = self.first[srv], self.last[srv]
+        if k:
+            first[k] = np.maximum(first[k - 1], np.where(on, start_first, -np.inf))
+            last[k] = np.maximum(last[k - 1], np.where(on, start_last, -np.inf))
+        else:
+            first[k] = np.where(on, start_first, -np.inf)
+            last[k] = np.where(on, start_last, -np.inf)
         self.size[srv] = k + 1
 
-    def lookup(self, srv: int, x: np.ndarray, last: bool) -> np.ndarray:
-        """When chunk x [b] (1-based in ``srv``'s order, an earlier one) had its first (or ``last``) message start at
-        the next server; -inf where x < 1 (the buffer had room)."""
-        h = self.size[srv]
-        if h == 0 or not (x >= 1.0).any():
-            return np.full(x.shape, -np.inf)
-        lo = max(h - self.WINDOW, 0)
-        ptr = np.minimum(lo + (self.cum[srv][lo:h] < x).sum(axis=0), h - 1)
-        at = (self.sl if last else self.sf)[srv][ptr, self.rng]
-        return np.where(x >= 1.0, at, -np.inf)
+    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | float:
+        """When the chunk ``depth`` slots back had its first (or ``last``) message start at the next server: the
+        earliest the next chunk's first (last) message can enter the buffer (-inf: the buffer had room)."""
+        k = self.size.get(srv, 0) - depth
+        if k < 0:
+            return -np.inf
+        return (self.last if last else self.first)[srv][k]
