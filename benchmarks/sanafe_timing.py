@@ -29,6 +29,7 @@ of the same inferences on the whole graph (engine + event timing) and the event 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -39,7 +40,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.sanafe_compare import (CHIP_FILE, REPO, SANAFE_LOIHI, _pick, _QuietStdout, build_sanafe,  # noqa: E402
-                                       check_costs, check_rules, drives, read_loihi_yaml, spiking_part, _segments)
+                                       check_costs, check_rules, drives, read_loihi_yaml, run_sanafe, spiking_part,
+                                       _segments)
 
 LAT = SANAFE_LOIHI["latency"]
 ACCESS, UPDATE, SPIKE = (LAT["loihi_lif.access_neuron"], LAT["loihi_lif.update_neuron"], LAT["loihi_lif.spike_out"])
@@ -228,7 +230,9 @@ def ssr_case(graph_path: Path, n: int, chip, chunk: int, timing: str = "detailed
             for name in w.depth:
                 for neuron in mapped[name]:
                     neuron.set_attributes(model_attributes={"bias": 0.0})
-    return graph, mapping, history, length, steps, mapped_neurons(core_of), sim_s
+    with _QuietStdout():  # SANA-FE's own speed: detailed timing without traces
+        plain = run_sanafe(sim, mapped, windows, drive, timing, trace=False)
+    return graph, mapping, history, length, steps, mapped_neurons(core_of), plain.sim_s
 
 
 def lif_group(net, name: str, size: int, rng, bias_range: tuple[float, float]):
@@ -270,7 +274,7 @@ def random_case(seed: int, steps: int = 10):
     return out, mapped_neurons(placed)
 
 
-def congested_case(steps: int = 6):
+def congested_case(steps: int = 6, timing: str = "detailed"):
     """12 source cores of 64 always-firing neurons in tiles x = 0..2 (row y = 0) -> 16 destination cores in tiles
     x = 4..7 (y = 0), each source neuron to 64 targets spread over the 16; every message crosses the east links of
     row 0 between x = 2 and x = 4."""
@@ -296,7 +300,7 @@ def congested_case(steps: int = 6):
     sim = sanafe.SpikingChip(arch)
     sim.load(net)
     with _QuietStdout():
-        out = trace_steps(sim, steps, "detailed")
+        out = trace_steps(sim, steps, timing)
     return out, mapped_neurons({"src": src_core, "dst": dst_core})
 
 
@@ -309,6 +313,8 @@ def main() -> None:
     ap.add_argument("--random", type=int, default=5, help="random networks")
     ap.add_argument("--chunk", type=int, default=4, help="our event model's messages per chunk at most")
     ap.add_argument("--speed-n", type=int, default=200, help="inferences of ours for the speed comparison")
+    ap.add_argument("--booksim", action="store_true", help="also one congested step with SANA-FE's cycle-accurate "
+                    "network (BookSim2; about 30 s)")
     args = ap.parse_args()
     if os.environ.get("OMP_NUM_THREADS") != "1":
         print("warning: OMP_NUM_THREADS is not 1")
@@ -337,7 +343,24 @@ def main() -> None:
                                    nrn, args.chunk, show=6)
     results["congested_exact"] = compare("  the same, message by message", chip, case, nrn, 1, max_rounds=10**6)
     k = np.argmax(results["congested"]["bound"].sum(axis=0))
-    print(f"  what bound the congested steps in ours: {results['congested']['servers'][k]}")
+    print(f"  what bound the congested steps in ours: {results['congested']['servers'][k]} (held longest); the "
+          f"link's serialisation alone: {results['congested']['messages'][0]:,} messages x "
+          f"{chip.cycles['hop_ew']} ns = {results['congested']['messages'][0] * chip.cycles['hop_ew']:,.0f} ns")
+    wide = dataclasses.replace(chip, timing=dataclasses.replace(chip.timing, link_cycles_per_message=1.0))
+    results["congested_wide"] = compare("  the same with BookSim2's link bandwidth (1 one-flit message per ns; hop "
+                                        "latency unchanged)", wide, case, nrn, args.chunk)
+    deep = dataclasses.replace(chip, timing=dataclasses.replace(chip.timing, link_cycles_per_message=1.0,
+                                                                buffer_depth=10**6))
+    results["congested_deep"] = compare("  and with buffers that never fill (no back-pressure from slow receivers into "
+                                        "the mesh)", deep, case, nrn, args.chunk)
+    if args.booksim:
+        cyc, _ = congested_case(1, "cycle")
+        print(f"  SANA-FE cycle-accurate (BookSim2) on the first congested step: {cyc[0][0]:,.1f} ns; ours with "
+              f"BookSim2's link bandwidth {results['congested_wide']['event'][0]:,.1f} ns "
+              f"({results['congested_wide']['event'][0] / cyc[0][0] - 1:+.1%}), and with buffers that never fill "
+              f"{results['congested_deep']['event'][0]:,.1f} ns "
+              f"({results['congested_deep']['event'][0] / cyc[0][0] - 1:+.1%}); SANA-FE detailed "
+              f"{results['congested']['sanafe'][0]:,.1f} ns ({results['congested']['sanafe'][0] / cyc[0][0] - 1:+.1%})")
 
     # speed: SANA-FE detailed per inference vs ours (whole graph, engine + event timing) on the same inferences
     n = len(length)
@@ -349,7 +372,7 @@ def main() -> None:
     t0 = time.perf_counter()
     simulate(graph, mapping, chip, history[idx], length[idx], batch_size=256)
     analytic_s = (time.perf_counter() - t0) / args.speed_n
-    print(f"\nspeed, 1 thread, per inference: SANA-FE detailed sim (spiking part, message trace on) "
+    print(f"\nspeed, 1 thread, per inference: SANA-FE detailed sim (spiking part, no traces) "
           f"{sim_s / n * 1e3:.2f} ms; ours, whole graph, engine + event timing {ours_s * 1e3:.3f} ms "
           f"({sim_s / n / ours_s:,.1f}x), engine + analytic {analytic_s * 1e3:.3f} ms; "
           f"event timing alone on SANA-FE's work {results['ssr']['event_s'] / n * 1e3:.3f} ms per inference "

@@ -63,6 +63,9 @@ model in ``hardware.costs`` does not; absent keys take the defaults in brackets)
 - ``barrier_by_tiles``   the step barrier in cycles as a function of the routers (tiles) holding used cores: pairs
                          [tiles, cycles], the entry with the largest tiles <= the used tiles applies (the first one
                          below it) [absent: ``cycles.barrier_sync`` whatever the tiles]
+- ``link_cycles_per_message``  cycles a link is busy per message (its bandwidth); a hop still takes
+                         ``cycles.hop_ew`` / ``hop_ns`` (latency), the part above this is in flight, not busy
+                         [absent: the hop's cycles, one message per hop time]
 - ``stages_overlap``     true: each stage of a core (soma, output, input, synapse, dendrite) is its own server, so
                          consecutive messages overlap in them; false: a core's send side (soma then output, one
                          message after the other) and its receive side (input, synapse, dendrite of one message
@@ -92,7 +95,8 @@ PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
 STATIC = ("leakage_mW_per_core",)
-TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap")
+TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap",
+          "link_cycles_per_message")
 NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
@@ -149,6 +153,7 @@ class Timing:
     dendrite_cycles: float = 0.0
     barrier_by_tiles: tuple[tuple[int, float], ...] = ()
     stages_overlap: bool = True
+    link_cycles_per_message: float | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +280,7 @@ def _timing(doc: dict[str, Any], cycles: dict[str, float], source: str, fail: "F
     out = {}
     if "buffer_depth" in table:
         out["buffer_depth"] = _integer(table["buffer_depth"], "timing.buffer_depth", 1, fail)
-    for key in ("message_in_cycles", "dendrite_cycles"):
+    for key in ("message_in_cycles", "dendrite_cycles", "link_cycles_per_message"):
         if key in table:
             out[key] = _number(table[key], f"timing.{key}", False, fail)
     if out.get("message_in_cycles", 0.0) > cycles["message_out"]:

@@ -13,7 +13,8 @@ go first), each message costing per stage (cycles of ``mesh.clock_MHz``, ``hardw
 
     soma      neuron_update, neuron_update_idle and spike_out counts of the unit in the phase (the whole pass)
     output    cycles.message_out - timing.message_in_cycles, per message
-    link      cycles.hop_ew or hop_ns, per message (serialisation and latency of one hop)
+    link      timing.link_cycles_per_message (default the hop's cycles) busy per message; a message reaches the next
+              router cycles.hop_ew or hop_ns after it started on the link
     input     timing.message_in_cycles, per message
     synapse   the receiver's synaptic_op, mac, host_mac and weight_read_byte cycles of the phase / its deliveries
     dendrite  timing.dendrite_cycles x the receiver's synaptic events of the phase / its deliveries
@@ -110,8 +111,10 @@ class EventTiming:
         self.depth = chip.timing.buffer_depth
         self.overlap = chip.timing.stages_overlap
         self.t_out = self.unit_cycles[:, C["message_out"]] - self.message_in
-        self.t_link = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"]
-                                for a, b in program.links])
+        hop = np.array([chip.cycles["hop_ew"] if a[0] == b[0] else chip.cycles["hop_ns"] for a, b in program.links])
+        per = chip.timing.link_cycles_per_message
+        self.t_link = hop if per is None else np.minimum(hop, per)  # busy per message
+        self.d_link = hop - self.t_link  # then in flight to the next router
         tiles = {u.router for u in units if u.kind == "core"}
         self.barrier = barrier_cycles(chip, max(len(tiles), 1))
         self.servers = [f"{u.name}.{s}" for u in units for s in STAGES] + \
@@ -260,24 +263,25 @@ class EventTiming:
             self.timeline = timeline
 
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
-        """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message cycles, blocking); stages
-        that cost nothing are left out (they would only pass messages on)."""
+        """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
+        cycles in flight after it); stages that cost nothing are left out (they would only pass messages on)."""
         syn = syn_per[:, k, f.dst]
         den = den_per[:, k, f.dst]
         if not self.overlap:  # one receive server; the output stage is in the soma pass
             recv = syn + den + (self.message_in if f.packet else 0.0)
-            chain = [(self.link_server(link), self.t_link[link], True) for link in f.links]
-            chain = [c for c in chain + [(self.server(f.dst, "synapse"), recv, False)] if np.any(c[1])]
-            return chain if not chain or not chain[-1][2] else chain[:-1] + [(chain[-1][0], chain[-1][1], False)]
-        tail = [(self.server(f.dst, "synapse"), syn, False), (self.server(f.dst, "dendrite"), den, False)]
-        if f.packet:
-            tail = ([(self.server(f.src, "output"), self.t_out[f.src], True)]
-                    + [(self.link_server(link), self.t_link[link], True) for link in f.links]
-                    + [(self.server(f.dst, "input"), self.message_in, False)] + tail)
-        chain = [c for c in tail if np.any(c[1])]
+            chain = self._links(f) + [(self.server(f.dst, "synapse"), recv, False, 0.0)]
+        else:
+            chain = [(self.server(f.dst, "synapse"), syn, False, 0.0), (self.server(f.dst, "dendrite"), den, False, 0.0)]
+            if f.packet:
+                chain = ([(self.server(f.src, "output"), self.t_out[f.src], True, 0.0)] + self._links(f)
+                         + [(self.server(f.dst, "input"), self.message_in, False, 0.0)] + chain)
+        chain = [c for c in chain if np.any(c[1])]
         if chain and chain[-1][2]:  # a blocking server needs a next one to drain its buffer
-            chain[-1] = (chain[-1][0], chain[-1][1], False)
+            chain[-1] = chain[-1][:2] + (False,) + chain[-1][3:]
         return chain
+
+    def _links(self, f: Flow) -> list[tuple[int, float, bool, float]]:
+        return [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
 
     def _chunk(self, chain, m, e_first, e_last, free, busy, hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
@@ -287,20 +291,21 @@ class EventTiming:
             return e_last, e_last
         starts, first = [], []  # start and finish (blocking included) of the first message at each server
         prev = e_first
-        for srv, tj, blocking in chain:
+        for srv, tj, blocking, delay in chain:
             start = np.maximum(prev, free[srv])
             f = start + tj
             if blocking:
                 f = np.maximum(f, hist.room(srv, self.depth, last=False))
             starts.append(start)
             first.append(f)
-            prev = f
+            prev = f + delay
         prev_last = e_last
         last_starts, lasts = [], []
-        for j, (srv, tj, blocking) in enumerate(chain):
+        for j, (srv, tj, blocking, delay) in enumerate(chain):
             # the last message starts once it has arrived and the one before it has left (the first one: at its
             # start); its service ends t later, and it leaves when the next buffer has room
-            last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, prev_last), starts[j])
+            arrived = prev_last if j == 0 else prev_last + chain[j - 1][3]
+            last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, arrived), starts[j])
             lj = last_start + tj
             if blocking:
                 lj = np.maximum(lj, hist.room(srv, self.depth, last=True))
@@ -311,10 +316,10 @@ class EventTiming:
             last_starts.append(last_start)
             lasts.append(lj)
             prev_last = lj
-        for j, (srv, _, blocking) in enumerate(chain):
+        for j, (srv, _, blocking, _) in enumerate(chain):
             if blocking:
                 hist.record(srv, on, starts[j + 1], last_starts[j + 1])
-        return last_starts[0], lasts[-1]
+        return last_starts[0], lasts[-1] + chain[-1][3]
 
 
 class _History:

@@ -22,13 +22,15 @@ CYCLES = {"synaptic_op": 1.0, "mac": 1.0, "weight_read_byte": 0.0, "neuron_updat
           "spike_out": 0.0, "message_out": 1.0, "hop_ew": 1.0, "hop_ns": 1.0, "barrier_sync": 10.0}
 
 
-def line_chip(buffer_depth: int = 16, **timing):
-    """1 x 3 mesh, one core per router, 1 cycle per message out, per hop, per synaptic op, per neuron update."""
+def line_chip(buffer_depth: int = 16, hop: float = 1.0, **timing):
+    """1 x 3 mesh, one core per router, 1 cycle per message out, per synaptic op, per neuron update; ``hop`` cycles
+    per east-west hop."""
     doc = {"schema": "ssr-neuro/chip", "version": 1, "name": "line", "description": "",
            "mesh": {"rows": 1, "cols": 3, "cores_per_router": 1, "clock_MHz": 1.0, "io_router": [0, 0]},
            "core": {"neurons": 8, "input_axons": 64, "output_axons": 64, "synapse_memory_bytes": 1024,
                     "weight_bits": 8, "state_bits": 24, "mac_units": 1, "shared_weights": True},
-           "energy_pJ": dict.fromkeys(CYCLES, 1.0), "cycles": dict(CYCLES), "static": {"leakage_mW_per_core": 0.0},
+           "energy_pJ": dict.fromkeys(CYCLES, 1.0), "cycles": {**CYCLES, "hop_ew": hop},
+           "static": {"leakage_mW_per_core": 0.0},
            "timing": {"buffer_depth": buffer_depth, **timing}}
     return parse_chip(doc, "line.toml")
 
@@ -130,6 +132,29 @@ def test_two_flows_sharing_a_link_take_turns():
     # alone, core0's flow ends at 5 (msg 2: out 1-2, link01 2-3, link12 3-4, synapse 4-5): sharing costs it 1
     alone = run_phase(program_of(chip, [(0, 2)]), {}, {(0, 2): 2}, 1)
     assert alone.step_cycles[0, 0] == 5 + 10
+
+
+def test_link_bandwidth_apart_from_hop_latency():
+    # hop 3 cycles; by default a link carries one message per hop time: msg 1 on the link 1-4, msg 2 4-7; with
+    # link_cycles_per_message = 1 the link is busy 1 cycle per message and the message arrives 2 cycles later:
+    # msg 1 link 1-2, synapse 4-5; msg 2 link 2-3, synapse 5-6
+    slow = run_phase(program_of(line_chip(hop=3.0), [(0, 1)]), {}, {(0, 1): 2}, 1)
+    assert intervals(slow, "link (0, 0)->(0, 1)") == [(1, 4), (4, 7)]
+    assert intervals(slow, "core1.synapse") == [(4, 5), (7, 8)]
+    fast = run_phase(program_of(line_chip(hop=3.0, link_cycles_per_message=1.0), [(0, 1)]), {}, {(0, 1): 2}, 1)
+    assert intervals(fast, "link (0, 0)->(0, 1)") == [(1, 2), (2, 3)]
+    assert intervals(fast, "core1.synapse") == [(4, 5), (5, 6)]
+    assert fast.step_cycles[0, 0] == 6 + 10
+
+
+def test_serial_send_and_receive_sides_without_stage_overlap():
+    # stages_overlap = false (SANA-FE's model): the output stage's cycle per message joins the soma pass (4 updates
+    # + 2 messages = 6 cycles, messages leave at 3 and 6), and a message's receive work is one server
+    chip = line_chip(stages_overlap=False)
+    timing = run_phase(program_of(chip, [(0, 1)]), {0: 4}, {(0, 1): 2}, 3)
+    assert intervals(timing, "core0.soma") == [(0, 6)]
+    assert intervals(timing, "link (0, 0)->(0, 1)") == [(3, 4), (6, 7)]
+    assert intervals(timing, "core1.synapse") == [(4, 7), (7, 10)]
 
 
 def test_receiver_input_stage_and_barrier_by_tiles():
