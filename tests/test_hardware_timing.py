@@ -194,6 +194,20 @@ def test_event_mode_on_the_tiny_graph_energy_equal_and_deterministic():
     assert again.timeline == event.timeline and event.timeline
 
 
+def test_event_report_has_the_bound_column_and_the_time_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    from hardware.report import format_table, write_plots
+
+    chip = tiny_chip()
+    event = simulate(tiny_graph(), tiny_mapping(chip), chip, HISTORY, LENGTH, timing="event")
+    table = format_table(event.summary(), {})
+    assert "bound by" in table and "core1.soma (100%)" in table and "overlapped" in table
+    names = {p.name for p in write_plots(event, tmp_path)}
+    assert {"timeline.png", "latency.png"} <= names and all((tmp_path / n).stat().st_size > 0 for n in names)
+    analytic = simulate(tiny_graph(), tiny_mapping(chip), chip, HISTORY, LENGTH)
+    assert "timeline.png" not in {p.name for p in write_plots(analytic, tmp_path / "a")}
+
+
 @pytest.mark.parametrize("preset", ["45nm", "loihi"])
 def test_event_mode_on_an_ssr_shaped_graph(preset):
     graph = ssr_like(n_items=120, dim=8, blocks=2, max_len=6)
