@@ -174,7 +174,8 @@ def compare(label: str, chip, steps: list[tuple[float, list[dict]]], neurons: di
     msgs = np.array([sum(w["flows"].values()) for w in works])
     print(f"\n{label}: {len(steps)} steps on {len(cores)} cores, {msgs.mean():,.0f} messages per step "
           f"(max {msgs.max():,}); per-step latency, ns (mean over steps):")
-    print(f"  SANA-FE detailed {theirs.mean():10.1f}   ours event {ours.mean():10.1f} ({ours.mean() / theirs.mean():.3f}x)"
+    print(f"  SANA-FE detailed {theirs.mean():10.1f}   ours event {ours.mean():10.1f} "
+          f"({ours.mean() / theirs.mean():.3f}x)"
           f"   ours analytic {analytic.mean():10.1f} ({analytic.mean() / theirs.mean():.3f}x)")
     print(f"  per-step error, event vs SANA-FE: mean {err_e.mean():+.1%}, |max| {np.abs(err_e).max():.1%}, "
           f"within 25%: {(np.abs(err_e) <= 0.25).mean():.0%} of steps;  analytic: mean {err_a.mean():+.1%}, "

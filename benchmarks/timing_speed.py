@@ -78,12 +78,14 @@ def main() -> None:
     assert np.array_equal(event.per_inference["energy_pJ"], analytic.per_inference["energy_pJ"])
     assert np.array_equal(np.concatenate([h[1] for h in halves]), analytic.per_inference["energy_pJ"])
     print(f"analytic, 1 process:         {t_analytic:7.2f} s ({n / t_analytic:,.0f} inferences/s)")
-    print(f"event, 1 process:            {t_event:7.2f} s ({n / t_event:,.0f} inferences/s; {t_event / t_analytic:.2f}x "
+    print(f"event, 1 process:            {t_event:7.2f} s ({n / t_event:,.0f} inferences/s; "
+          f"{t_event / t_analytic:.2f}x "
           f"the analytic run; the event model alone about {t_event - t_analytic:.2f} s)")
     print(f"event, 2 processes:          {t_two:7.2f} s ({n / t_two:,.0f} inferences/s)  goal: under 60 s for 10,000")
     lat_e, lat_a = event.per_inference["latency_us"], analytic.per_inference["latency_us"]
     print(f"latency per inference, us: event {lat_e.mean():.3f} (p50 {np.median(lat_e):.3f}, p99 "
-          f"{np.percentile(lat_e, 99):.3f}), analytic {lat_a.mean():.3f}; event / analytic {lat_e.mean() / lat_a.mean():.3f}; "
+          f"{np.percentile(lat_e, 99):.3f}), analytic {lat_a.mean():.3f}; "
+          f"event / analytic {lat_e.mean() / lat_a.mean():.3f}; "
           f"2-process event latencies {'equal' if np.allclose(lat2, lat_e, rtol=0.02) else 'differ by more than 2%'} "
           f"(chunks follow each batch's largest flow)")
     s = event.summary()

@@ -8,9 +8,9 @@ crossings (east-west + north-south). Energies in pJ, latency in mesh cycles and 
 
 Timing: ``timing="analytic"`` (default) prices latency with ``hardware.costs.step_cycles`` (phases in sequence, no
 overlap); ``timing="event"`` replays the same counts through ``hardware.timing.EventTiming`` (core pipelines,
-routers with finite buffers, blocking; messages move in chunks of at most ``timing_chunk``) and adds, per inference, ``interval_cycles``
-and ``interval_us`` (time between inferences when consecutive ones overlap). The counts, hence every dynamic energy,
-are the same in both modes; static energy (leakage x time) follows the mode's latency.
+routers with finite buffers, blocking; messages move in chunks of at most ``timing_chunk``) and adds, per inference,
+``interval_cycles`` and ``interval_us`` (time between inferences when consecutive ones overlap). The counts, hence
+every dynamic energy, are the same in both modes; static energy (leakage x time) follows the mode's latency.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ charges local messages) passes the sender's *output* stage, the links of its XY 
 stage, then its *synapse* and *dendrite* stages; a local delivery goes straight to the receiver's synapse stage.
 Stages and links are servers: one message at a time, in a fixed global order (step, phase, round, flow; in a round
 local deliveries first, then packets by route length, so that nearer messages, which reach a shared link first,
-go first), each message costing per stage (cycles of ``mesh.clock_MHz``, ``hardware.costs.counter_cycles`` per unit kind):
+go first), each message costing per stage (cycles of ``mesh.clock_MHz``; ``hardware.costs.counter_cycles`` per
+unit kind):
 
     soma      neuron_update, neuron_update_idle and spike_out counts of the unit in the phase (the whole pass)
     output    cycles.message_out - timing.message_in_cycles, per message
@@ -24,10 +25,10 @@ pass: message j leaves after the soma's share and j output stages) and its recei
 dendrite cycles per message, one message at a time), as SANA-FE's pipeline model serialises them.
 
 A router input buffer (after every link, and the injection buffer after every output stage) holds
-``timing.buffer_depth`` messages (chunks, below); a message that finds it full stays in its server (blocking after service), so a
-full buffer stalls the link or output stage behind it, and the soma of a sender cannot finish before its last
-message has entered the output stage. Arbitration is static (the global order): a server serves the next message
-of the order, never overtaking; this keeps the order independent of the data, so every inference of a batch runs
+``timing.buffer_depth`` messages (chunk slots, below); a message that finds it full stays in its server (blocking
+after service), so a full buffer stalls the link or output stage behind it, and the soma of a sender cannot finish
+before its last message has entered the output stage. Arbitration is static (the global order): a server serves
+the next message of the order, never overtaking; this keeps the order independent of the data, so every inference of a batch runs
 the same sequence of max/plus operations on arrays [inferences].
 
 Messages move in chunks: in each phase every flow (from unit, to unit) is cut into the same number of rounds, enough
@@ -92,7 +93,8 @@ class Timeline:
 class EventTiming:
     """The model compiled for one program (module docstring); use it as the Ledger's ``sink``. After the run:
     ``step_cycles`` [B, steps] (barrier included), ``barrier`` (cycles per step), ``bound_counts`` [steps,
-    servers] (how often each server was the one held longest in each step), ``interval`` [B] (cycles between inferences with overlap),
+    servers] (how often each server was the one held longest in each step), ``interval`` [B] (cycles between
+    inferences with overlap),
     ``timeline`` of inference 0, ``servers`` (names)."""
 
     def __init__(self, program: Program, n_inferences: int, chunk: int = 4, max_rounds: int = 64) -> None:
@@ -271,7 +273,8 @@ class EventTiming:
             recv = syn + den + (self.message_in if f.packet else 0.0)
             chain = self._links(f) + [(self.server(f.dst, "synapse"), recv, False, 0.0)]
         else:
-            chain = [(self.server(f.dst, "synapse"), syn, False, 0.0), (self.server(f.dst, "dendrite"), den, False, 0.0)]
+            chain = [(self.server(f.dst, "synapse"), syn, False, 0.0),
+                     (self.server(f.dst, "dendrite"), den, False, 0.0)]
             if f.packet:
                 chain = ([(self.server(f.src, "output"), self.t_out[f.src], True, 0.0)] + self._links(f)
                          + [(self.server(f.dst, "input"), self.message_in, False, 0.0)] + chain)
