@@ -28,8 +28,8 @@ A router input buffer (after every link, and the injection buffer after every ou
 ``timing.buffer_depth`` messages (chunk slots, below); a message that finds it full stays in its server (blocking
 after service), so a full buffer stalls the link or output stage behind it, and the soma of a sender cannot finish
 before its last message has entered the output stage. Arbitration is static (the global order): a server serves
-the next message of the order, never overtaking; this keeps the order independent of the data, so every inference of a batch runs
-the same sequence of max/plus operations on arrays [inferences].
+the next message of the order, never overtaking; this keeps the order independent of the data, so every inference
+of a batch runs the same sequence of max/plus operations on arrays [inferences].
 
 Messages move in chunks: in each phase every flow (from unit, to unit) is cut into the same number of rounds, enough
 that no chunk of the batch's largest flow holds more than ``chunk`` messages (at most ``max_rounds``), of integer
