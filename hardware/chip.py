@@ -11,6 +11,8 @@
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
     [static]    leakage_mW_per_core
+    [timing]    (optional; only the event timing model reads it) buffer_depth, message_in_cycles,
+                dendrite_cycles, barrier_by_tiles = [[tiles, cycles], ...]
 
 Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges them per event):
 - ``synaptic_op``         one accumulate of a weight into a neuron's input current on an incoming spike
@@ -50,6 +52,25 @@ Core keys with counting rules (optional; the defaults are the first values, ``ha
                             free; true: it costs one ``message_out`` (0 hops) like a message to another core, as
                             SANA-FE charges it
 
+Timing keys (optional ``[timing]`` table; ``hardware.timing``, the discrete-event model, reads them; the analytic
+model in ``hardware.costs`` does not; absent keys take the defaults in brackets):
+- ``buffer_depth``       messages a router's input buffer (one per incoming link and per injecting core) holds;
+                         a sender blocks while the next buffer is full [16, SANA-FE's loihi.yaml link_buffer_size]
+- ``message_in_cycles``  the part of ``cycles.message_out`` spent at the receiving core's input stage (axon in) per
+                         message; the sender's output stage takes the rest [0: all at the sender]
+- ``dendrite_cycles``    cycles of the dendrite (accumulate) stage per synaptic op or MAC [0: folded into the
+                         synapse stage's ``synaptic_op`` / ``mac`` cycles]
+- ``barrier_by_tiles``   the step barrier in cycles as a function of the routers (tiles) holding used cores: pairs
+                         [tiles, cycles], the entry with the largest tiles <= the used tiles applies (the first one
+                         below it) [absent: ``cycles.barrier_sync`` whatever the tiles]
+- ``link_cycles_per_message``  cycles a link is busy per message (its bandwidth); a hop still takes
+                         ``cycles.hop_ew`` / ``hop_ns`` (latency), the part above this is in flight, not busy
+                         [absent: the hop's cycles, one message per hop time]
+- ``stages_overlap``     true: each stage of a core (soma, output, input, synapse, dendrite) is its own server, so
+                         consecutive messages overlap in them; false: a core's send side (soma then output, one
+                         message after the other) and its receive side (input, synapse, dendrite of one message
+                         before the next) are one server each, as SANA-FE's pipeline model charges them [true]
+
 Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs the graded
 (multiply-accumulate) work when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
 ``host.clock_MHz``) are per multiply-accumulate, weight fetch included. Time of one cycle = 1 / clock_MHz us.
@@ -74,6 +95,8 @@ PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
 STATIC = ("leakage_mW_per_core",)
+TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap",
+          "link_cycles_per_message")
 NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
@@ -120,6 +143,20 @@ class Host:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """The event timing model's keys (module docstring): router buffer depth in messages, the receiver's share of
+    ``cycles.message_out``, the dendrite stage's cycles per synaptic event, and the barrier by used tiles
+    (((tiles, cycles), ...) ascending; empty: ``cycles.barrier_sync``), and whether a core's stages overlap."""
+
+    buffer_depth: int = 16
+    message_in_cycles: float = 0.0
+    dendrite_cycles: float = 0.0
+    barrier_by_tiles: tuple[tuple[int, float], ...] = ()
+    stages_overlap: bool = True
+    link_cycles_per_message: float | None = None
+
+
+@dataclass(frozen=True)
 class Chip:
     """A validated chip description; ``source`` is the file it was read from."""
 
@@ -132,6 +169,7 @@ class Chip:
     energy_pJ: dict[str, float]
     cycles: dict[str, float]
     static: dict[str, float]
+    timing: Timing = Timing()
 
     @property
     def n_cores(self) -> int:
@@ -176,7 +214,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         return ChipError(f"chip file {source}: {key} must be {rule} (got {value!r})")
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
-                                   "cycles", "static"), optional=("host",), where=source)
+                                   "cycles", "static"), optional=("host", "timing"), where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
     version = _integer(doc["version"], "version", 1, fail)
@@ -231,8 +269,48 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
                                      ("static", STATIC, ())):
         table = _table(doc, section, required, extra, source, fail)
         tables[section] = {k: _number(v, f"{section}.{k}", False, fail) for k, v in table.items()}
+    timing = _timing(doc, tables["cycles"], source, fail) if "timing" in doc else Timing()
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
-                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"])
+                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"], timing=timing)
+
+
+def _timing(doc: dict[str, Any], cycles: dict[str, float], source: str, fail: "Fail") -> Timing:
+    """The optional [timing] table, validated (module docstring)."""
+    table = _table(doc, "timing", (), TIMING, source, fail)
+    out = {}
+    if "buffer_depth" in table:
+        out["buffer_depth"] = _integer(table["buffer_depth"], "timing.buffer_depth", 1, fail)
+    for key in ("message_in_cycles", "dendrite_cycles", "link_cycles_per_message"):
+        if key in table:
+            out[key] = _number(table[key], f"timing.{key}", False, fail)
+    if out.get("message_in_cycles", 0.0) > cycles["message_out"]:
+        raise fail("timing.message_in_cycles", f"at most cycles.message_out ({cycles['message_out']})",
+                   out["message_in_cycles"])
+    if "stages_overlap" in table:
+        if not isinstance(table["stages_overlap"], bool):
+            raise fail("timing.stages_overlap", "true or false", table["stages_overlap"])
+        out["stages_overlap"] = table["stages_overlap"]
+    if "barrier_by_tiles" in table:
+        rows = table["barrier_by_tiles"]
+        rule = "a non-empty list of [tiles, cycles] pairs, tiles positive integers in ascending order, cycles >= 0"
+        ok = isinstance(rows, list) and rows and all(
+            isinstance(r, list) and len(r) == 2 and _is_int(r[0]) and r[0] >= 1
+            and isinstance(r[1], (int, float)) and not isinstance(r[1], bool) and math.isfinite(r[1]) and r[1] >= 0
+            for r in rows)
+        if not ok or any(a[0] >= b[0] for a, b in zip(rows, rows[1:])):
+            raise fail("timing.barrier_by_tiles", rule, rows)
+        out["barrier_by_tiles"] = tuple((int(t), float(c)) for t, c in rows)
+    return Timing(**out)
+
+
+def barrier_cycles(chip: Chip, tiles: int) -> float:
+    """The step barrier in cycles for ``tiles`` used tiles: ``timing.barrier_by_tiles`` (the entry with the largest
+    tiles <= ``tiles``, the first entry below all) or ``cycles.barrier_sync``."""
+    table = chip.timing.barrier_by_tiles
+    if not table:
+        return chip.cycles["barrier_sync"]
+    below = [c for t, c in table if t <= tiles]
+    return below[-1] if below else table[0][1]
 
 
 # ------------------------------------------------------------------------------------------------ checks

@@ -27,6 +27,10 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
 - ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
                       what ``ssr_neuro.counting.count_methods(graph, result.rates, result)`` reads (added after the contract;
                       empty when a backend does not record it)
+- ``timing``          "analytic" or "event": which model gave the latency (``hardware.simulate``); with "event",
+                      ``per_inference`` also has ``interval_cycles`` / ``interval_us`` (time between consecutive
+                      inferences when they overlap), each step has "bound" (the server held longest, most
+                      often) and "analytic_cycles", and ``timeline`` lists (server, start, end) cycles of inference 0
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ class SimResult:
     counting: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
+    timing: str = "analytic"
+    timeline: list[tuple[str, float, float]] = field(default_factory=list)
 
     def summary(self) -> dict:
         """JSON-ready digest: means per inference (energy in uJ, latency in us and cycles), the breakdown in uJ,
@@ -72,6 +78,10 @@ class SimResult:
             "energy_uj_per_inference": mean("energy_pJ") * 1e-6,
             "latency_us_per_inference": mean("latency_us"),
             "latency_cycles_per_inference": mean("latency_cycles"),
+            "timing": self.timing,
+            "inferences_per_s": 1e6 / mean("latency_us") if self.n_inferences and mean("latency_us") else 0.0,
+            **({"inferences_per_s_overlapped": 1e6 / mean("interval_us") if mean("interval_us") else 0.0}
+               if "interval_us" in self.per_inference and self.n_inferences else {}),
             "per_inference_mean": {k: mean(k) for k in PER_INFERENCE_KEYS if k in self.per_inference},
             "breakdown": to_uj,
             "steps": [_plain(s) for s in self.steps],
