@@ -90,3 +90,21 @@ def test_run_on_chip_fills_counting_and_quality(model):
     assert record_activity(graph, None) is None
     with pytest.raises(UserError, match="backend"):
         run_on_chip(graph, mapping, chip, chosen, backend="gpu")
+
+
+def test_simulate_event_timing_keeps_the_energy_and_adds_its_plots(model, tmp_path, capsys):
+    graph = tmp_path / "m.graph"
+    assert run_cli(capsys, "convert", str(model), "-o", str(graph), "--no-check")[0] == 0
+    runs = {}
+    for timing in ("analytic", "event"):
+        plots = tmp_path / f"plots-{timing}"
+        rc, out, _ = run_cli(capsys, "simulate", str(graph), "--samples", "40", "--timing", timing, "--json",
+                             "--plot", str(plots))
+        assert rc == 0
+        runs[timing] = json.loads(out)
+        assert runs[timing]["timing"] == timing
+        assert (plots / "timeline.png").exists() == (timing == "event")
+    assert runs["event"]["breakdown"]["by_kind"]["compute"] == runs["analytic"]["breakdown"]["by_kind"]["compute"]
+    assert runs["event"]["latency_us_per_inference"] > 0
+    rc, _, err = run_cli(capsys, "simulate", str(graph), "--timing-chunk", "0")
+    assert rc == 2 and "--timing-chunk" in err

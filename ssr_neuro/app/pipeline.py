@@ -213,9 +213,10 @@ def map_source(src: Source, chip, plan: SamplePlan, strategy: str = "anneal"):
 # ------------------------------------------------------------------------------------------------ stage 3: run
 
 def run_on_chip(graph: NeuroGraph, mapping, chip, samples, backend: str = "fast", batch_size: int = 256,
-                timeout_s: float = 600.0, progress: bool = False):
+                timeout_s: float = 600.0, progress: bool = False, timing: str = "analytic", timing_chunk: int = 4):
     """Simulate ``samples`` (``Samples``) on the mapped chip -> ``SimResult`` with ``counting`` (the three counting
-    methods) and ``quality`` (HR/NDCG/MRR@{5,10,20} of the chip's own scores) filled in."""
+    methods) and ``quality`` (HR/NDCG/MRR@{5,10,20} of the chip's own scores) filled in. ``timing``: "analytic" or
+    "event" (``hardware.timing``; the same energy, both backends)."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if not graph.quantized:
@@ -228,19 +229,21 @@ def run_on_chip(graph: NeuroGraph, mapping, chip, samples, backend: str = "fast"
         if timeout_s <= 0:
             raise UserError(f"--timeout must be > 0 seconds (got {timeout_s})")
         log(f"running {len(samples):,} inferences in Lava (about 6 s to start, then about 0.4 s per inference)")
-        result = simulate_lava(graph, mapping, chip, samples.history, samples.length, timeout_s=timeout_s)
+        result = simulate_lava(graph, mapping, chip, samples.history, samples.length, timeout_s=timeout_s,
+                               timing=timing, timing_chunk=timing_chunk)
     else:
-        result = _run_fast(graph, mapping, chip, samples, batch_size, progress)
+        result = _run_fast(graph, mapping, chip, samples, batch_size, progress, timing, timing_chunk)
     result.counting = count_methods(graph, result.rates, result)
     result.quality = metrics_of_scores(result.scores, samples.target)
     return result
 
 
-def _run_fast(graph, mapping, chip, samples, batch_size: int, progress: bool):
+def _run_fast(graph, mapping, chip, samples, batch_size: int, progress: bool, timing: str, timing_chunk: int):
     from hardware.simulate import simulate
 
+    options = {"timing": timing, "timing_chunk": timing_chunk}
     if not progress:
-        return simulate(graph, mapping, chip, samples.history, samples.length, batch_size)
+        return simulate(graph, mapping, chip, samples.history, samples.length, batch_size, **options)
     from ssr_neuro.progress import progress_bar
 
     with progress_bar("simulate", total=len(samples), unit="inferences") as advance:
@@ -250,7 +253,7 @@ def _run_fast(graph, mapping, chip, samples, batch_size: int, progress: bool):
             advance(n_done - done[0])
             done[0] = n_done
 
-        return simulate(graph, mapping, chip, samples.history, samples.length, batch_size, tick)
+        return simulate(graph, mapping, chip, samples.history, samples.length, batch_size, tick, **options)
 
 
 def reference_quality(src: Source, samples) -> tuple[str, dict]:

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ssr_neuro.app.cli.common import Backend, EvalSplit, app, emit, metrics_table, set_threads
+from ssr_neuro.app.cli.common import Backend, EvalSplit, Timing, app, emit, metrics_table, set_threads
 from ssr_neuro.app.pipeline import SamplePlan
 from ssr_neuro.errors import UserError
 
@@ -125,6 +125,10 @@ def simulate(
     backend: Backend = typer.Option(Backend.fast, help="fast (vectorised engine) or lava (every core a Lava process: "
                                                        "the same results, about 500x slower; see ssr-neuro doctor)"),
     timeout: float = typer.Option(600.0, help="seconds a Lava run may take before it is stopped (--backend lava)"),
+    timing: Timing = typer.Option(Timing.analytic, help="analytic (busiest unit + network + barrier per step) or event "
+                                                        "(discrete events through core stages and router buffers; "
+                                                        "same energy; adds timeline.png and latency.png to --plot)"),
+    timing_chunk: int = typer.Option(4, help="--timing event: messages moved as one chunk (1: message by message)"),
     csv: Optional[Path] = typer.Option(None, help="write one record per inference to this CSV file"),
     plot: Optional[Path] = typer.Option(None, help="write PNG plots (energy breakdown, spike raster, core load) here"),
     force: bool = typer.Option(False, help="overwrite --csv / --plot files"),
@@ -133,7 +137,7 @@ def simulate(
 ) -> None:
     """Run real sequences through the mapped fixed-point SSR on the simulated chip: energy, latency, quality."""
     from hardware.chip import load_chip
-    from hardware.report import PLOT_FILES, format_table, write_csv, write_plots
+    from hardware.report import EVENT_PLOT_FILES, PLOT_FILES, format_table, write_csv, write_plots
     from mapping import load_mapping
     from ssr_neuro.app.pipeline import load_source, map_source, reference_quality, run_on_chip
     from ssr_neuro.files import check_writable
@@ -144,6 +148,8 @@ def simulate(
         raise UserError(f"--batch-size must be >= 1 (got {batch_size})")
     if timeout <= 0:
         raise UserError(f"--timeout must be > 0 seconds (got {timeout})")
+    if timing_chunk < 1:
+        raise UserError(f"--timing-chunk must be >= 1 message (got {timing_chunk})")
     if backend is Backend.lava:
         from hardware.lava_backend import lava_status
 
@@ -157,7 +163,7 @@ def simulate(
     if plot is not None:
         if plot.exists() and not plot.is_dir():
             raise UserError(f"--plot {plot} is a file; give a folder for the plots")
-        for name in PLOT_FILES:
+        for name in PLOT_FILES + (EVENT_PLOT_FILES if timing is Timing.event else ()):
             check_writable(plot / name, force)
     set_threads(threads)
     chip_desc = load_chip(chip)
@@ -170,7 +176,8 @@ def simulate(
     if placed is None:
         placed = map_source(src, chip_desc, plan, strategy)
     chosen = plan.evaluation_of(src.dataset)
-    result = run_on_chip(src.graph, placed, chip_desc, chosen, backend.value, batch_size, timeout, progress=True)
+    result = run_on_chip(src.graph, placed, chip_desc, chosen, backend.value, batch_size, timeout, progress=True,
+                         timing=timing.value, timing_chunk=timing_chunk)
     label, reference = reference_quality(src, chosen)
     quality = {"chip (fixed point)": result.quality, label: reference}
     if csv is not None:
@@ -178,7 +185,7 @@ def simulate(
     if plot is not None:
         write_plots(result, plot, overwrite=force)
     summary = result.summary()
-    obj = {"chip": chip_desc.name, "backend": backend.value, "dataset": src.dataset.name, "split": on.value,
+    obj = {"chip": chip_desc.name, "backend": backend.value, "timing": timing.value, "dataset": src.dataset.name, "split": on.value,
            "n_inferences": int(result.n_inferences),
            "energy_uj_per_inference": summary["energy_uj_per_inference"],
            "latency_us_per_inference": summary["latency_us_per_inference"],

@@ -36,6 +36,11 @@ class Backend(str, Enum):
     lava = "lava"
 
 
+class Timing(str, Enum):
+    analytic = "analytic"
+    event = "event"
+
+
 def set_threads(threads: Optional[int]) -> None:
     """Apply --threads, and keep large freed buffers in the process (see ssr_neuro.runtime)."""
     import torch
