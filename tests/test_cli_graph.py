@@ -181,6 +181,21 @@ def test_simulate_bad_inputs(model, graph_file, mapping_file, tmp_path, capsys):
     chip.write_text(text.replace("synapse_memory_bytes = 131072", "synapse_memory_bytes = 64"))
     _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping",
                                  str(mapping_file), "--csv", str(csv)), "synapse_memory_bytes")
+    # a mapping on cores of 256 neurons whose pieces were all moved onto its first core, the resources it states
+    # left as they were
+    chip.write_text(text.replace("neurons = 1024", "neurons = 256"))
+    spread = tmp_path / "spread.json"
+    assert main(["map", str(graph_file), "--chip", str(chip), "-o", str(spread), "--strategy", "greedy"]) == 0
+    capsys.readouterr()
+    doc = json.loads(spread.read_text())
+    assert len(doc["cores"]) > 1
+    for piece in doc["pieces"]:
+        if piece["core"] is not None:
+            piece["core"], piece["mesh"] = 0, doc["cores"][0]["mesh"]
+    piled = tmp_path / "piled.json"
+    piled.write_text(json.dumps(doc))
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping", str(piled),
+                                 "--csv", str(csv)), "core 0 of the mapping needs 743 neurons", "has 256 (core.neurons)")
     assert not csv.exists()
 
 
