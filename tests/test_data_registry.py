@@ -248,3 +248,25 @@ def test_stats_and_listing(tmp_path, isolated_home):
     assert listing["ml-1m"]["downloadable"] and not listing["steam"]["downloadable"]
     assert all(d["where"] == (d["path"] or d["note"]) for d in listing.values())
     json.dumps(list(listing.values()))
+
+
+def test_a_description_finds_its_data_where_it_was_read_until_it_moves(tmp_path):
+    from ssr_neuro.data import load_described
+    from ssr_neuro.data.registry import SPLIT_OPTION_KEYS
+
+    udata_file(tmp_path / "dd" / "ml-100k")
+    desc = load_dataset("ml-100k", data_dir=tmp_path / "dd", cache_dir=tmp_path, k_core=2).describe()
+    assert desc["options"]["data_file"] == str((tmp_path / "dd" / "ml-100k" / "u.data").resolve())
+    again = load_described(desc)  # no data_dir: the recorded file is found
+    assert again.item_ids == desc["item_ids"] and again.options["data_file"] == desc["options"]["data_file"]
+    udata_file(tmp_path / "other" / "ml-100k", seed=1)  # another u.data under the given folder: the recorded wins
+    assert load_described(desc, tmp_path / "other").item_ids == desc["item_ids"]
+    (tmp_path / "dd").rename(tmp_path / "moved")
+    with pytest.raises(DataError) as info:
+        load_described(desc)
+    assert desc["options"]["data_file"] in str(info.value) and "--data-dir" in str(info.value)
+    moved = load_described(desc, tmp_path / "moved")
+    assert moved.item_ids == desc["item_ids"]
+    assert moved.options["data_file"] != desc["options"]["data_file"]  # where it was found changed, the data did not
+    assert not {"data_file", "data_dir", "source"} & set(SPLIT_OPTION_KEYS)
+    assert all(moved.options[k] == desc["options"][k] for k in SPLIT_OPTION_KEYS)
