@@ -141,23 +141,24 @@ def test_loader_does_not_import_torch():
     assert result.returncode == 0, result.stderr or "importing hardware.chip imported torch"
 
 
-def test_an_impossible_mesh_is_refused_in_one_line_naming_key_value_and_limit(tmp_path):
+def _mesh(tmp_path, rows: int, cols: int, per_router: int) -> Path:
+    """A copy of the 45nm preset with another mesh size."""
     text = (PRESETS_DIR / "45nm.toml").read_text()
     assert "rows = 8\ncols = 8\ncores_per_router = 2\n" in text
-    huge = tmp_path / "huge.toml"
-    huge.write_text(text.replace("rows = 8\ncols = 8", "rows = 100000\ncols = 100000"))
+    path = tmp_path / f"mesh-{rows}-{cols}-{per_router}.toml"
+    path.write_text(text.replace("rows = 8\ncols = 8\ncores_per_router = 2",
+                                 f"rows = {rows}\ncols = {cols}\ncores_per_router = {per_router}"))
+    return path
+
+
+def test_an_impossible_mesh_is_refused_in_one_line_naming_key_value_and_limit(tmp_path):
+    huge = _mesh(tmp_path, 100_000, 100_000, 2)
     with pytest.raises(ChipError, match=rf"^chip file {re.escape(str(huge))}: mesh\.rows must be at most "
                                         rf"{MAX_MESH_SIDE} routers \(got 100,000\)[^\n]*$"):
         load_chip(huge)
-    dense = tmp_path / "dense.toml"
-    dense.write_text(text.replace("rows = 8\ncols = 8\ncores_per_router = 2",
-                                  f"rows = {MAX_MESH_SIDE}\ncols = {MAX_MESH_SIDE}\ncores_per_router = 17"))
     with pytest.raises(ChipError, match=rf"mesh\.cores_per_router .* at most {MAX_CORES:,} cores \(got 256 x 256 x "
                                         rf"17 = 1,114,112\)"):
-        load_chip(dense)
-    edge = tmp_path / "edge.toml"
-    edge.write_text(text.replace("rows = 8\ncols = 8\ncores_per_router = 2",
-                                 f"rows = {MAX_MESH_SIDE}\ncols = {MAX_MESH_SIDE}\ncores_per_router = 16"))
-    assert load_chip(edge).n_cores == MAX_CORES
+        load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 17))
+    assert load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 16)).n_cores == MAX_CORES
     with pytest.raises(ChipError, match="mesh.cols must be at most"):  # a mesh built in code is checked too
         dataclasses.replace(load_chip("45nm").mesh, cols=100_000)

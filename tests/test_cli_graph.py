@@ -7,14 +7,14 @@ import json
 import pytest
 import torch
 
+from hardware.dse.store import load_results
 from ssr_neuro.cli import main
 from ssr_neuro.graph.io import load_graph
+from support import front_by_hand
 from test_cli import TINY, _assert_clean_error, run_cli
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +241,9 @@ values = [4, 8]
     assert rc == 0
     obj = json.loads(stdout)
     assert obj["points"] == 4 and obj["computed"] == 4 and obj["skipped"] == 0
-    assert 1 <= len(obj["pareto"]) <= 4
+    measured = load_results(out).to_dict(orient="records")
+    assert len(measured) == 4 and all(r["status"] == "ok" for r in measured)
+    assert {p["id"] for p in obj["pareto"]} == front_by_hand(measured, {"energy_uJ": "min", "HR@10": "max"})
     assert sorted(p.name for p in plots.iterdir()) == ["pareto.png", "sensitivity.png"]
     rc, stdout, _ = run_cli(capsys, "dse", str(space), "-o", str(out), "--workers", "1", "--json")
     assert rc == 0 and json.loads(stdout)["skipped"] == 4 and json.loads(stdout)["computed"] == 0

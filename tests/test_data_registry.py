@@ -13,6 +13,7 @@ import pytest
 import ssr_neuro.data.registry as registry
 from ssr_neuro.data import SequentialDataset, dataset_stats, format_stats, list_datasets, load_dataset
 from ssr_neuro.errors import DataError
+from support import udata_file
 
 
 @pytest.fixture(autouse=True)
@@ -37,18 +38,6 @@ def same(a: SequentialDataset, b: SequentialDataset) -> bool:
         and a.n_interactions == b.n_interactions
         and np.array_equal(a.item_counts, b.item_counts)
     )
-
-
-def udata_file(folder: Path, n_users: int = 30, n_items: int = 25, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    lines = []
-    for u in range(1, n_users + 1):
-        for i in rng.choice(np.arange(1, n_items + 1), size=rng.integers(6, 15), replace=False):
-            lines.append(f"{u}\t{i}\t{rng.integers(1, 6)}\t{rng.integers(10**8, 10**9)}")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "u.data"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_synthetic_contract(tmp_path):

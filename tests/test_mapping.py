@@ -17,7 +17,7 @@ from mapping.mapping import check_fits
 from mapping.traffic import ASSUMED
 from ssr_neuro.errors import MappingError, UserError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse, WeightFixed
-from test_mapping_helpers import check_mapping, made_up_rates, ssr_like
+from support import check_mapping, made_up_rates, ssr_like
 
 
 @pytest.fixture(scope="module")
@@ -225,10 +225,16 @@ def _edited(path: Path, edit) -> Path:
     return out
 
 
-def test_a_file_with_pieces_piled_on_one_core_is_refused_naming_the_resource(graph, small_45nm, tmp_path):
+@pytest.fixture
+def saved(graph, small_45nm, tmp_path):
+    """A greedy mapping of ``graph`` on ``small_45nm``, and its file."""
     m = map_graph(graph, small_45nm, "greedy")
-    path = tmp_path / "mapping.json"
-    m.save(path)
+    m.save(tmp_path / "mapping.json")
+    return m, tmp_path / "mapping.json"
+
+
+def test_a_file_with_pieces_piled_on_one_core_is_refused_naming_the_resource(graph, small_45nm, saved):
+    m, path = saved
     assert check_fits(load_mapping(path), graph, small_45nm).cores == m.cores  # a true file checks as it is
 
     def pile(doc):  # every piece on core 0; the stated resources left as the mapper wrote them
@@ -244,10 +250,8 @@ def test_a_file_with_pieces_piled_on_one_core_is_refused_naming_the_resource(gra
         check_fits(load_mapping(_edited(path, pile)), graph, small_45nm)
 
 
-def test_stated_resources_that_lie_are_recomputed(graph, small_45nm, tmp_path):
-    m = map_graph(graph, small_45nm, "greedy")
-    path = tmp_path / "mapping.json"
-    m.save(path)
+def test_stated_resources_that_lie_are_recomputed(graph, small_45nm, saved):
+    m, path = saved
 
     def lie(doc):
         for c in doc["cores"]:
@@ -262,10 +266,8 @@ def test_stated_resources_that_lie_are_recomputed(graph, small_45nm, tmp_path):
         check_fits(load_mapping(_edited(path, lie)), graph, small)
 
 
-def test_cores_sharing_a_slot_or_pieces_off_their_side_are_refused(graph, small_45nm, tmp_path):
-    m = map_graph(graph, small_45nm, "greedy")
-    path = tmp_path / "mapping.json"
-    m.save(path)
+def test_cores_sharing_a_slot_or_pieces_off_their_side_are_refused(graph, small_45nm, saved):
+    _, path = saved
 
     def same_slot(doc):
         doc["cores"][1]["mesh"] = doc["cores"][0]["mesh"]
