@@ -247,8 +247,9 @@ def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
                 raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
                                    f"core of chip '{chip.name}' has {_fmt(limit)} (core.{key}); map the graph "
                                    "again on this chip")
-        checked.append(PlacedCore(core.id, tuple(core.mesh), [p.id for p in state.pieces], use, core.messages_in,
-                                  core.messages_out))
+        held = {p.id for p in state.pieces}  # in the order the file lists them, then any it does not list
+        ids = [i for i in core.pieces if i in held] + sorted(held - set(core.pieces))
+        checked.append(PlacedCore(core.id, tuple(core.mesh), ids, use, core.messages_in, core.messages_out))
     return Mapping(mapping.chip, mapping.pieces, checked, mapping.info)
 
 
