@@ -5,7 +5,8 @@ the target (pessimistic), so a model that scores everything equally gets rank N,
 ranked. With ``mask`` the history items are removed from the ranking before the target is ranked.
 
 For a sample with rank r:  HR@K = [r <= K],  NDCG@K = [r <= K] / log2(r + 1) (ideal DCG is 1),  MRR@K = [r <= K] / r.
-Metrics are means over samples (not over batches: the reference's per-batch average over-weights the last batch).
+Metrics are means over samples (not over batches: the reference's per-batch average over-weights the last batch);
+the metrics of no samples are None (null in JSON), not 0: an empty split has no score.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ def target_ranks(scores: torch.Tensor, target: torch.Tensor, history: torch.Tens
     return 1 + higher + ties
 
 
-def metrics_from_ranks(ranks: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
-    """Per-sample means of HR@K, NDCG@K, MRR@K for every K, plus "n_samples"."""
+def metrics_from_ranks(ranks: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float | int | None]:
+    """Per-sample means of HR@K, NDCG@K, MRR@K for every K (None for no samples), plus "n_samples"."""
     ranks = np.asarray(ranks, dtype=np.float64)
-    out: dict[str, float] = {}
+    out: dict[str, float | int | None] = {}
     for k in ks:
         hit = ranks <= k
-        out[f"HR@{k}"] = float(hit.mean()) if ranks.size else 0.0
-        out[f"NDCG@{k}"] = float(np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0).mean()) if ranks.size else 0.0
-        out[f"MRR@{k}"] = float(np.where(hit, 1.0 / ranks, 0.0).mean()) if ranks.size else 0.0
+        for name, value in (("HR", hit), ("NDCG", np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0)),
+                            ("MRR", np.where(hit, 1.0 / ranks, 0.0))):
+            out[f"{name}@{k}"] = float(value.mean()) if ranks.size else None
     out["n_samples"] = int(ranks.size)
     return out
