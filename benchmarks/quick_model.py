@@ -28,10 +28,10 @@ def main() -> None:
     import torch
 
     from ssr_neuro.baselines import build_model, model_config
-    from ssr_neuro.cli import _load_data
+    from ssr_neuro.app.cli.common import load_data
     from ssr_neuro.training import TrainConfig, save_checkpoint, train, training_record
 
-    ds = _load_data(args.dataset, REPO.parent / "shared" / "datasets",
+    ds = load_data(args.dataset, REPO.parent / "shared" / "datasets",
                     {"max_len": 20, "split": "ufo", "k_core": 5, "valid_ratio": 0.1, "seed": 2024}, False)
     small = dataclasses.replace(ds, train=ds.train.choose(args.samples, 0), valid=ds.valid.choose(4000, 0))
     torch.manual_seed(2024)

@@ -48,12 +48,12 @@ def main() -> None:
     from hardware.chip import load_chip
     from hardware.simulate import simulate
     from mapping import map_graph
-    from ssr_neuro.cli import _dataset_of_checkpoint
+    from ssr_neuro.app.pipeline import dataset_of
     from ssr_neuro.graph.io import load_graph
 
     graph = load_graph(args.graph)
     chip = load_chip(args.chip)
-    ds = _dataset_of_checkpoint(graph.meta, DATA)
+    ds = dataset_of(graph.meta, DATA)
     pick = np.resize(np.random.default_rng(0).permutation(len(ds.test)), args.n)
     history, length = ds.test.history[pick], ds.test.length[pick]
     mapping = map_graph(graph, chip)

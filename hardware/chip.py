@@ -101,15 +101,37 @@ NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
 
+# Size limits of a mesh. The simulator holds tables per slot (the mapper's placement), per router and per directed
+# link (4 per router; the fast engine's packet routes are dense [pairs, links]), so an impossible size must fail
+# before they are allocated. 256 x 256 routers = 261,120 links keeps those tables in a workstation's memory; 2**20
+# cores is above the largest neuromorphic systems built (SpiNNaker1M: 1,036,800 ARM cores, Furber 2014; Hala Point:
+# 1,152 Loihi 2 chips x 128 cores = 147,456, Intel 2024). Both are assumptions about this simulator, not hardware.
+MAX_MESH_SIDE = 256
+MAX_CORES = 2 ** 20
+
+
 @dataclass(frozen=True)
 class Mesh:
-    """A 2-D mesh of routers, ``cores_per_router`` cores behind each; inputs enter and scores leave at io_router."""
+    """A 2-D mesh of routers, ``cores_per_router`` cores behind each; inputs enter and scores leave at io_router.
+    ChipError beyond MAX_MESH_SIDE routers a side or MAX_CORES cores (also for a mesh built in code)."""
 
     rows: int
     cols: int
     cores_per_router: int
     clock_MHz: float
     io_router: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        for key in ("rows", "cols"):
+            if getattr(self, key) > MAX_MESH_SIDE:
+                raise ChipError(f"mesh.{key} must be at most {MAX_MESH_SIDE} routers (got {getattr(self, key):,}); "
+                                "the simulator keeps tables per router and per link: model a bigger system as "
+                                "several chips")
+        cores = self.rows * self.cols * self.cores_per_router
+        if cores > MAX_CORES:
+            raise ChipError(f"mesh.cores_per_router must keep mesh.rows x mesh.cols x mesh.cores_per_router at most "
+                            f"{MAX_CORES:,} cores (got {self.rows} x {self.cols} x {self.cores_per_router:,} = "
+                            f"{cores:,}); use fewer cores per router")
 
 
 @dataclass(frozen=True)
@@ -233,9 +255,12 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     if (not isinstance(io, list) or len(io) != 2 or not all(_is_int(v) for v in io)
             or not (0 <= io[0] < rows and 0 <= io[1] < cols)):
         raise fail("mesh.io_router", f"[row, col] of a router, 0 <= row < {rows} and 0 <= col < {cols}", io)
-    mesh = Mesh(rows=rows, cols=cols, cores_per_router=_integer(mesh_doc["cores_per_router"],
-                                                                "mesh.cores_per_router", 1, fail),
-                clock_MHz=_number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail), io_router=(io[0], io[1]))
+    per_router = _integer(mesh_doc["cores_per_router"], "mesh.cores_per_router", 1, fail)
+    clock = _number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail)
+    try:
+        mesh = Mesh(rows=rows, cols=cols, cores_per_router=per_router, clock_MHz=clock, io_router=(io[0], io[1]))
+    except ChipError as e:
+        raise ChipError(f"chip file {source}: {e}") from None
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")

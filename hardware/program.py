@@ -147,27 +147,13 @@ def xy_route(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[tuple[int, in
 
 # ------------------------------------------------------------------------------------------------ compiling
 
-def _owners(graph: NeuroGraph, mapping, n_cores: int, host: int) -> dict[str, np.ndarray]:
-    """Unit of every neuron of every non-input population, from the mapping's pieces (UserError if they do not
-    tile the graph's populations exactly)."""
+def _owners(graph: NeuroGraph, mapping, host: int) -> dict[str, np.ndarray]:
+    """Unit of every neuron of every non-input population, from the mapping's pieces (``check_fits`` has checked
+    that they tile the graph's populations exactly)."""
     owner = {name: np.full(node.shape, -1, dtype=np.int64) for name, node in graph.nodes()
              if not isinstance(node, ItemInput)}
     for p in mapping.pieces:
-        if p.population not in owner:
-            raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
-                            "map this graph again (ssr-neuro map)")
-        unit = host if p.core is None else int(p.core)
-        if unit != host and not 0 <= unit < n_cores:
-            raise UserError(f"the mapping's piece {p.id} sits on core {unit}, which the mapping does not list; "
-                            "map the graph again")
-        block = owner[p.population][slice(*p.rows), slice(*p.chans)]
-        if (block != -1).any():
-            raise UserError(f"the mapping's pieces of {p.population} overlap; map the graph again")
-        block[...] = unit
-    for name, own in owner.items():
-        if (own == -1).any():
-            raise UserError(f"the mapping does not place every neuron of {name}; it was made for another graph "
-                            "(map this graph again with ssr-neuro map)")
+        owner[p.population][slice(*p.rows), slice(*p.chans)] = host if p.core is None else int(p.core)
     return owner
 
 
@@ -209,7 +195,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     if mapping.chip != chip.name:
         raise UserError(f"the mapping was made for chip '{mapping.chip}', not '{chip.name}'; map the graph on "
                         f"'{chip.name}' first (ssr-neuro map --chip ...)")
-    check_fits(mapping, chip)
+    mapping = check_fits(mapping, graph, chip)  # per-core resources recomputed, not read from the file
     pops = populations(graph, chip)
     n_cores = len(mapping.cores)
     io_router = tuple(chip.mesh.io_router)
@@ -217,7 +203,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     units += [Unit("host", "host", io_router), Unit("io", "io", io_router)]
     host, io = n_cores, n_cores + 1
     n_units = len(units)
-    owner = _owners(graph, mapping, n_cores, host)
+    owner = _owners(graph, mapping, host)
     input_name = graph.input_name()
 
     # where each layer's synaptic work is done, and what one event of each source row costs there

@@ -24,9 +24,9 @@ from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
-from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split
+from mapping.pieces import RESOURCES, CoreState, Piece, Population, _fmt, populations, split
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
-from mapping.traffic import piece_affinity, rates_of
+from mapping.traffic import core_traffic, piece_affinity, rates_of
 
 FORMAT, VERSION = "ssr-neuro/mapping", 1
 
@@ -125,13 +125,9 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
             host.add(p)
         elif pops[p.population].host_input:
             host.add_host_feeds(p)
+    _check_host_memory(pops, chip)
     host_pops, host_layers, host_bits = host_work(pops)
     host_bytes = -(-host_bits // 8)
-    if host_bits and host_bytes > chip.host.memory_bytes:
-        raise MappingError(
-            f"cannot map {', '.join(list(host_pops) + list(host_layers))} on the host: their weights need "
-            f"{_fmt(host_bytes)} bytes, the host of chip '{chip.name}' has "
-            f"{_fmt(chip.host.memory_bytes)} (host.memory_bytes); use a chip with more host memory or MAC units")
     rates, activity_note = rates_of(graph, activity)
     slots = Slots.of(chip.mesh)
     plan = STRATEGIES[strategy]
@@ -196,23 +192,101 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     return Mapping(chip.name, placed, used, info)
 
 
-def check_fits(mapping: Mapping, chip) -> None:
-    """MappingError, naming the key, if a mapping (e.g. read from a file) breaks a limit of ``chip``."""
+def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
+    """``mapping`` (e.g. read from a file) with every core's pieces and resources recomputed from ``graph`` and the
+    pieces' cores (what a file states per core is not trusted); MappingError, naming the core, the resource, the need
+    and the limit, if it breaks a limit of ``chip``: too many cores, a core outside the mesh or two in one slot, a
+    piece on the wrong side of the host, a core's neurons, input axons, output routes or synapse memory, the host's
+    memory. UserError if the pieces are malformed (ids, rectangles, cores the mapping does not list)."""
     if len(mapping.cores) > chip.n_cores:
         raise MappingError(f"the mapping uses {_fmt(len(mapping.cores))} cores, chip '{chip.name}' has "
                            f"{_fmt(chip.n_cores)}; map the graph again on this chip")
-    for core in mapping.cores:
+    slots: dict[tuple, int] = {}
+    for k, core in enumerate(mapping.cores):
+        if core.id != k:
+            raise UserError(f"malformed mapping: core {k} is numbered {core.id}; map the graph again")
         r, c, slot = core.mesh
         if not (0 <= r < chip.mesh.rows and 0 <= c < chip.mesh.cols and 0 <= slot < chip.mesh.cores_per_router):
             raise MappingError(f"core {core.id} of the mapping sits at {tuple(core.mesh)}, outside the "
                                f"{chip.mesh.rows} x {chip.mesh.cols} x {chip.mesh.cores_per_router} mesh of chip "
                                f"'{chip.name}'; map the graph again on this chip")
+        if tuple(core.mesh) in slots:
+            raise MappingError(f"cores {slots[tuple(core.mesh)]} and {core.id} of the mapping sit in the same slot "
+                               f"{tuple(core.mesh)} (one core per slot); map the graph again")
+        slots[tuple(core.mesh)] = core.id
+    pops = populations(graph, chip)
+    pieces = _pieces_of(mapping, pops)
+    cores, host = [CoreState(pops) for _ in mapping.cores], CoreState(pops)
+    for placed, piece in zip(mapping.pieces, pieces):
+        pop = pops[piece.population]
+        if (placed.core is None) != pop.on_host:
+            where = "on the host" if placed.core is None else f"on core {placed.core}"
+            runs = "on the host" if pop.on_host else "on cores"
+            raise MappingError(f"piece {piece.id} ({piece.name}) of the mapping sits {where}, but {pop.name} runs "
+                               f"{runs} on chip '{chip.name}' (core.mac_units = {chip.core.mac_units}); map the "
+                               "graph again on this chip")
+        if placed.core is None:
+            host.add(piece)
+            continue
+        if not 0 <= placed.core < len(cores):
+            raise UserError(f"malformed mapping: piece {piece.id} sits on core {placed.core}, which the mapping "
+                            "does not list; map the graph again")
+        cores[placed.core].add(piece)
+        if pop.host_input:
+            host.add_host_feeds(piece)
+    _check_host_memory(pops, chip)
+    _, routes, _ = core_traffic(graph, pops, cores, host, pieces, rates_of(graph, None)[0])
+    checked = []
+    for core, state, out in zip(mapping.cores, cores, routes):
+        use = {"neurons": state.neurons, "input_axons": state.input_axons, "output_axons": int(out),
+               "synapse_memory_bytes": state.synapse_memory_bytes}
         for key in RESOURCES:
-            need, limit = core.resources.get(key, 0), getattr(chip.core, key)
+            need, limit = use[key], getattr(chip.core, key)
             if need > limit:
                 raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
                                    f"core of chip '{chip.name}' has {_fmt(limit)} (core.{key}); map the graph "
                                    "again on this chip")
+        held = {p.id for p in state.pieces}  # in the order the file lists them, then any it does not list
+        ids = [i for i in core.pieces if i in held] + sorted(held - set(core.pieces))
+        checked.append(PlacedCore(core.id, tuple(core.mesh), ids, use, core.messages_in, core.messages_out))
+    return Mapping(mapping.chip, mapping.pieces, checked, mapping.info)
+
+
+def _pieces_of(mapping: Mapping, pops: dict[str, Population]) -> list[Piece]:
+    """The mapping's pieces as ``Piece``s (same order); UserError unless their ids are 0..n-1 and they tile every
+    population of the graph exactly (each neuron in one piece)."""
+    if sorted(p.id for p in mapping.pieces) != list(range(len(mapping.pieces))):
+        raise UserError("malformed mapping: its piece ids are not 0..n-1 each once; map the graph again")
+    held = {name: np.zeros(pop.shape, np.int64) for name, pop in pops.items()}
+    out = []
+    for p in mapping.pieces:
+        if p.population not in pops:
+            raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
+                            "map this graph again (ssr-neuro map)")
+        (r0, r1), (c0, c1), (rows, chans) = p.rows, p.chans, pops[p.population].shape
+        if not (0 <= r0 < r1 <= rows and 0 <= c0 < c1 <= chans):
+            raise UserError(f"malformed mapping: piece {p.id} covers rows {p.rows} x channels {p.chans}, outside "
+                            f"{p.population} ({rows} x {chans}); map the graph again")
+        held[p.population][r0:r1, c0:c1] += 1
+        out.append(Piece(p.id, p.population, (r0, r1), (c0, c1)))
+    for name, count in held.items():
+        if (count > 1).any():
+            raise UserError(f"the mapping's pieces of {name} overlap; map the graph again")
+        if (count == 0).any():
+            raise UserError(f"the mapping does not place every neuron of {name}; it was made for another graph "
+                            "(map this graph again with ssr-neuro map)")
+    return out
+
+
+def _check_host_memory(pops: dict[str, Population], chip) -> None:
+    """MappingError if the weights of the layers the host evaluates do not fit host.memory_bytes."""
+    host_pops, host_layers, host_bits = host_work(pops)
+    host_bytes = -(-host_bits // 8)
+    if host_bits and host_bytes > chip.host.memory_bytes:
+        raise MappingError(
+            f"cannot map {', '.join(list(host_pops) + list(host_layers))} on the host: their weights need "
+            f"{_fmt(host_bytes)} bytes, the host of chip '{chip.name}' has "
+            f"{_fmt(chip.host.memory_bytes)} (host.memory_bytes); use a chip with more host memory or MAC units")
 
 
 def time_steps_per_inference(graph: NeuroGraph) -> int:

@@ -28,15 +28,16 @@ def target_ranks(scores: np.ndarray, target: np.ndarray, history: np.ndarray | N
     return 1 + (scores > s_t).sum(1) + (scores == s_t).sum(1) - 1
 
 
-def metrics_from_ranks(ranks: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
-    """Per-sample means of HR@K, NDCG@K, MRR@K for every K, plus "n_samples"."""
+def metrics_from_ranks(ranks: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float | int | None]:
+    """Per-sample means of HR@K, NDCG@K, MRR@K for every K, plus "n_samples"; the metrics of no samples are None
+    (null in JSON), not 0: an empty split has no score."""
     ranks = np.asarray(ranks, dtype=np.float64)
-    out: dict[str, float] = {}
+    out: dict[str, float | int | None] = {}
     for k in ks:
         hit = ranks <= k
-        out[f"HR@{k}"] = float(hit.mean()) if ranks.size else 0.0
-        out[f"NDCG@{k}"] = float(np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0).mean()) if ranks.size else 0.0
-        out[f"MRR@{k}"] = float(np.where(hit, 1.0 / ranks, 0.0).mean()) if ranks.size else 0.0
+        for name, value in (("HR", hit), ("NDCG", np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0)),
+                            ("MRR", np.where(hit, 1.0 / ranks, 0.0))):
+            out[f"{name}@{k}"] = float(value.mean()) if ranks.size else None
     out["n_samples"] = int(ranks.size)
     return out
 

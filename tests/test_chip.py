@@ -1,6 +1,7 @@
 """Chip description files: the presets load and validate, a user's copy loads from a path, every kind of bad file
 gives a ChipError naming the key and the rule, and the loader never imports torch."""
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hardware.chip import ACTIONS, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc
+from hardware.chip import (
+    ACTIONS, MAX_CORES, MAX_MESH_SIDE, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc,
+)
 from ssr_neuro.errors import ChipError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,3 +139,26 @@ def test_loader_does_not_import_torch():
     code = "import sys, hardware.chip as c; c.load_chip('loihi'); sys.exit('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr or "importing hardware.chip imported torch"
+
+
+def _mesh(tmp_path, rows: int, cols: int, per_router: int) -> Path:
+    """A copy of the 45nm preset with another mesh size."""
+    text = (PRESETS_DIR / "45nm.toml").read_text()
+    assert "rows = 8\ncols = 8\ncores_per_router = 2\n" in text
+    path = tmp_path / f"mesh-{rows}-{cols}-{per_router}.toml"
+    path.write_text(text.replace("rows = 8\ncols = 8\ncores_per_router = 2",
+                                 f"rows = {rows}\ncols = {cols}\ncores_per_router = {per_router}"))
+    return path
+
+
+def test_an_impossible_mesh_is_refused_in_one_line_naming_key_value_and_limit(tmp_path):
+    huge = _mesh(tmp_path, 100_000, 100_000, 2)
+    with pytest.raises(ChipError, match=rf"^chip file {re.escape(str(huge))}: mesh\.rows must be at most "
+                                        rf"{MAX_MESH_SIDE} routers \(got 100,000\)[^\n]*$"):
+        load_chip(huge)
+    with pytest.raises(ChipError, match=rf"mesh\.cores_per_router .* at most {MAX_CORES:,} cores \(got 256 x 256 x "
+                                        rf"17 = 1,114,112\)"):
+        load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 17))
+    assert load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 16)).n_cores == MAX_CORES
+    with pytest.raises(ChipError, match="mesh.cols must be at most"):  # a mesh built in code is checked too
+        dataclasses.replace(load_chip("45nm").mesh, cols=100_000)

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from ssr_neuro.app.cli import main
+from ssr_neuro.app.dse.store import load_results
 from ssr_neuro.graph.io import load_graph
+from support import front_by_hand
 from test_cli import TINY, _assert_clean_error, run_cli
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +181,21 @@ def test_simulate_bad_inputs(model, graph_file, mapping_file, tmp_path, capsys):
     chip.write_text(text.replace("synapse_memory_bytes = 131072", "synapse_memory_bytes = 64"))
     _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping",
                                  str(mapping_file), "--csv", str(csv)), "synapse_memory_bytes")
+    # a mapping on cores of 256 neurons whose pieces were all moved onto its first core, the resources it states
+    # left as they were
+    chip.write_text(text.replace("neurons = 1024", "neurons = 256"))
+    spread = tmp_path / "spread.json"
+    assert main(["map", str(graph_file), "--chip", str(chip), "-o", str(spread), "--strategy", "greedy"]) == 0
+    capsys.readouterr()
+    doc = json.loads(spread.read_text())
+    assert len(doc["cores"]) > 1
+    for piece in doc["pieces"]:
+        if piece["core"] is not None:
+            piece["core"], piece["mesh"] = 0, doc["cores"][0]["mesh"]
+    piled = tmp_path / "piled.json"
+    piled.write_text(json.dumps(doc))
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping", str(piled),
+                                 "--csv", str(csv)), "core 0 of the mapping needs 743 neurons", "has 256 (core.neurons)")
     assert not csv.exists()
 
 
@@ -226,7 +241,9 @@ values = [4, 8]
     assert rc == 0
     obj = json.loads(stdout)
     assert obj["points"] == 4 and obj["computed"] == 4 and obj["skipped"] == 0
-    assert 1 <= len(obj["pareto"]) <= 4
+    measured = load_results(out).to_dict(orient="records")
+    assert len(measured) == 4 and all(r["status"] == "ok" for r in measured)
+    assert {p["id"] for p in obj["pareto"]} == front_by_hand(measured, {"energy_uJ": "min", "HR@10": "max"})
     assert sorted(p.name for p in plots.iterdir()) == ["pareto.png", "sensitivity.png"]
     rc, stdout, _ = run_cli(capsys, "dse", str(space), "-o", str(out), "--workers", "1", "--json")
     assert rc == 0 and json.loads(stdout)["skipped"] == 4 and json.loads(stdout)["computed"] == 0

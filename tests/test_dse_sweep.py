@@ -21,7 +21,7 @@ from ssr_neuro.data.types import Samples
 from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph.ir import LIF
-from test_mapping_helpers import ssr_like
+from support import front_by_hand, ssr_like
 
 ROOT = Path(__file__).resolve().parents[1]
 N_ITEMS, MAX_LEN = 60, 6
@@ -243,7 +243,8 @@ def test_nsga2_search_stores_its_points_and_resumes(base, tmp_path):
     assert set(df["chip.neurons_per_core"]) <= {16, 64, 256, 1024}
     again = search(space, base, store, objectives, InProcess(), progress=False)  # same seed: same points, all stored
     assert (again.total, again.skipped, again.computed) == (report.total, report.total, 0)
-    assert len(pareto_front(df, objectives)) >= 1
+    measured = df[df["status"] == "ok"].to_dict(orient="records")
+    assert set(pareto_front(df, objectives)["id"]) == front_by_hand(measured, objectives)
     with pytest.raises(UserError, match="not a measured value"):
         search(space, base, store, {"joules": "min"}, InProcess(), progress=False)
     with pytest.raises(UserError, match="nsga2"):

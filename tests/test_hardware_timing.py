@@ -15,7 +15,7 @@ from mapping import map_graph
 from ssr_neuro.errors import ChipError, UserError
 from ssr_neuro.graph.ir import LIF
 from test_hardware_engine import HISTORY, LENGTH, _histories, tiny_chip, tiny_graph, tiny_mapping
-from test_mapping_helpers import ssr_like
+from support import ssr_like
 
 C = {c: i for i, c in enumerate(COUNTERS)}
 CYCLES = {"synaptic_op": 1.0, "mac": 1.0, "weight_read_byte": 0.0, "neuron_update": 1.0, "neuron_update_idle": 1.0,

@@ -25,7 +25,7 @@ from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.ir import LIF
 from hardware.costs import COUNTERS as LEDGER_COUNTERS
-from test_mapping_helpers import ssr_like
+from support import ssr_like
 from test_mapping_properties import graphs
 
 needs_lava = pytest.mark.skipif(not (lava_in_process() or lava_python()),

@@ -1,4 +1,4 @@
-"""``ssr-neuro train``, ``evaluate``, ``recommend``, ``datasets``, ``doctor``: the model side's commands."""
+"""``ssr-neuro train``, ``evaluate``, ``recommend``, ``datasets``, ``doctor``: the commands about models and data."""
 
 from __future__ import annotations
 
@@ -73,10 +73,11 @@ def train(
         metrics["test"] = evaluate_model(model, ds.test, label="test", show_progress=True)
         metrics["test_pop"] = evaluate_pop(ds.item_counts, ds.test)
     save_checkpoint(out, model, ds.describe(), training_record(tcfg, result), metrics, overwrite=force)
-    log(f"saved {out} (best epoch {result.best_epoch} of {len(result.history)})")
+    log(f"saved {out} (epoch {result.best_epoch} of {len(result.history)}: {result.selection})")
     if result.interrupted:
         raise typer.Exit(130)
     obj = {"checkpoint": str(out), "model": model_name, "dataset": ds.name, "best_epoch": result.best_epoch,
+           "selection": result.selection,
            "train_samples_per_s": round(result.train_samples_per_s, 1), "valid": metrics["valid"],
            "test": metrics["test"], "test_pop": metrics["test_pop"]}
     emit(obj, as_json, metrics_table({f"{label} valid": metrics["valid"], f"{label} test": metrics["test"],
