@@ -21,9 +21,7 @@ from ssr_neuro.metrics import metrics_of_scores
 from test_cli import TINY, run_cli
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")
