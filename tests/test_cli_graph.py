@@ -11,17 +11,15 @@ from ssr_neuro.app.cli import main
 from ssr_neuro.app.dse.store import load_results
 from ssr_neuro.graph.io import load_graph
 from support import front_by_hand
-from test_cli import TINY, _assert_clean_error, run_cli
+from test_cli import _assert_clean_error, run_cli
 
 
 pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("graphrun") / "model.pt"
-    assert main(["train", "--out", str(path), "--json", *TINY]) == 0
-    return path
+def model(tiny_model):
+    return tiny_model  # conftest.py: one trained checkpoint for the session
 
 
 @pytest.fixture(scope="module")

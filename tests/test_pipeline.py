@@ -18,17 +18,15 @@ from ssr_neuro.app.pipeline import SamplePlan, convert_model, load_source, map_s
 from ssr_neuro.data import load_dataset
 from ssr_neuro.errors import UserError
 from ssr_neuro.metrics import metrics_of_scores
-from test_cli import TINY, run_cli
+from test_cli import run_cli
 
 
 pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pipeline") / "model.pt"
-    assert main(["train", "--out", str(path), "--json", *TINY]) == 0
-    return path
+def model(tiny_model):
+    return tiny_model  # conftest.py: one trained checkpoint for the session
 
 
 def test_the_plan_picks_the_same_samples_for_every_stage():
