@@ -42,9 +42,11 @@ from ssr_neuro.model.config import PlainConfig, check_rules
 FLOAT32_BYTES = 4
 
 # Per-model defaults for the options left at None, from the papers / RecBole (functions of dim D where they scale):
-#   n_layers: GRU layers, or attention / filter blocks;  hidden: GRU state size, or feed-forward inner size (Caser:
-#   horizontal filters per height n_h);  dropout: probability on embeddings and sub-layer outputs (NARM: embeddings;
-#   its context dropout is fixed; Caser: on the convolution features).
+#   n_layers: GRU layers, attention / filter / LRU blocks, or SR-GNN's propagation steps;  hidden: GRU state size,
+#   feed-forward inner size, the soft attention's inner size (STAMP, SR-GNN), the LRU's complex state size (LRURec;
+#   its feed-forward is 4D) or Caser's horizontal filters per height n_h;  dropout: probability on embeddings and
+#   sub-layer outputs (NARM: embeddings; its context dropout is fixed; Caser: on the convolution features; STAMP and
+#   SR-GNN: on the embeddings, 0 by default as they have none);  n_heads: attention heads (1 where not listed).
 MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
     # RecBole GRU4Rec: hidden_size 128, num_layers 1, dropout_prob 0.3
     "gru4rec": {"n_layers": lambda d: 1, "hidden": lambda d: 128, "dropout": lambda d: 0.3},
@@ -56,7 +58,18 @@ MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
     "narm": {"n_layers": lambda d: 1, "hidden": lambda d: 128, "dropout": lambda d: 0.25},
     # RecBole Caser: nh 16 (hidden), nv 4 (caser.N_V), dropout_prob 0.4; one convolution layer
     "caser": {"n_layers": lambda d: 1, "hidden": lambda d: 16, "dropout": lambda d: 0.4},
+    # RecBole STAMP: embedding_size only (attention W_1..W_3 d x d), no dropout; no layers to stack
+    "stamp": {"n_layers": lambda d: 1, "hidden": lambda d: d, "dropout": lambda d: 0.0},
+    # RecBole SRGNN: step 1, attention W_1, W_2 d x d, no dropout
+    "sr-gnn": {"n_layers": lambda d: 1, "hidden": lambda d: d, "dropout": lambda d: 0.0},
+    # LRURec authors' code (yueqirex/LRURec config.py, model/lru.py): bert_num_blocks 2, LRU state 2d,
+    # bert_dropout = bert_attn_dropout = 0.2
+    "lrurec": {"n_layers": lambda d: 2, "hidden": lambda d: 2 * d, "dropout": lambda d: 0.2},
+    # BSARec authors' code (yehjin-shin/BSARec src/utils.py parse_args): num_hidden_layers 2, feed-forward 4d,
+    # num_attention_heads 2, hidden_dropout_prob = attention_probs_dropout_prob = 0.5
+    "bsarec": {"n_layers": lambda d: 2, "hidden": lambda d: 4 * d, "dropout": lambda d: 0.5, "n_heads": lambda d: 2},
 }
+COMMON_DEFAULTS: dict[str, Callable[[int], float]] = {"n_heads": lambda d: 1}
 
 
 @dataclass(frozen=True)
@@ -68,10 +81,11 @@ class BaselineConfig(PlainConfig):
     n_items:  N; items are 1..N, 0 is padding (the item table has N + 1 rows)
     max_len:  L, history length
     dim:      D, embedding size (also the size of the sequence representation scored against the items)
-    n_layers: GRU layers (gru4rec, narm) or blocks (sasrec, fmlp-rec); caser has one convolution layer: must be 1
-    hidden:   GRU state size (gru4rec, narm), feed-forward inner size (sasrec, fmlp-rec) or horizontal filters per
-              height n_h (caser)
-    n_heads:  attention heads (sasrec); must divide dim
+    n_layers: GRU layers (gru4rec, narm), blocks (sasrec, fmlp-rec, lrurec, bsarec) or propagation steps on the
+              session graph (sr-gnn); caser has one convolution layer and stamp none to stack: must be 1
+    hidden:   GRU state size (gru4rec, narm), feed-forward inner size (sasrec, fmlp-rec, bsarec), soft attention
+              inner size (stamp, sr-gnn), complex LRU state size (lrurec) or horizontal filters per height n_h (caser)
+    n_heads:  attention heads (sasrec, bsarec); must divide dim
     dropout:  dropout probability (training only)
     """
 
@@ -81,13 +95,13 @@ class BaselineConfig(PlainConfig):
     dim: int = 64
     n_layers: int | None = None
     hidden: int | None = None
-    n_heads: int = 1
+    n_heads: int | None = None
     dropout: float | None = None
 
     def __post_init__(self) -> None:
         if self.name not in MODEL_DEFAULTS:
             raise UserError(f"unknown baseline {self.name!r}; use one of {', '.join(MODEL_DEFAULTS)}")
-        for key, default in MODEL_DEFAULTS[self.name].items():
+        for key, default in {**COMMON_DEFAULTS, **MODEL_DEFAULTS[self.name]}.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, default(self.dim))
         rules = [
@@ -97,6 +111,8 @@ class BaselineConfig(PlainConfig):
             (self.n_layers >= 1, f"n_layers must be >= 1 (got {self.n_layers}); use e.g. 2"),
             (self.name != "caser" or self.n_layers == 1,
              f"caser has one convolution layer (got n_layers={self.n_layers}); leave n_layers unset"),
+            (self.name != "stamp" or self.n_layers == 1,
+             f"stamp has no layers to stack (got n_layers={self.n_layers}); leave n_layers unset"),
             (self.hidden >= 1, f"hidden must be >= 1 (got {self.hidden}); leave it unset for the model's default"),
             (self.n_heads >= 1 and self.dim % self.n_heads == 0,
              f"n_heads must be >= 1 and divide dim {self.dim} (got {self.n_heads}); use e.g. 1"),
@@ -146,8 +162,12 @@ class Baseline(nn.Module):
         """history [B, L], length [B] (1..L) -> representation at position length - 1 [B, D]."""
         if history.shape[1] != self.cfg.max_len:
             raise ValueError(f"history has {history.shape[1]} positions; the model expects L={self.cfg.max_len}")
-        history = history.masked_fill(self.positions >= length[:, None], 0)
+        history = history.masked_fill(~self.real_positions(length), 0)
         return self.encode(history, length)
+
+    def real_positions(self, length: torch.Tensor) -> torch.Tensor:
+        """length [B] -> [B, L] bool, True at the positions 0..length-1 that hold real items."""
+        return self.positions < length[:, None]
 
     def scores(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
         """Scores against the whole item table [B, N + 1] (column 0 is padding; rankings ignore it)."""

@@ -1,0 +1,147 @@
+"""LRURec (Yue et al., WSDM 2024, "Linear Recurrent Units for Sequential Recommendation"), as the authors' code
+builds it (yueqirex/LRURec, model/lru.py; defaults from its config.py).
+
+    x = LN(dropout(E[s]))                                                     [B, L, D]  (no position embedding)
+    per block (``n_layers``, 2):
+        LRU layer, complex state of size H (``hidden``, 2D):
+            u_t = gamma * (B x_t + b)                    B, b complex; gamma = exp(gamma_log) real, per state
+            h_t = lambda * h_{t-1} + u_t                 lambda = exp(-exp(nu_log) + i exp(theta_log)), diagonal
+            y_t = LN(x_t + dropout(Re(C h_t + c)))       C, c complex
+        FFN: x = LN(y + dropout(W_2 dropout(GELU(W_1 y + b_1)) + b_2))      inner size 4D
+    h = x[length - 1];  scores = h . E^T
+
+The recurrence runs as the authors' parallel scan (blocks of 2, 4, 8, ... positions: the second half of each block
+adds lambda^1..lambda^(l/2) times the first half's last state; the sequence padded at its end to a power of two),
+which equals the step-by-step loop. Histories are right-padded, so the state at length - 1 has seen only real items
+and the authors' mask (for their left padding) has nothing to do. The complex maps are written in real arithmetic,
+the same functions: B, b as one real map D -> 2H (real and imaginary parts), Re(C h + c) as one real map 2H -> D on
+[Re h; Im h] (c's imaginary part never reaches the output and is left out). Left out from the authors' model: the
+per-item output bias (every model here scores by h . E^T) and the training loss on every position (all models here
+learn the next item of each sample). Defaults from their config.py / lru.py: 2 blocks, H = 2D, r_min 0.8, r_max 0.99,
+dropout 0.2 (bert_dropout = bert_attn_dropout), every weight and bias truncated normal (std 0.02, within +-0.04)
+except the LayerNorms and the LRU's nu, theta, gamma (their ring initialisation).
+In eval mode the last block computes its output map, LayerNorm and FFN at position length - 1 only.
+
+Op count (one length-L history, ``base`` rules), per block: B at L positions (D -> 2H real MACs), gamma times u
+(2H real products per position, ``.pointwise``), the recurrence lambda * h_{t-1} (a complex product, 4 real MACs per
+state, at steps 1..L-1: the first state is u_0; ``.recurrence``, lambda's 2H values read), then C (2H -> D), the
+LayerNorm and the FFN at every position (the last block: at the readout position only).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hardware.counting import LayerOps
+from ssr_neuro.baselines.base import (FLOAT32_BYTES, Baseline, BaselineConfig, dense_ops, last_rows, norm_ops)
+
+R_MIN, R_MAX = 0.8, 0.99  # ring of |lambda| at initialisation (LRULayer defaults)
+FFN_FACTOR = 4  # feed-forward inner size 4D (LRUBlock)
+INIT_STD = 0.02  # LRU.truncated_normal_init: N(0, 0.02^2) cut at +-2 std
+
+
+def parallel_scan(u: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+    """h_t = lam * h_{t-1} + u_t (h_{-1} = 0) for u [B, L, H] complex, lam [H] complex, by the authors' log2(L)
+    doubling steps -> h [B, L, H]."""
+    B, L, H = u.shape
+    n = 1 << (L - 1).bit_length()
+    h = torch.cat([u, u.new_zeros(B, n - L, H)], dim=1)
+    powers = lam.unsqueeze(0)  # lam^1 .. lam^half, [half, H]
+    half = 1
+    while half < n:
+        h = h.reshape(B * n // (2 * half), 2 * half, H)
+        if half > 1:
+            powers = torch.cat([powers, powers * powers[-1]], dim=0)
+        h = torch.cat([h[:, :half], h[:, half:] + powers * h[:, half - 1:half]], dim=1)
+        half *= 2
+    return h.reshape(B, n, H)[:, :L]
+
+
+class LRULayer(nn.Module):
+    def __init__(self, cfg: BaselineConfig) -> None:
+        super().__init__()
+        d, h = cfg.dim, cfg.hidden
+        nu_log = torch.log(-0.5 * torch.log(torch.rand(h) * (R_MAX ** 2 - R_MIN ** 2) + R_MIN ** 2))
+        theta_log = torch.log(torch.rand(h) * 2 * math.pi)
+        gamma_log = 0.5 * torch.log(1 - torch.exp(-2 * torch.exp(nu_log)))  # sqrt(1 - |lambda|^2)
+        self.params_log = nn.Parameter(torch.stack([nu_log, theta_log, gamma_log]))  # [3, H]
+        self.in_proj = nn.Linear(d, 2 * h)
+        self.out_proj = nn.Linear(2 * h, d)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.norm = nn.LayerNorm(d)
+
+    def lam_gamma(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(lambda [H] complex, gamma [H] real)."""
+        nu, theta, gamma = torch.exp(self.params_log)
+        return torch.exp(torch.complex(-nu, theta)), gamma
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """u = gamma * (B x + b), complex [B, L, H]."""
+        _, gamma = self.lam_gamma()
+        re, im = self.in_proj(x).chunk(2, dim=-1)
+        return torch.complex(re, im) * gamma
+
+    def forward(self, x: torch.Tensor, length: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, L, D] -> [B, L, D]; with ``length``, the output at length - 1 only -> [B, 1, D]."""
+        h = parallel_scan(self.inputs(x), self.lam_gamma()[0])
+        if length is not None:
+            h, x = last_rows(h, length), last_rows(x, length)
+        return self.norm(x + self.dropout(self.out_proj(torch.cat([h.real, h.imag], dim=-1))))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: BaselineConfig) -> None:
+        super().__init__()
+        self.lru = LRULayer(cfg)
+        self.w_1, self.w_2 = nn.Linear(cfg.dim, FFN_FACTOR * cfg.dim), nn.Linear(FFN_FACTOR * cfg.dim, cfg.dim)
+        self.norm = nn.LayerNorm(cfg.dim)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, length: torch.Tensor | None = None) -> torch.Tensor:
+        y = self.lru(x, length)
+        return self.norm(y + self.dropout(self.w_2(self.dropout(F.gelu(self.w_1(y))))))
+
+    @staticmethod
+    def ops(name: str, L: int, rows: int, dim: int, hidden: int) -> list[LayerOps]:
+        """One inference: the LRU's input map and recurrence at L positions, the rest at ``rows`` positions."""
+        lam_words = 2 * hidden  # lambda's real and imaginary parts (from nu, theta)
+        return [dense_ops(f"{name}.lru.in_proj", L, dim, 2 * hidden),
+                LayerOps(f"{name}.lru.gamma.pointwise", L * 2 * hidden, hidden, hidden * FLOAT32_BYTES,
+                         L * 2 * hidden),
+                LayerOps(f"{name}.lru.recurrence", (L - 1) * 4 * hidden, lam_words, lam_words * FLOAT32_BYTES,
+                         (2 * L - 1) * 2 * hidden),  # reads u_t (L of them) and h_{t-1} (L - 1)
+                dense_ops(f"{name}.lru.out_proj", rows, 2 * hidden, dim), norm_ops(f"{name}.lru.norm", rows, dim),
+                dense_ops(f"{name}.ffn.w_1", rows, dim, FFN_FACTOR * dim),
+                dense_ops(f"{name}.ffn.w_2", rows, FFN_FACTOR * dim, dim), norm_ops(f"{name}.ffn.norm", rows, dim)]
+
+
+class LRURec(Baseline):
+    def __init__(self, cfg: BaselineConfig) -> None:
+        super().__init__(cfg)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.norm = nn.LayerNorm(cfg.dim)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if "norm" not in name and "params_log" not in name:
+                    nn.init.trunc_normal_(p, 0.0, INIT_STD, -2 * INIT_STD, 2 * INIT_STD)
+            self.item_embedding.weight[0].zero_()
+
+    def encode(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.dropout(self.item_embedding(history)))
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            x = block(x, length if (i == last and not self.training) else None)
+        return (x if x.shape[1] == 1 else last_rows(x, length))[:, 0]
+
+    def layer_ops(self) -> list[LayerOps]:
+        c = self.cfg
+        ops = self.embedding_ops(with_positions=False) + [norm_ops("embedding.norm", c.max_len, c.dim)]
+        for i in range(c.n_layers):
+            rows = 1 if i == c.n_layers - 1 else c.max_len
+            ops += Block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
+        return ops + [self.readout_ops()]
