@@ -185,10 +185,34 @@ class Baseline(nn.Module):
             ops.append(LayerOps("embedding.position", 0, c.max_len * c.dim, c.max_len * c.dim * FLOAT32_BYTES))
         return ops
 
+    def run_blocks(self, x: torch.Tensor, length: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
+        """x [B, L, C] through ``self.blocks`` (each called as block(x, *extra, length or None)) -> the rows at
+        length - 1 [B, 1, C]. In eval mode the last block is given ``length`` and computes that row only."""
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            x = block(x, *extra, length if (i == last and not self.training) else None)
+        return x if x.shape[1] == 1 else last_rows(x, length)
+
+    def blocks_ops(self) -> list[LayerOps]:
+        """The op counts of ``self.blocks`` (each block's ``ops(name, L, rows, dim, hidden)``): every block at L
+        rows but the last, which needs the readout row only."""
+        c = self.cfg
+        ops = []
+        for i, block in enumerate(self.blocks):
+            rows = 1 if i == len(self.blocks) - 1 else c.max_len
+            ops += block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
+        return ops
+
     def readout_ops(self) -> LayerOps:
         """h . E^T against all N + 1 rows: (N + 1) x D MACs, the whole table read, h read."""
         c = self.cfg
         return dense_ops("readout", 1, c.dim, c.n_items + 1, bias=False)
+
+
+def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """[B, L, D] -> [B, heads, L, D / heads] for multi-head attention."""
+    B, L, D = x.shape
+    return x.view(B, L, heads, D // heads).transpose(1, 2)
 
 
 def dense_ops(name: str, rows: int, n_in: int, n_out: int, bias: bool = True) -> LayerOps:

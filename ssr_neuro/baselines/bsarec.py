@@ -33,10 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from hardware.counting import LayerOps
-from ssr_neuro.baselines.base import (FLOAT32_BYTES, Baseline, BaselineConfig, dense_ops, init_weights, last_rows,
-                                      norm_ops, product_ops)
-
-LAYER_NORM_EPS = 1e-12  # the authors' LayerNorm
+from ssr_neuro.baselines.base import (FLOAT32_BYTES, BaselineConfig, dense_ops, last_rows, norm_ops, product_ops,
+                                      split_heads)
+from ssr_neuro.baselines.fmlp import LAYER_NORM_EPS, FMLPRec  # the authors' code base is FMLP-Rec's
 C = 3  # parse_args --c: frequency bins kept = C // 2 + 1
 ALPHA = 0.9  # parse_args --alpha: weight of the Fourier inductive bias against self-attention
 
@@ -83,17 +82,13 @@ class Attention(nn.Module):
         self.register_buffer("causal", torch.ones(cfg.max_len, cfg.max_len, dtype=torch.bool).tril(),
                              persistent=False)
 
-    def _split(self, x: torch.Tensor) -> torch.Tensor:
-        B, L, D = x.shape
-        return x.view(B, L, self.heads, D // self.heads).transpose(1, 2)  # [B, heads, L, D/heads]
-
     def forward(self, x: torch.Tensor, real: torch.Tensor, length: torch.Tensor | None = None) -> torch.Tensor:
         """x [B, L, D], real [B, L] -> [B, L, D]; with ``length``, queries at length - 1 only -> [B, 1, D]."""
         if length is None:
             x_q, mask = x, self.causal & real[:, None, :]
         else:
             x_q, mask = last_rows(x, length), self.causal[length - 1].unsqueeze(1) & real[:, None, :]
-        q, k, v = self._split(self.q(x_q)), self._split(self.k(x)), self._split(self.v(x))
+        q, k, v = (split_heads(t, self.heads) for t in (self.q(x_q), self.k(x), self.v(x)))
         logits = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
         probs = self.dropout(torch.softmax(logits.masked_fill(~mask.unsqueeze(1), -torch.inf), dim=-1))
         return self.norm(x_q + self.dropout(self.o((probs @ v).transpose(1, 2).flatten(2))))
@@ -126,27 +121,10 @@ class Block(nn.Module):
                 norm_ops(f"{name}.norm", rows, dim)]
 
 
-class BSARec(Baseline):
-    def __init__(self, cfg: BaselineConfig) -> None:
-        super().__init__(cfg)
-        self.position_embedding = nn.Embedding(cfg.max_len, cfg.dim)
-        self.norm = nn.LayerNorm(cfg.dim, eps=LAYER_NORM_EPS)
-        self.dropout = nn.Dropout(cfg.dropout)
-        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
-        init_weights(self)
+class BSARec(FMLPRec):
+    """FMLP-Rec's network (embedding, LayerNorm, dropout, blocks, op count) with BSARec's blocks."""
+
+    block_type = Block
 
     def encode(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
-        real = self.real_positions(length)
-        x = self.dropout(self.norm(self.item_embedding(history) + self.position_embedding(self.positions)))
-        last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
-            x = block(x, real, length if (i == last and not self.training) else None)
-        return (x if x.shape[1] == 1 else last_rows(x, length))[:, 0]
-
-    def layer_ops(self) -> list[LayerOps]:
-        c = self.cfg
-        ops = self.embedding_ops(with_positions=True) + [norm_ops("embedding.norm", c.max_len, c.dim)]
-        for i in range(c.n_layers):
-            rows = 1 if i == c.n_layers - 1 else c.max_len
-            ops += Block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
-        return ops + [self.readout_ops()]
+        return self.run_blocks(self.embed(history), length, self.real_positions(length))[:, 0]

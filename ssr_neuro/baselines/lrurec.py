@@ -133,15 +133,9 @@ class LRURec(Baseline):
 
     def encode(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
         x = self.norm(self.dropout(self.item_embedding(history)))
-        last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
-            x = block(x, length if (i == last and not self.training) else None)
-        return (x if x.shape[1] == 1 else last_rows(x, length))[:, 0]
+        return self.run_blocks(x, length)[:, 0]
 
     def layer_ops(self) -> list[LayerOps]:
         c = self.cfg
-        ops = self.embedding_ops(with_positions=False) + [norm_ops("embedding.norm", c.max_len, c.dim)]
-        for i in range(c.n_layers):
-            rows = 1 if i == c.n_layers - 1 else c.max_len
-            ops += Block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
-        return ops + [self.readout_ops()]
+        return (self.embedding_ops(with_positions=False) + [norm_ops("embedding.norm", c.max_len, c.dim)]
+                + self.blocks_ops() + [self.readout_ops()])
