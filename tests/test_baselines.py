@@ -180,7 +180,13 @@ def test_op_counters_against_independent_counts(name):
     # every matrix product: torch's FlopCounterMode on one eval inference (it counts mm/bmm/GRU products, not the
     # FFT and not the point-wise products, checked by hand below)
     matrix_macs = sum(o.macs for o in ops if not o.name.endswith(POINTWISE))
-    assert matrix_macs == _flop_counter_macs(model)
+    counted = _flop_counter_macs(model)
+    if name == "lrurec":  # the counter also sees LRURec's parallel form of the recurrence (sum_s lambda^(t-s) u_s,
+        # one complex product per (t, s, state): L x L per state in each block but the last, L for the last block's
+        # row), which one inference runs step by step (``.recurrence``, checked by hand below)
+        H = model.cfg.hidden
+        counted -= (model.cfg.n_layers - 1) * L * L * H + L * H
+    assert matrix_macs == counted
     assert by_name["readout"].macs == (N_ITEMS + 1) * D
     if name in ("gru4rec", "narm"):
         assert by_name["gru0.gates"].macs == 2 * model.cfg.hidden * L
@@ -287,23 +293,28 @@ def test_srgnn_session_graph_and_gated_step_on_a_hand_built_session():
 
 
 @pytest.mark.parametrize("n", [1, 5, 8, 13])
-def test_lru_parallel_scan_equals_the_recurrence(n):
-    from ssr_neuro.baselines.lrurec import parallel_scan
+def test_lru_parallel_form_equals_the_recurrence(n):
+    """sum_{s <= t} lambda^(t - s) u_s, as LRURec computes the states, against h_t = lambda h_{t-1} + u_t step by
+    step."""
+    from ssr_neuro.baselines.lrurec import decay_matrix
 
     g = torch.Generator().manual_seed(n)
     u = torch.complex(torch.randn(3, n, 6, generator=g), torch.randn(3, n, 6, generator=g))
-    lam = torch.polar(0.8 + 0.19 * torch.rand(6, generator=g), 6.28 * torch.rand(6, generator=g))
+    nu, theta = 0.2 * torch.rand(6, generator=g), 6.28 * torch.rand(6, generator=g)
+    lam = torch.exp(torch.complex(-nu, theta))
     h, expected = torch.zeros(3, 6, dtype=u.dtype), []
     for t in range(n):
         h = lam * h + u[:, t]
         expected.append(h)
-    torch.testing.assert_close(parallel_scan(u, lam), torch.stack(expected, dim=1), rtol=1e-5, atol=1e-5)
+    parallel = torch.einsum("tsh,bsh->bth", decay_matrix(nu, theta, n), u)
+    torch.testing.assert_close(parallel, torch.stack(expected, dim=1), rtol=1e-5, atol=1e-5)
 
 
 def test_lru_layer_is_the_authors_complex_layer_and_its_ring_initialisation():
     model = _model("lrurec", no_dropout=True).eval()
     layer, H = model.blocks[0].lru, model.cfg.hidden
-    lam, gamma = layer.lam_gamma()
+    nu, theta, gamma = torch.exp(layer.params_log).detach()
+    lam = torch.polar(torch.exp(-nu), theta)
     assert ((lam.abs() >= 0.8 - 1e-6) & (lam.abs() <= 0.99 + 1e-6)).all()  # r_min, r_max
     torch.testing.assert_close(gamma, torch.sqrt(1 - lam.abs() ** 2))
     # the authors' complex maps: u = gamma (B x + b), y = Re(C h + c) with B = W_re + i W_im, C = C_re - i C_im
@@ -318,6 +329,9 @@ def test_lru_layer_is_the_authors_complex_layer_and_its_ring_initialisation():
             states.append(h)
         y = (torch.stack(states, dim=1) @ C.T).real + layer.out_proj.bias
         torch.testing.assert_close(layer(x), layer.norm(x + y), rtol=1e-5, atol=1e-5)
+        length = torch.tensor([3, L])  # the eval shortcut: the state at length - 1 only
+        torch.testing.assert_close(layer(x, length)[:, 0], layer.norm(x + y)[torch.arange(2), length - 1],
+                                   rtol=1e-5, atol=1e-5)
     ops = {o.name: o for o in model.layer_ops()}
     assert ops["block0.lru.recurrence"].macs == (L - 1) * 4 * H  # a complex product is 4 real MACs
     assert ops["block0.lru.recurrence"].weight_words + ops["block0.lru.gamma.pointwise"].weight_words \

@@ -10,10 +10,12 @@ builds it (yueqirex/LRURec, model/lru.py; defaults from its config.py).
         FFN: x = LN(y + dropout(W_2 dropout(GELU(W_1 y + b_1)) + b_2))      inner size 4D
     h = x[length - 1];  scores = h . E^T
 
-The recurrence runs as the authors' parallel scan (blocks of 2, 4, 8, ... positions: the second half of each block
-adds lambda^1..lambda^(l/2) times the first half's last state; the sequence padded at its end to a power of two),
-which equals the step-by-step loop. Histories are right-padded, so the state at length - 1 has seen only real items
-and the authors' mask (for their left padding) has nothing to do. The complex maps are written in real arithmetic,
+The recurrence is computed in its parallel form h_t = sum_{s <= t} lambda^(t - s) u_s, one lower-triangular L x L
+complex matrix per state (``decay_matrix``), which equals the step-by-step loop. The authors compute the same sums
+with a log2(L)-step doubling scan; this form trains faster here (CPU, B 128, L 20, H 128, forward and backward: 108
+ms against 359 ms for their scan, one run) and lets eval compute only the state at length - 1. Histories are
+right-padded, so that state has seen only real items and the authors' mask (for their left padding) has nothing to
+do. The complex maps are written in real arithmetic,
 the same functions: B, b as one real map D -> 2H (real and imaginary parts), Re(C h + c) as one real map 2H -> D on
 [Re h; Im h] (c's imaginary part never reaches the output and is left out). Left out from the authors' model: the
 per-item output bias (every model here scores by h . E^T) and the training loss on every position (all models here
@@ -44,21 +46,13 @@ FFN_FACTOR = 4  # feed-forward inner size 4D (LRUBlock)
 INIT_STD = 0.02  # LRU.truncated_normal_init: N(0, 0.02^2) cut at +-2 std
 
 
-def parallel_scan(u: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
-    """h_t = lam * h_{t-1} + u_t (h_{-1} = 0) for u [B, L, H] complex, lam [H] complex, by the authors' log2(L)
-    doubling steps -> h [B, L, H]."""
-    B, L, H = u.shape
-    n = 1 << (L - 1).bit_length()
-    h = torch.cat([u, u.new_zeros(B, n - L, H)], dim=1)
-    powers = lam.unsqueeze(0)  # lam^1 .. lam^half, [half, H]
-    half = 1
-    while half < n:
-        h = h.reshape(B * n // (2 * half), 2 * half, H)
-        if half > 1:
-            powers = torch.cat([powers, powers * powers[-1]], dim=0)
-        h = torch.cat([h[:, :half], h[:, half:] + powers * h[:, half - 1:half]], dim=1)
-        half *= 2
-    return h.reshape(B, n, H)[:, :L]
+def decay_matrix(nu: torch.Tensor, theta: torch.Tensor, length: int) -> torch.Tensor:
+    """lambda^(t - s) at [t, s] for s <= t and 0 above the diagonal, lambda = exp(-nu + i theta) per state:
+    complex [length, length, H] (the powers exact, as exp(-(t - s) nu + i (t - s) theta))."""
+    steps = torch.arange(length, device=nu.device)
+    lag = steps[:, None] - steps[None, :]
+    lag_f = lag.clamp(min=0).unsqueeze(-1).to(nu.dtype)
+    return torch.polar(torch.exp(-lag_f * nu) * (lag >= 0).unsqueeze(-1), lag_f * theta)
 
 
 class LRULayer(nn.Module):
@@ -74,22 +68,16 @@ class LRULayer(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
         self.norm = nn.LayerNorm(d)
 
-    def lam_gamma(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(lambda [H] complex, gamma [H] real)."""
-        nu, theta, gamma = torch.exp(self.params_log)
-        return torch.exp(torch.complex(-nu, theta)), gamma
-
-    def inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """u = gamma * (B x + b), complex [B, L, H]."""
-        _, gamma = self.lam_gamma()
-        re, im = self.in_proj(x).chunk(2, dim=-1)
-        return torch.complex(re, im) * gamma
-
     def forward(self, x: torch.Tensor, length: torch.Tensor | None = None) -> torch.Tensor:
         """x [B, L, D] -> [B, L, D]; with ``length``, the output at length - 1 only -> [B, 1, D]."""
-        h = parallel_scan(self.inputs(x), self.lam_gamma()[0])
-        if length is not None:
-            h, x = last_rows(h, length), last_rows(x, length)
+        nu, theta, gamma = torch.exp(self.params_log)
+        re, im = self.in_proj(x).chunk(2, dim=-1)
+        u = torch.complex(re, im) * gamma  # [B, L, H]
+        decay = decay_matrix(nu, theta, x.shape[1])
+        if length is None:
+            h = torch.einsum("tsh,bsh->bth", decay, u)
+        else:  # the state at length - 1 only: sum_s lambda^(length-1-s) u_s
+            h, x = torch.einsum("bsh,bsh->bh", decay[length - 1], u).unsqueeze(1), last_rows(x, length)
         return self.norm(x + self.dropout(self.out_proj(torch.cat([h.real, h.imag], dim=-1))))
 
 
