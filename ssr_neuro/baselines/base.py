@@ -15,9 +15,12 @@ Operation counting (``layer_ops()``: one inference of ONE history of length L, f
 
 - macs: float32 multiply-accumulates of the layer's matrix products (linear maps, attention's QK^T and AV, the
   frequency filter as its real circulant matrix, a convolution as the linear map of its window at each window
-  position) and of the GRU's point-wise gate products. Left out, as they are not MACs (and cost O(L D) against the
+  position, SR-GNN's propagation over the session graph) and of the point-wise products that are part of the model's
+  equations (the GRU and SR-GNN gates, STAMP's h_s * h_t, LRURec's gamma * u and its recurrence lambda * h, four
+  real MACs per complex product, BSARec's alpha-mix). Left out, as they are not MACs (and cost O(L D) against the
   matrix products' O(L D^2)): bias and residual adds, LayerNorm, activations (ReLU, GELU, sigmoid, tanh), softmax,
-  max-pooling, the attention's 1/sqrt(d) scaling, the item table lookup.
+  max-pooling, the attention's 1/sqrt(d) scaling, the item table lookup, STAMP's mean (additions and one division
+  per channel), building SR-GNN's session graph (comparisons, degree divisions).
 - weight_words: float32 parameters read once per inference (a weight used at L positions is read once; a table
   lookup reads only the L rows it uses); biases and LayerNorm gains are parameters and are counted.
 - weight_bytes: bytes of distinct parameters the layer stores (what sizes its SRAM); 4 bytes a word.
