@@ -19,7 +19,7 @@ def train(
     out: Path = typer.Option(Path("model.pt"), "--out", "-o", help="checkpoint to write"),
     force: bool = typer.Option(False, help="overwrite --out if it exists"),
     model_name: str = typer.Option("ssr", "--model", help="ssr, or an ANN baseline to train under the same protocol: "
-                                                         "gru4rec | sasrec | fmlp-rec | narm | caser"),
+                                                         "gru4rec | sasrec | fmlp-rec | narm | caser | stamp | sr-gnn | lrurec | bsarec"),
     split: Split = typer.Option(Split.ufo, help="ufo: per-user 80/20 time split (SSR's); loo: leave-one-out"),
     max_len: int = typer.Option(20, help="L, history length"),
     k_core: int = typer.Option(5, help="iterative k-core filter on users and items (0 disables)"),
