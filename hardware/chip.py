@@ -10,7 +10,10 @@
                 charge_local_messages
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
-    [static]    leakage_mW_per_core
+    [static]    leakage_mW_per_core; optional leakage_mW_per_router (default 0)
+    [power_gating]  (optional) unused_cores = true, idle_cores = false, idle_leakage_fraction = 1.0
+    bound       (optional, top level) "lower" or "upper": the file is a bound, not a calibrated chip; the simulate
+                report says so
 
 Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges them per event):
 - ``synaptic_op``         one accumulate of a weight into a neuron's input current on an incoming spike
@@ -24,6 +27,14 @@ Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges t
 - ``message_out``         one message leaving a core for one destination core (through its own router)
 - ``hop_ew`` / ``hop_ns`` one message crossing one router-to-router link east-west / north-south
 - ``barrier_sync``        the end-of-step synchronisation of the whole chip, once per time step
+Optional actions (absent = 0: another action's published figure includes them; ``hardware.program`` charges them):
+- ``axon_lookup``         a core looking up the input axon (its synapse list) of an event that arrives at it
+- ``packet_receive``      a core taking one packet off the mesh (its router's ejection port and input buffer)
+- ``synapse_word_read``   one word of synapse memory read (``hardware.memory``: a synapse list's weights, target
+                          indices and header, in words of the synapse memory)
+- ``accumulator_rmw``     the read-modify-write of a target neuron's input accumulator on one synaptic op or MAC
+- ``neuron_state_access`` reading and writing one neuron's state (u, v) around one update, active or idle
+- ``neuron_reset``        clearing one neuron's state between inferences (every neuron on a core, once per inference)
 
 Core keys with mapping rules (``mapping.pieces`` states them all):
 - ``shared_weights``  true: a position-wise layer (dense or diagonal, positions "each") keeps one weight row per
@@ -50,6 +61,12 @@ Core keys with counting rules (optional; the defaults are the first values, ``ha
                             free; true: it costs one ``message_out`` (0 hops) like a message to another core, as
                             SANA-FE charges it
 
+Static power (``hardware.costs.static_energy_pJ``): leakage_mW_per_core for every powered core and
+leakage_mW_per_router for every powered router, over the inference's latency. ``[power_gating]``: ``unused_cores``
+(default true) gates off the cores the mapping leaves empty and the routers that neither hold a used core nor lie on
+a route (false: every core and router of the chip leaks); ``idle_cores`` (default false) also gates a used core while
+it is idle within an inference: it then leaks ``idle_leakage_fraction`` (state retention, 0-1) of its leakage.
+
 Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs the graded
 (multiply-accumulate) work when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
 ``host.clock_MHz``) are per multiply-accumulate, weight fetch included. Time of one cycle = 1 / clock_MHz us.
@@ -73,7 +90,13 @@ VERSION = 1
 PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
+# actions a chip file may price (absent = 0 pJ and 0 cycles: the figure of another action includes them)
+EXTRA_ACTIONS = ("axon_lookup", "packet_receive", "synapse_word_read", "accumulator_rmw", "neuron_state_access",
+                 "neuron_reset")
+ALL_ACTIONS = ACTIONS + EXTRA_ACTIONS
 STATIC = ("leakage_mW_per_core",)
+STATIC_OPTIONAL = ("leakage_mW_per_router",)
+BOUNDS = ("lower", "upper")
 NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
@@ -120,6 +143,16 @@ class Host:
 
 
 @dataclass(frozen=True)
+class PowerGating:
+    """Which units leak when (module docstring): gate the unused cores and routers off; gate used cores while idle,
+    leaving ``idle_leakage_fraction`` of their leakage."""
+
+    unused_cores: bool = True
+    idle_cores: bool = False
+    idle_leakage_fraction: float = 1.0
+
+
+@dataclass(frozen=True)
 class Chip:
     """A validated chip description; ``source`` is the file it was read from."""
 
@@ -132,6 +165,8 @@ class Chip:
     energy_pJ: dict[str, float]
     cycles: dict[str, float]
     static: dict[str, float]
+    power_gating: PowerGating = PowerGating()
+    bound: str | None = None
 
     @property
     def n_cores(self) -> int:
@@ -176,7 +211,8 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         return ChipError(f"chip file {source}: {key} must be {rule} (got {value!r})")
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
-                                   "cycles", "static"), optional=("host",), where=source)
+                                   "cycles", "static"), optional=("host", "power_gating", "bound"),
+                where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
     version = _integer(doc["version"], "version", 1, fail)
@@ -225,14 +261,29 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
                     memory_bytes=_integer(host_doc["memory_bytes"], "host.memory_bytes", 1, fail))
 
     needed = ACTIONS if core.mac_units > 0 else tuple(a for a in ACTIONS if a != "mac")
-    optional = () if core.mac_units > 0 else ("mac",)
+    optional = EXTRA_ACTIONS + (() if core.mac_units > 0 else ("mac",))
     tables = {}
     for section, required, extra in (("energy_pJ", needed, optional), ("cycles", needed, optional),
-                                     ("static", STATIC, ())):
+                                     ("static", STATIC, STATIC_OPTIONAL)):
         table = _table(doc, section, required, extra, source, fail)
         tables[section] = {k: _number(v, f"{section}.{k}", False, fail) for k, v in table.items()}
+    gating = PowerGating()
+    if "power_gating" in doc:
+        g = _table(doc, "power_gating", (), ("unused_cores", "idle_cores", "idle_leakage_fraction"), source, fail)
+        for k in ("unused_cores", "idle_cores"):
+            if not isinstance(g.get(k, True), bool):
+                raise fail(f"power_gating.{k}", "true or false", g[k])
+        fraction = _number(g.get("idle_leakage_fraction", 1.0), "power_gating.idle_leakage_fraction", False, fail)
+        if fraction > 1.0:
+            raise fail("power_gating.idle_leakage_fraction", "a number from 0 to 1", fraction)
+        gating = PowerGating(unused_cores=g.get("unused_cores", True), idle_cores=g.get("idle_cores", False),
+                             idle_leakage_fraction=fraction)
+    bound = doc.get("bound")
+    if bound is not None and bound not in BOUNDS:
+        raise fail("bound", " or ".join(f'"{b}"' for b in BOUNDS), bound)
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
-                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"])
+                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"],
+                power_gating=gating, bound=bound)
 
 
 # ------------------------------------------------------------------------------------------------ checks

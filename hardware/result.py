@@ -22,6 +22,8 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
 - ``raster``          LIF population -> spikes [T, P*C] (0/1) of inference 0
 - ``links``           directed mesh links ``{"from": [r, c], "to": [r, c], "packets": mean per inference}``
 - ``counting``        the counting methods side by side (filled by ``hardware.counting``; empty until then)
+- ``chip_bound``      "lower" / "upper" when the chip file is a bound rather than a calibrated chip (its ``bound``
+                      key), else None (added after the contract)
 - ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
                       what ``hardware.counting.compare(graph, result.rates, result)`` reads (added after the contract;
                       empty when a backend does not record it)
@@ -54,6 +56,7 @@ class SimResult:
     links: list[dict]
     counting: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
+    chip_bound: str | None = None
 
     def summary(self) -> dict:
         """JSON-ready digest: means per inference (energy in uJ, latency in us and cycles), the breakdown in uJ,
@@ -65,6 +68,7 @@ class SimResult:
         busiest = sorted(self.links, key=lambda link: -link["packets"])[:10]
         return {
             "chip": self.chip,
+            "chip_bound": self.chip_bound,
             "n_inferences": int(self.n_inferences),
             "energy_uj_per_inference": mean("energy_pJ") * 1e-6,
             "latency_us_per_inference": mean("latency_us"),

@@ -46,7 +46,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     latency = steps["cycles"].sum(axis=1)
     latency_us = latency / chip.mesh.clock_MHz
     n_cores = program.n_cores
-    static = static_energy_pJ(chip, n_cores, latency_us)
+    static = static_energy_pJ(chip, n_cores, len(powered_routers(program)), latency_us,
+                              ledger.core_busy / chip.mesh.clock_MHz)
     kinds = energy_by_kind(counts, chip, static)
     energy = sum(kinds[k] for k in KINDS)
     per_inference = {
@@ -102,7 +103,20 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
              for (a, b), p in zip(program.links, ledger.link_packets)]
     rates = {name: total * scale for name, total in ledger.spikes_per_neuron.items()}
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
-                     breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates)
+                     breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates,
+                     chip_bound=chip.bound)
+
+
+def powered_routers(program: Program) -> set[tuple[int, int]]:
+    """Routers a mapping needs powered: those of its used cores and of the io port, and every router on the route
+    of a packet the program can send (both ends of each link crossed)."""
+    routers = {u.router for u in program.units if u.kind in ("core", "io")}
+    blocks = list(program.emissions.values())
+    for block in blocks:
+        for _, a, b in block.pairs:
+            for link in program.routes[(a, b)]:
+                routers.update(program.links[link])
+    return routers
 
 
 def _events(row: np.ndarray) -> dict[str, float]:
