@@ -4,7 +4,8 @@
 ``load_chip("path/to/my.toml")`` reads a user's file (copy a preset and edit it). Layout (units are in key names)::
 
     schema = "ssr-neuro/chip"      version = 1      name = "..."      description = "..."
-    [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]
+    [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]; optional
+                barrier_cycles_by_routers = [[routers, cycles], ...] (see ``barrier_cycles``)
     [core]      neurons, input_axons, output_axons, synapse_memory_bytes, weight_bits, state_bits,
                 mac_units, shared_weights;  optional counting rules: neuron_updates, active_update,
                 charge_local_messages
@@ -57,6 +58,8 @@ Core keys with counting rules (optional; the defaults are the first values, ``ha
                             input a_in(t) is non-zero or it fires; "state_change" its state can change: a_in(t),
                             its bias, or its current u or potential v before the step is non-zero (SANA-FE's rule).
                             Graded and Readout neurons update once, active, either way
+- ``synapse_word_bits``     64 (default): the width of a synapse-memory word; ``synapse_word_read`` is charged per
+                            word, weight bits / word bits per synaptic op or MAC (a list streams word by word)
 - ``charge_local_messages`` false (default): a neuron's message to a target on its own core is delivered locally,
                             free; true: it costs one ``message_out`` (0 hops) like a message to another core, as
                             SANA-FE charges it
@@ -110,6 +113,7 @@ class Mesh:
     cores_per_router: int
     clock_MHz: float
     io_router: tuple[int, int]
+    barrier_cycles_by_routers: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class CoreLimits:
     neuron_updates: str = "own_steps"
     active_update: str = "input_or_spike"
     charge_local_messages: bool = False
+    synapse_word_bits: int = 64
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,8 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     name = _text(doc["name"], "name", fail, nonempty=True)
     description = _text(doc["description"], "description", fail, nonempty=False)
 
-    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"), (), source, fail)
+    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"),
+                      ("barrier_cycles_by_routers",), source, fail)
     rows = _integer(mesh_doc["rows"], "mesh.rows", 1, fail)
     cols = _integer(mesh_doc["cols"], "mesh.cols", 1, fail)
     io = mesh_doc["io_router"]
@@ -233,13 +239,16 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         raise fail("mesh.io_router", f"[row, col] of a router, 0 <= row < {rows} and 0 <= col < {cols}", io)
     mesh = Mesh(rows=rows, cols=cols, cores_per_router=_integer(mesh_doc["cores_per_router"],
                                                                 "mesh.cores_per_router", 1, fail),
-                clock_MHz=_number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail), io_router=(io[0], io[1]))
+                clock_MHz=_number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail), io_router=(io[0], io[1]),
+                barrier_cycles_by_routers=_barrier_table(mesh_doc.get("barrier_cycles_by_routers", []), fail))
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
-    rule_keys = ("neuron_updates", "active_update", "charge_local_messages")
+    rule_keys = ("neuron_updates", "active_update", "charge_local_messages", "synapse_word_bits")
     core_doc = _table(doc, "core", core_keys, rule_keys, source, fail)
     ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
+    if "synapse_word_bits" in core_doc:
+        ints["synapse_word_bits"] = _integer(core_doc["synapse_word_bits"], "core.synapse_word_bits", 1, fail)
     for k in ("weight_bits", "state_bits"):
         if ints[k] > 64:
             raise fail(f"core.{k}", "an integer from 1 to 64", ints[k])
@@ -250,7 +259,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         if core_doc.get(k, allowed[0]) not in allowed:
             raise fail(f"core.{k}", " or ".join(f'"{a}"' for a in allowed), core_doc[k])
     core = CoreLimits(**ints, shared_weights=core_doc["shared_weights"],
-                      **{k: core_doc[k] for k in rule_keys if k in core_doc})
+                      **{k: core_doc[k] for k in rule_keys[:3] if k in core_doc})
 
     host = None
     if "host" in doc:
@@ -286,7 +295,28 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
                 power_gating=gating, bound=bound)
 
 
+def barrier_cycles(chip: Chip, active_routers: int) -> float:
+    """Cycles of one end-of-step barrier when ``active_routers`` routers hold used cores: the entry of
+    ``mesh.barrier_cycles_by_routers`` with the smallest router count >= that number (the largest entry beyond the
+    table; SANA-FE's ``latency_sync`` table by active tiles), or ``cycles.barrier_sync`` without a table."""
+    table = chip.mesh.barrier_cycles_by_routers
+    if not table:
+        return chip.cycles["barrier_sync"]
+    return next((cycles for routers, cycles in table if routers >= active_routers), table[-1][1])
+
+
 # ------------------------------------------------------------------------------------------------ checks
+
+
+def _barrier_table(value: Any, fail: "Fail") -> tuple[tuple[int, float], ...]:
+    rule = "a list of [routers, cycles] pairs with rising router counts"
+    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise fail("mesh.barrier_cycles_by_routers", rule, value)
+    table = tuple((_integer(r, "mesh.barrier_cycles_by_routers", 1, fail),
+                   _number(c, "mesh.barrier_cycles_by_routers", False, fail)) for r, c in value)
+    if any(a[0] >= b[0] for a, b in zip(table, table[1:])):
+        raise fail("mesh.barrier_cycles_by_routers", rule, value)
+    return table
 
 Fail = Callable[[str, str, Any], ChipError]
 

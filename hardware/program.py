@@ -262,7 +262,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
             to_io[:, io] = 1.0
             targets = [("io", to_io, None, None, 0.0, None, False)]
         emissions[name] = _emission(name, shape, src_owner, targets, units, spiking=is_spiking(node),
-                                    local=chip.core.charge_local_messages)
+                                    local=chip.core.charge_local_messages, word_bits=chip.core.synapse_word_bits)
     for t in host_sources:  # the host's one graded message per neuron of t, to the neuron's core
         rows = owner[t].ravel()
         to_own = np.zeros((rows.size, n_units), np.float32)
@@ -272,6 +272,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
 
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
+    emissions[input_name] = _with_resets(emissions[input_name], owner, n_cores)
     steps, phases = _schedule(graph, input_name, last_host_source)
     background = _background(phases, list(updates), chip.core.neuron_updates == "every_step")
     return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes, background)
@@ -294,7 +295,7 @@ def _background(phases: list[Phase], on_cores: list[str], every_step: bool) -> l
 
 
 def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets: list, units: list[Unit],
-              spiking: bool, layer: str | None = None, local: bool = False) -> Block:
+              spiking: bool, layer: str | None = None, local: bool = False, word_bits: int = 64) -> Block:
     """The emission table of one emitter (module docstring): work columns per (layer, unit), a spike_out column per
     sending core, packet columns per (from unit, to unit), incoming-event columns per receiving unit. ``local``: a
     core's messages to targets on itself are packets too (0 hops)."""
@@ -315,6 +316,7 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
         columns.append(charges)
 
     for target, each, ro, action, nbytes, memory, _ in targets:
+        words = nbytes * 8.0 / word_bits
         if each is not None:
             dest_each |= each > 0
         if ro is not None:
@@ -328,7 +330,8 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 continue
             charges = [Charge(k, action, target)]
             if action != "host_mac":
-                charges.append(Charge(k, "weight_read_byte", target, nbytes))
+                charges += [Charge(k, "weight_read_byte", target, nbytes), Charge(k, "accumulator_rmw", target),
+                            Charge(k, "synapse_word_read", target, words)]
             charges.append(Charge(k, f"bytes_{memory}", target, nbytes))
             add(e, r, charges)
 
@@ -345,7 +348,8 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 [Charge(k, "spike_out", layer)])
     for k in range(n_units):
         if dest_each[:, k].any() or extra[..., k].any():
-            add(dest_each[:, k].astype(np.float32), extra[..., k].astype(np.float32), [Charge(k, kind, layer)])
+            arrive = [Charge(k, kind, layer)] + ([Charge(k, "axon_lookup", layer)] if units[k].kind == "core" else [])
+            add(dest_each[:, k].astype(np.float32), extra[..., k].astype(np.float32), arrive)
     for u in np.unique(own):
         mine = (own == u)
         for k in range(n_units):
@@ -359,12 +363,32 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 pairs.append((len(columns), int(u), k))
                 add(e.astype(np.float32), r.astype(np.float32),
                     [Charge(int(u), "message_out", layer), Charge(int(u), "hop_ew", layer, float(ew)),
-                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)])
+                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)]
+                    + ([Charge(k, "packet_receive", layer)] if units[k].kind == "core" else []))
     each_m = np.stack(cols, axis=1) if cols else np.zeros((rows, 0), np.float32)
     ro_m = np.stack(ro_cols, axis=-1) if ro_cols else None
     if ro_m is not None and not ro_m.any():
         ro_m = None
     return Block(np.ascontiguousarray(each_m, dtype=np.float32), ro_m, columns, pairs)
+
+
+def _with_resets(block: Block, owner: dict[str, np.ndarray], n_cores: int) -> Block:
+    """The input's emission block plus one ``neuron_reset`` per neuron on a core per inference: a column per
+    (population, core), counted once (row 0: the input's every row emits once per inference)."""
+    columns, cols = [], []
+    for name, own in owner.items():
+        held = np.bincount(own.ravel(), minlength=n_cores)[:n_cores]
+        for k in np.flatnonzero(held):
+            one = np.zeros(block.each.shape[0], np.float32)
+            one[0] = 1.0
+            cols.append(one)
+            columns.append([Charge(int(k), "neuron_reset", name, float(held[k]))])
+    if not cols:
+        return block
+    each = np.concatenate([block.each, np.stack(cols, axis=1)], axis=1)
+    readout = None if block.readout is None else np.concatenate(
+        [block.readout, np.zeros(block.readout.shape[:2] + (len(cols),), np.float32)], axis=-1)
+    return Block(np.ascontiguousarray(each), readout, block.columns + columns, block.pairs)
 
 
 def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Block:
@@ -376,7 +400,8 @@ def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Blo
     state_bytes = (2 if isinstance(node, LIF) else 1) * state_bits / 8.0
     cores = [int(k) for k in np.unique(own) if units[k].kind == "core"]
     one = np.stack([(own == k).astype(np.float32) for k in cores], axis=1)
-    columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes)]
+    columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes),
+                Charge(k, "neuron_state_access", name)]
                for action in ("neuron_update", "neuron_update_idle") for k in cores]
     return Block(one, None, columns)
 

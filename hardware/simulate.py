@@ -17,6 +17,7 @@ from ssr_neuro.errors import UserError
 
 from hardware.costs import COUNTERS, KIND_OF, KINDS, PRICED, counter_energy_pJ, energy_by_kind, static_energy_pJ, \
     step_cycles
+from hardware.chip import EXTRA_ACTIONS, barrier_cycles
 from hardware.engine import Ledger, run_program
 from hardware.program import MEMORIES, Program, compile_program
 from hardware.result import SimResult
@@ -42,7 +43,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     counts = ledger.counts.copy()
     counts[:, C["barrier_sync"]] = n_steps
     phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
-    steps = step_cycles(ledger.busiest, ledger.network, phase_step, n_steps, chip.cycles["barrier_sync"])
+    active = len({u.router for u in program.units if u.kind == "core"})
+    steps = step_cycles(ledger.busiest, ledger.network, phase_step, n_steps, barrier_cycles(chip, active))
     latency = steps["cycles"].sum(axis=1)
     latency_us = latency / chip.mesh.clock_MHz
     n_cores = program.n_cores
@@ -87,7 +89,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
             "slowest_core": program.units[int(np.argmax(busy_units))].name,
             "phases": [p.population for p in program.phases if p.step == s],
             "busy_cycles": {u.name: float(c) for u, c in zip(program.units, busy_units) if c},
-            "events": _events(events)})
+            "events": _events(events, chip)})
     mean_table = ledger.table.sum(axis=2) * scale  # [units, counters]
     cores = []
     for k, unit in enumerate(program.units):
@@ -95,8 +97,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
         cores.append({
             "name": unit.name, "mesh": list(unit.router), "kind": unit.kind, "energy_pJ": float(by_core_pJ[k]),
             "busy_cycles": float(mean_busy[:, k].sum()),
-            "events": _events(row),
-            "events_by_step": [_events(ledger.by_step[s, k] * scale) for s in range(n_steps)],
+            "events": _events(row, chip),
+            "events_by_step": [_events(ledger.by_step[s, k] * scale, chip) for s in range(n_steps)],
             "memory_read_bytes": {m: float(row[C[f"bytes_{m}"]]) for m in MEMORIES if row[C[f"bytes_{m}"]]},
             "incoming": {k: float(row[C[f"in_{k}"]]) for k in ("spikes", "graded", "packets")}})
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
@@ -119,6 +121,8 @@ def powered_routers(program: Program) -> set[tuple[int, int]]:
     return routers
 
 
-def _events(row: np.ndarray) -> dict[str, float]:
-    """The non-zero chip actions and host MACs of a counter row [len(COUNTERS)] (tallies left out)."""
-    return {a: float(row[C[a]]) for a in PRICED if a in KIND_OF and row[C[a]]}
+def _events(row: np.ndarray, chip) -> dict[str, float]:
+    """The non-zero chip actions and host MACs of a counter row [len(COUNTERS)] (tallies left out; an optional
+    action only where the chip file lists it)."""
+    return {a: float(row[C[a]]) for a in PRICED
+            if a in KIND_OF and row[C[a]] and (a not in EXTRA_ACTIONS or a in chip.energy_pJ)}
