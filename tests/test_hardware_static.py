@@ -84,3 +84,16 @@ def test_bound_key():
     doc["bound"] = "sideways"
     with pytest.raises(ChipError, match=r'bound must be "lower" or "upper"'):
         parse_chip(doc, "tiny.toml")
+
+
+def test_the_simulate_report_names_a_bound():
+    from hardware.report import format_table
+    doc = chip_doc(LEAK)
+    doc["bound"] = "lower"
+    chip = parse_chip(doc, "tiny.toml")
+    summary = simulate(tiny_graph(), tiny_mapping(chip), chip, HISTORY, LENGTH).summary()
+    assert summary["chip_bound"] == "lower"
+    first = format_table(summary, {}).splitlines()[0]
+    assert "lower bound, not a calibrated chip" in first
+    summary["chip_bound"] = None
+    assert "bound" not in format_table(summary, {}).splitlines()[0]
