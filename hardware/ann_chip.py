@@ -7,7 +7,7 @@ MAC units (on its [host] when the cores have none), under the chip's own action 
 
     compute  = MACs x mac                                     (host: MACs x host.mac_pJ, weight fetch included)
     memory   = MACs x accumulator_rmw + weight bytes read x weight_read_byte
-               + weight bytes read x 8 / core.synapse_word_bits x synapse_word_read
+               + weight words read x words_synapse    (a dense list: entries per synapse word, mapping.memory)
     network  = activation words x (spike_out + message_out + axon_lookup)   (each activation a graded message from
                                                                              the core that made it to one that uses it)
     static   = leakage (hardware.costs.static_energy_pJ) of the cores that hold the weights, over the latency
@@ -32,6 +32,7 @@ import math
 from typing import Mapping, Sequence
 
 from hardware.costs import KINDS, static_energy_pJ
+from mapping.memory import word_read_pJ, words_per_entry_read
 
 
 def int8_ann_on_chip(layers: Sequence, chip) -> dict:
@@ -46,8 +47,10 @@ def int8_ann_on_chip(layers: Sequence, chip) -> dict:
     by_kind = dict.fromkeys(KINDS, 0.0)
     by_kind["compute"] = macs * mac_pJ
     if not on_host:
+        word = chip.memory["synapse"]
+        words = weight_bytes * words_per_entry_read(chip.synapse_format, "dense", 8, word.word_bits)
         by_kind["memory"] = (macs * e.get("accumulator_rmw", 0.0) + weight_bytes * e["weight_read_byte"]
-                             + weight_bytes * 8.0 / chip.core.synapse_word_bits * e.get("synapse_word_read", 0.0))
+                             + words * word_read_pJ(word))
     by_kind["network"] = activations * (e["spike_out"] + e["message_out"] + e.get("axon_lookup", 0.0))
     cores, cycles = 0, 0.0
     for layer in layers:

@@ -12,6 +12,10 @@
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
     [static]    leakage_mW_per_core; optional leakage_mW_per_router (default 0)
+    [memory]    (optional) synapse_word_bits, neuron_state_word_bits, axon_table_word_bits, route_table_word_bits
+                (64 each by default) and <memory>_read_pJ (pJ per word read; absent: priced by the array's size;
+                without a [memory] table every word read is counted and priced 0, as the actions include it)
+    [synapse_format]  (optional) dense, diagonal, circulant ("dense" or "sparse"), index_bits, header_bits, align
     [power_gating]  (optional) unused_cores = true, idle_cores = false, idle_leakage_fraction = 1.0
     bound       (optional, top level) "lower" or "upper": the file is a bound, not a calibrated chip; the simulate
                 report says so
@@ -31,8 +35,6 @@ Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges t
 Optional actions (absent = 0: another action's published figure includes them; ``hardware.program`` charges them):
 - ``axon_lookup``         a core looking up the input axon (its synapse list) of an event that arrives at it
 - ``packet_receive``      a core taking one packet off the mesh (its router's ejection port and input buffer)
-- ``synapse_word_read``   one word of synapse memory read (``hardware.memory``: a synapse list's weights, target
-                          indices and header, in words of the synapse memory)
 - ``accumulator_rmw``     the read-modify-write of a target neuron's input accumulator on one synaptic op or MAC
 - ``neuron_state_access`` reading and writing one neuron's state (u, v) around one update, active or idle
 - ``neuron_reset``        clearing one neuron's state between inferences (every neuron on a core, once per inference)
@@ -58,11 +60,16 @@ Core keys with counting rules (optional; the defaults are the first values, ``ha
                             input a_in(t) is non-zero or it fires; "state_change" its state can change: a_in(t),
                             its bias, or its current u or potential v before the step is non-zero (SANA-FE's rule).
                             Graded and Readout neurons update once, active, either way
-- ``synapse_word_bits``     64 (default): the width of a synapse-memory word; ``synapse_word_read`` is charged per
-                            word, weight bits / word bits per synaptic op or MAC (a list streams word by word)
 - ``charge_local_messages`` false (default): a neuron's message to a target on its own core is delivered locally,
                             free; true: it costs one ``message_out`` (0 hops) like a message to another core, as
                             SANA-FE charges it
+
+Memories and synapse formats (``mapping.memory``, the model the mapper and the cost model share): every memory of a
+core (synapse, neuron_state, axon_table, route_table) has a word width in ``[memory]`` and a size from the core keys;
+``[synapse_format]`` says how a layer's weights are written as lists (weights alone or with target indices, a
+header per list, lists aligned to words). The mapper checks a core's synapse words; the simulator counts the words
+each event reads (counters ``words_<memory>``) and prices a word by ``memory.<memory>_read_pJ`` or, without it, by
+the array's size (``mapping.memory.sram_word_pJ``, Horowitz 45 nm).
 
 Static power (``hardware.costs.static_energy_pJ``): leakage_mW_per_core for every powered core and
 leakage_mW_per_router for every powered router, over the inference's latency. ``[power_gating]``: ``unused_cores``
@@ -81,12 +88,15 @@ Every key is checked (type, range, required and unknown keys, schema and version
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ssr_neuro.errors import ChipError
 from ssr_neuro.files import read_toml
+
+from mapping.memory import FORMATS, MEMORIES, STRUCTURES, Memory, SynapseFormat, entries_per_word, entry_bits, \
+    state_words_per_neuron
 
 SCHEMA = "ssr-neuro/chip"
 VERSION = 1
@@ -94,8 +104,7 @@ PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
 # actions a chip file may price (absent = 0 pJ and 0 cycles: the figure of another action includes them)
-EXTRA_ACTIONS = ("axon_lookup", "packet_receive", "synapse_word_read", "accumulator_rmw", "neuron_state_access",
-                 "neuron_reset")
+EXTRA_ACTIONS = ("axon_lookup", "packet_receive", "accumulator_rmw", "neuron_state_access", "neuron_reset")
 ALL_ACTIONS = ACTIONS + EXTRA_ACTIONS
 STATIC = ("leakage_mW_per_core",)
 STATIC_OPTIONAL = ("leakage_mW_per_router",)
@@ -134,7 +143,6 @@ class CoreLimits:
     neuron_updates: str = "own_steps"
     active_update: str = "input_or_spike"
     charge_local_messages: bool = False
-    synapse_word_bits: int = 64
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,9 @@ class Chip:
     static: dict[str, float]
     power_gating: PowerGating = PowerGating()
     bound: str | None = None
+    memory: dict[str, Memory] = field(default_factory=dict)  # ``mapping.memory.MEMORIES`` -> Memory
+    synapse_format: SynapseFormat = SynapseFormat()
+    memory_declared: bool = False  # the file has a [memory] table (reports then list the words read)
 
     @property
     def n_cores(self) -> int:
@@ -216,7 +227,8 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         return ChipError(f"chip file {source}: {key} must be {rule} (got {value!r})")
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
-                                   "cycles", "static"), optional=("host", "power_gating", "bound"),
+                                   "cycles", "static"),
+                optional=("host", "power_gating", "bound", "memory", "synapse_format"),
                 where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
@@ -244,11 +256,9 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
-    rule_keys = ("neuron_updates", "active_update", "charge_local_messages", "synapse_word_bits")
+    rule_keys = ("neuron_updates", "active_update", "charge_local_messages")
     core_doc = _table(doc, "core", core_keys, rule_keys, source, fail)
     ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
-    if "synapse_word_bits" in core_doc:
-        ints["synapse_word_bits"] = _integer(core_doc["synapse_word_bits"], "core.synapse_word_bits", 1, fail)
     for k in ("weight_bits", "state_bits"):
         if ints[k] > 64:
             raise fail(f"core.{k}", "an integer from 1 to 64", ints[k])
@@ -259,7 +269,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         if core_doc.get(k, allowed[0]) not in allowed:
             raise fail(f"core.{k}", " or ".join(f'"{a}"' for a in allowed), core_doc[k])
     core = CoreLimits(**ints, shared_weights=core_doc["shared_weights"],
-                      **{k: core_doc[k] for k in rule_keys[:3] if k in core_doc})
+                      **{k: core_doc[k] for k in rule_keys if k in core_doc})
 
     host = None
     if "host" in doc:
@@ -290,9 +300,55 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     bound = doc.get("bound")
     if bound is not None and bound not in BOUNDS:
         raise fail("bound", " or ".join(f'"{b}"' for b in BOUNDS), bound)
+    fmt = _synapse_format(doc, core, source, fail)
+    memory = _memories(doc, core, source, fail)
+    word = memory["synapse"].word_bits
+    for k in STRUCTURES:
+        if entries_per_word(fmt, k, core.weight_bits, word) == 0:
+            raise fail(f"synapse_format.{k}", f"a format whose entry ({entry_bits(fmt, k, core.weight_bits)} bits) "
+                       f"fits a {word}-bit synapse word (memory.synapse_word_bits)", fmt.of(k))
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
                 energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"],
-                power_gating=gating, bound=bound)
+                power_gating=gating, bound=bound, memory=memory, synapse_format=fmt,
+                memory_declared="memory" in doc)
+
+
+def _memories(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> dict[str, Memory]:
+    """The core's memories (``mapping.memory``): word widths and prices from ``[memory]``, sizes from the core."""
+    keys = tuple(f"{m}_word_bits" for m in MEMORIES) + tuple(f"{m}_read_pJ" for m in MEMORIES)
+    table = _table(doc, "memory", (), keys, source, fail) if "memory" in doc else {}
+    out = {}
+    for m in MEMORIES:
+        bits = _integer(table.get(f"{m}_word_bits", 64), f"memory.{m}_word_bits", 1, fail)
+        price = table.get(f"{m}_read_pJ", None if table else 0.0)  # no [memory]: counted, priced 0
+        price = None if price is None else _number(price, f"memory.{m}_read_pJ", False, fail)
+        entries = {"synapse": None, "neuron_state": core.neurons, "axon_table": core.input_axons,
+                   "route_table": core.output_axons}[m]
+        if entries is None:
+            if core.synapse_memory_bytes * 8 % bits:
+                raise fail("memory.synapse_word_bits", f"a width that divides core.synapse_memory_bytes x 8 = "
+                           f"{core.synapse_memory_bytes * 8} bits", bits)
+            words = core.synapse_memory_bytes * 8 // bits
+        elif m == "neuron_state":
+            words = entries * state_words_per_neuron(core.state_bits, bits)
+        else:
+            words = entries
+        out[m] = Memory(bits, words, price)
+    return out
+
+
+def _synapse_format(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> SynapseFormat:
+    if "synapse_format" not in doc:
+        return SynapseFormat()
+    table = _table(doc, "synapse_format", (), STRUCTURES + ("index_bits", "header_bits", "align"), source, fail)
+    for k in STRUCTURES:
+        if table.get(k, "dense") not in FORMATS:
+            raise fail(f"synapse_format.{k}", " or ".join(f'"{f}"' for f in FORMATS), table[k])
+    if not isinstance(table.get("align", False), bool):
+        raise fail("synapse_format.align", "true or false", table["align"])
+    ints = {k: _integer(table.get(k, 0), f"synapse_format.{k}", 0, fail) for k in ("index_bits", "header_bits")}
+    return SynapseFormat(**{k: table[k] for k in STRUCTURES if k in table}, **ints,
+                         align=table.get("align", False))
 
 
 def barrier_cycles(chip: Chip, active_routers: int) -> float:

@@ -14,8 +14,13 @@ Energy of one inference (pJ):
     those holding a used core or the io port or crossed by a route the program uses, or every router; busy_us = the
     inference's busy cycles summed over its used cores / clock_MHz.
 
+Word reads (``words_synapse``, ``words_neuron_state``, ``words_axon_table``, ``words_route_table``: how many words of
+each core memory the events read, ``mapping.memory``) are priced per word by ``mapping.memory.word_read_pJ`` (the
+chip file's ``memory.<memory>_read_pJ`` or the array's size) and take no cycles of their own (each is part of the
+action that makes it).
+
 Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle; memory = weight_read_byte,
-synapse_word_read, accumulator_rmw, neuron_state_access, neuron_reset, axon_lookup; network = spike_out,
+the word reads, accumulator_rmw, neuron_state_access, neuron_reset, axon_lookup; network = spike_out,
 message_out, packet_receive, hop_ew, hop_ns, barrier_sync; static = leakage. The barrier and static energy are
 chip-wide: by core they are split evenly over the used cores, by layer they are the entries "barrier" and "static".
 
@@ -42,13 +47,13 @@ from __future__ import annotations
 import numpy as np
 
 from hardware.chip import ALL_ACTIONS
+from hardware.program import TALLIES, WORDS
+from mapping.memory import word_read_pJ
 
-from hardware.program import TALLIES
-
-COUNTERS = ALL_ACTIONS + ("host_mac",) + TALLIES
-PRICED = ALL_ACTIONS + ("host_mac",)
-KIND_OF = {"synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
-           "neuron_update_idle": "compute", "weight_read_byte": "memory", "synapse_word_read": "memory",
+COUNTERS = ALL_ACTIONS + ("host_mac",) + WORDS + TALLIES
+PRICED = ALL_ACTIONS + ("host_mac",) + WORDS
+KIND_OF = {**{w: "memory" for w in WORDS},"synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
+           "neuron_update_idle": "compute", "weight_read_byte": "memory",
            "accumulator_rmw": "memory", "neuron_state_access": "memory", "neuron_reset": "memory",
            "axon_lookup": "memory", "spike_out": "network", "message_out": "network", "packet_receive": "network",
            "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network"}
@@ -56,10 +61,12 @@ KINDS = ("compute", "memory", "network", "static")
 
 
 def counter_energy_pJ(chip) -> np.ndarray:
-    """pJ of one count of each counter [len(COUNTERS)] (tallies 0; host_mac 0 on a chip without a host)."""
+    """pJ of one count of each counter [len(COUNTERS)] (tallies 0; host_mac 0 on a chip without a host; a word of
+    a core memory at ``mapping.memory.word_read_pJ``)."""
     host = chip.host.mac_pJ if chip.host is not None else 0.0
-    return np.array([chip.energy_pJ.get(c, 0.0) if c in ALL_ACTIONS else host if c == "host_mac" else 0.0
-                     for c in COUNTERS])
+    words = {f"words_{m}": word_read_pJ(memory) for m, memory in chip.memory.items()}
+    return np.array([chip.energy_pJ.get(c, 0.0) if c in ALL_ACTIONS else host if c == "host_mac"
+                     else words.get(c, 0.0) for c in COUNTERS])
 
 
 def counter_cycles(chip, unit_kind: str) -> np.ndarray:

@@ -19,7 +19,7 @@ from hardware.costs import COUNTERS, KIND_OF, KINDS, PRICED, counter_energy_pJ, 
     step_cycles
 from hardware.chip import EXTRA_ACTIONS, barrier_cycles
 from hardware.engine import Ledger, run_program
-from hardware.program import MEMORIES, Program, compile_program
+from hardware.program import MEMORIES, WORDS, Program, compile_program
 from hardware.result import SimResult
 
 C = {c: i for i, c in enumerate(COUNTERS)}
@@ -122,7 +122,8 @@ def powered_routers(program: Program) -> set[tuple[int, int]]:
 
 
 def _events(row: np.ndarray, chip) -> dict[str, float]:
-    """The non-zero chip actions and host MACs of a counter row [len(COUNTERS)] (tallies left out; an optional
-    action only where the chip file lists it)."""
+    """The non-zero chip actions, host MACs and words read of a counter row [len(COUNTERS)] (tallies left out; an
+    optional action only where the chip file lists it, words only where it has a [memory] table)."""
     return {a: float(row[C[a]]) for a in PRICED
-            if a in KIND_OF and row[C[a]] and (a not in EXTRA_ACTIONS or a in chip.energy_pJ)}
+            if a in KIND_OF and row[C[a]] and (a not in EXTRA_ACTIONS or a in chip.energy_pJ)
+            and (a not in WORDS or chip.memory_declared)}

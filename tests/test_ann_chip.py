@@ -4,14 +4,14 @@ import pytest
 
 from hardware.ann_chip import int8_ann_on_chip, saving_decomposition
 from hardware.counting import LayerOps
-from test_hardware_actions import EXTRA_PJ, chip_with
+from test_hardware_actions import EXTRA_PJ, SYNAPSE_WORDS_ONLY, chip_with
 
 LAYERS = [LayerOps("a", macs=100, weight_words=40, weight_bytes=160, activation_words=10),
           LayerOps("b", macs=50, weight_words=2000, weight_bytes=2000, activation_words=4)]
 
 
 def test_int8_ann_priced_by_hand():
-    chip = chip_with(EXTRA_PJ, {})  # mac 2 pJ / 2 cycles, 1 MAC unit, 1,024-byte synapse memory, 100 MHz
+    chip = chip_with(EXTRA_PJ, {}, SYNAPSE_WORDS_ONLY)  # mac 2 pJ / 2 cycles, 1 MAC unit, 1,024-byte synapse memory, 100 MHz
     got = int8_ann_on_chip(LAYERS, chip)
     assert got["by_kind"]["compute"] == 150 * 2.0
     # accumulator RMW per MAC 0.125; weight bytes read 2,040 x 0.5 pJ; 2,040 x 8 / 64 words x 2.0 pJ
