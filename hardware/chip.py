@@ -16,6 +16,8 @@
                 (64 each by default) and <memory>_read_pJ (pJ per word read; absent: priced by the array's size;
                 without a [memory] table every word read is counted and priced 0, as the actions include it)
     [synapse_format]  (optional) dense, diagonal, circulant ("dense" or "sparse"), index_bits, header_bits, align
+    [area]      (optional) sram_bitcell_um2_45nm, sram_array_efficiency, other_memory_bits, core_overhead_um2_45nm:
+                the per-architecture terms of the area model (``AreaParams``, ``hardware.dse.area``)
     [power_gating]  (optional) unused_cores = true, idle_cores = false, idle_leakage_fraction = 1.0
     bound       (optional, top level) "lower" or "upper": the file is a bound, not a calibrated chip; the simulate
                 report says so
@@ -166,6 +168,19 @@ class PowerGating:
 
 
 @dataclass(frozen=True)
+class AreaParams:
+    """The per-architecture terms of the area model (``[area]``, ``hardware.dse.area``): SRAM bit cell at 45 nm and
+    the share of a macro that is bit cells; memory bits per core the model does not enumerate (learning state,
+    configuration, schedulers); placed logic per core it does not enumerate (control, asynchronous handshakes),
+    um^2 at 45 nm. The defaults add nothing: a lower bound that counts the arrays and datapaths only."""
+
+    sram_bitcell_um2_45nm: float = 0.346
+    sram_array_efficiency: float = 0.7
+    other_memory_bits: int = 0
+    core_overhead_um2_45nm: float = 0.0
+
+
+@dataclass(frozen=True)
 class Chip:
     """A validated chip description; ``source`` is the file it was read from."""
 
@@ -183,6 +198,7 @@ class Chip:
     memory: dict[str, Memory] = field(default_factory=dict)  # ``mapping.memory.MEMORIES`` -> Memory
     synapse_format: SynapseFormat = SynapseFormat()
     memory_declared: bool = False  # the file has a [memory] table (reports then list the words read)
+    area: AreaParams = AreaParams()
 
     @property
     def n_cores(self) -> int:
@@ -228,7 +244,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
                                    "cycles", "static"),
-                optional=("host", "power_gating", "bound", "memory", "synapse_format"),
+                optional=("host", "power_gating", "bound", "memory", "synapse_format", "area"),
                 where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
@@ -310,7 +326,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
                 energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"],
                 power_gating=gating, bound=bound, memory=memory, synapse_format=fmt,
-                memory_declared="memory" in doc)
+                memory_declared="memory" in doc, area=_area(doc, source, fail))
 
 
 def _memories(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> dict[str, Memory]:
@@ -335,6 +351,20 @@ def _memories(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> dict[st
             words = entries
         out[m] = Memory(bits, words, price)
     return out
+
+
+def _area(doc: dict, source: str, fail: "Fail") -> AreaParams:
+    if "area" not in doc:
+        return AreaParams()
+    keys = ("sram_bitcell_um2_45nm", "sram_array_efficiency", "other_memory_bits", "core_overhead_um2_45nm")
+    table = _table(doc, "area", (), keys, source, fail)
+    values = {k: _number(table[k], f"area.{k}", k != "core_overhead_um2_45nm" and k != "other_memory_bits", fail)
+              for k in keys if k in table}
+    if values.get("sram_array_efficiency", 0.7) > 1.0:
+        raise fail("area.sram_array_efficiency", "a number in (0, 1]", values["sram_array_efficiency"])
+    if "other_memory_bits" in values:
+        values["other_memory_bits"] = _integer(table["other_memory_bits"], "area.other_memory_bits", 0, fail)
+    return AreaParams(**values)
 
 
 def _synapse_format(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> SynapseFormat:
