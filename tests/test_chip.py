@@ -29,7 +29,7 @@ def test_presets_load_and_validate(name):
 def test_preset_facts():
     loihi, n45 = load_chip("loihi"), load_chip("45nm")
     assert loihi.n_cores == 128 and loihi.core.mac_units == 0 and loihi.host is not None
-    assert loihi.energy_pJ["synaptic_op"] == 23.6 and loihi.energy_pJ["neuron_update"] == 81.0
+    assert loihi.energy_pJ["synaptic_op"] == 35.5 and loihi.energy_pJ["neuron_update"] == 81.0
     # the 45 nm chip runs graded stages on its cores and fits an ML-1M SSR (13,977 neurons) with room
     assert n45.core.mac_units > 0 and n45.host is None
     assert n45.n_cores * n45.core.neurons > 4 * 14_000
@@ -91,8 +91,8 @@ def _edited(tmp_path, old: str, new: str) -> Path:
      r'core\.active_update must be "input_or_spike" or "state_change" \(got 1\)'),
     ("charge_local_messages = true", 'charge_local_messages = "no"',
      r"core\.charge_local_messages must be true or false"),
-    ("synaptic_op = 23.6", "synaptic_op = -1.0", r"energy_pJ\.synaptic_op must be a number >= 0"),
-    ("synaptic_op = 23.6", "synaptic_op = nan", r"energy_pJ\.synaptic_op must be a number >= 0"),
+    ("synaptic_op = 35.5", "synaptic_op = -1.0", r"energy_pJ\.synaptic_op must be a number >= 0"),
+    ("synaptic_op = 35.5", "synaptic_op = nan", r"energy_pJ\.synaptic_op must be a number >= 0"),
     ("hop_ew = 3.0", "hop_ew = 3.0\nhop_diag = 1.0", r"energy_pJ\.hop_diag is not a known key"),
     ("clock_MHz = 1000.0", "clock_MHz = 0", r"mesh\.clock_MHz must be a positive number"),
     ("io_router = [0, 0]", "io_router = [8, 0]", r"mesh\.io_router must be \[row, col\]"),
