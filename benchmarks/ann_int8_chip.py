@@ -34,7 +34,7 @@ def main() -> None:
     from hardware.ann_chip import int8_ann_on_chip, run_int8_on_chip, saving_decomposition
     from hardware.chip import load_chip
     from hardware.costs import KINDS
-    from hardware.counting import ann_45nm
+    from ssr_neuro.counting import ann_45nm
     from hardware.simulate import simulate
     from mapping import map_graph
     from ssr_neuro.baselines import BASELINES, BaselineConfig
@@ -57,7 +57,8 @@ def main() -> None:
         print(f"  {name:11s} {sum(kinds.values()) * 1e-6:9.3f}  ("
               + ", ".join(f"{k} {v * 1e-6:.3f}" for k, v in kinds.items())
               + f"; latency {float(np.mean(r.per_inference['latency_us'])):.1f} us)")
-    print("\nbaselines, uJ per inference: float32 at 45 nm (Horowitz) | int8 on each chip (exact = compiled layer list)")
+    print("\nbaselines, uJ per inference: float32 at 45 nm (Horowitz) | int8 on each chip "
+          "(exact = compiled layer list)")
     print(f"  {'model':9s} {'float32':>9s} " + " ".join(f"{n:>11s}" for n in PRESETS) + "   how")
     rows = {}
     for name in BASELINES:

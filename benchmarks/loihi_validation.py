@@ -52,7 +52,8 @@ class Events:
     total_pJ: float
 
 
-def random_network(cores: int, neurons_per_core: int, messages: int, spikes: int, percent: int, seed: int | None = None):
+def random_network(cores: int, neurons_per_core: int, messages: int, spikes: int, percent: int,
+                   seed: int | None = None):
     """SANA-FE's ``create_random_network`` (scripts/tcad2025/random_network.py), on its Loihi architecture."""
     import sanafe
 

@@ -7,7 +7,7 @@ Two ways in, one pricing:
   and the energy of one inference from ``op_counts`` (exact work of every op: MACs, weights read, activations
   computed and sent);
 - ``int8_ann_on_chip(layers, chip)``: an estimate from a baseline's float32 ``layer_ops()``
-  (``hardware.counting.LayerOps``) for a baseline without a compiled net: the same MACs and weights at 8 bits; it
+  (``ssr_neuro.counting.LayerOps``) for a baseline without a compiled net: the same MACs and weights at 8 bits; it
   does not know the activations a layer computes, so neuron updates are left out there (a low estimate).
 
 Pricing of one inference (per layer; the chip's own action prices and word prices, ``mapping.memory``):
@@ -24,7 +24,7 @@ Pricing of one inference (per layer; the chip's own action prices and word price
     latency  = sum over layers of (MACs x cycles.mac / mac_units + activations x cycles.neuron_update) / its cores
 
 Hops are left out (a mapping of the ANN is not made). ``saving_decomposition``: SSR's saving against a float32 ANN
-priced at 45 nm (Horowitz, ``counting.ann_45nm``), telescoped into parts that add up exactly:
+priced at 45 nm (Horowitz, ``ssr_neuro.counting.ann_45nm``), telescoped into parts that add up exactly:
 
     float32 ANN (Horowitz) - SSR on chip = precision + chip + sum over kinds (int8 ANN on chip - SSR on chip)
     precision = float32 ANN (Horowitz) - int8 ANN on the Horowitz lower-bound chip (45nm-ideal)

@@ -4,8 +4,7 @@
 ``load_chip("path/to/my.toml")`` reads a user's file (copy a preset and edit it). Layout (units are in key names)::
 
     schema = "ssr-neuro/chip"      version = 1      name = "..."      description = "..."
-    [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]; optional
-                barrier_cycles_by_routers = [[routers, cycles], ...] (see ``barrier_cycles``)
+    [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]
     [core]      neurons, input_axons, output_axons, synapse_memory_bytes, weight_bits, state_bits,
                 mac_units, shared_weights;  optional counting rules: neuron_updates, active_update,
                 charge_local_messages
@@ -17,10 +16,12 @@
                 without a [memory] table every word read is counted and priced 0, as the actions include it)
     [synapse_format]  (optional) dense, diagonal, circulant ("dense" or "sparse"), index_bits, header_bits, align
     [area]      (optional) sram_bitcell_um2_45nm, sram_array_efficiency, other_memory_bits, core_overhead_um2_45nm:
-                the per-architecture terms of the area model (``AreaParams``, ``hardware.dse.area``)
+                the per-architecture terms of the area model (``AreaParams``, ``hardware.area``)
     [power_gating]  (optional) unused_cores = true, idle_cores = false, idle_leakage_fraction = 1.0
     bound       (optional, top level) "lower" or "upper": the file is a bound, not a calibrated chip; the simulate
                 report says so
+    [timing]    (optional; the event timing model reads it, the analytic one only barrier_by_tiles) buffer_depth,
+                message_in_cycles, dendrite_cycles, barrier_by_tiles = [[tiles, cycles], ...]
 
 Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges them per event):
 - ``synaptic_op``         one accumulate of a weight into a neuron's input current on an incoming spike
@@ -79,6 +80,25 @@ leakage_mW_per_router for every powered router, over the inference's latency. ``
 a route (false: every core and router of the chip leaks); ``idle_cores`` (default false) also gates a used core while
 it is idle within an inference: it then leaks ``idle_leakage_fraction`` (state retention, 0-1) of its leakage.
 
+Timing keys (optional ``[timing]`` table; ``hardware.timing``, the discrete-event model, reads them; the analytic
+model (``hardware.simulate``) reads only ``barrier_by_tiles``; absent keys take the defaults in brackets):
+- ``buffer_depth``       messages a router's input buffer (one per incoming link and per injecting core) holds;
+                         a sender blocks while the next buffer is full [16, SANA-FE's loihi.yaml link_buffer_size]
+- ``message_in_cycles``  the part of ``cycles.message_out`` spent at the receiving core's input stage (axon in) per
+                         message; the sender's output stage takes the rest [0: all at the sender]
+- ``dendrite_cycles``    cycles of the dendrite (accumulate) stage per synaptic op or MAC [0: folded into the
+                         synapse stage's ``synaptic_op`` / ``mac`` cycles]
+- ``barrier_by_tiles``   the step barrier in cycles as a function of the routers (tiles) holding used cores: pairs
+                         [tiles, cycles], the entry with the largest tiles <= the used tiles applies (the first one
+                         below it) [absent: ``cycles.barrier_sync`` whatever the tiles]
+- ``link_cycles_per_message``  cycles a link is busy per message (its bandwidth); a hop still takes
+                         ``cycles.hop_ew`` / ``hop_ns`` (latency), the part above this is in flight, not busy
+                         [absent: the hop's cycles, one message per hop time]
+- ``stages_overlap``     true: each stage of a core (soma, output, input, synapse, dendrite) is its own server, so
+                         consecutive messages overlap in them; false: a core's send side (soma then output, one
+                         message after the other) and its receive side (input, synapse, dendrite of one message
+                         before the next) are one server each, as SANA-FE's pipeline model charges them [true]
+
 Energy of a run = sum over actions of count x energy_pJ + static power x time; the [host] runs the graded
 (multiply-accumulate) work when the cores have no MAC units: ``mac_pJ`` and ``mac_cycles`` (cycles of
 ``host.clock_MHz``) are per multiply-accumulate, weight fetch included. Time of one cycle = 1 / clock_MHz us.
@@ -111,6 +131,8 @@ ALL_ACTIONS = ACTIONS + EXTRA_ACTIONS
 STATIC = ("leakage_mW_per_core",)
 STATIC_OPTIONAL = ("leakage_mW_per_router",)
 BOUNDS = ("lower", "upper")
+TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap",
+          "link_cycles_per_message")
 NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
@@ -124,7 +146,6 @@ class Mesh:
     cores_per_router: int
     clock_MHz: float
     io_router: tuple[int, int]
-    barrier_cycles_by_routers: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,7 +190,7 @@ class PowerGating:
 
 @dataclass(frozen=True)
 class AreaParams:
-    """The per-architecture terms of the area model (``[area]``, ``hardware.dse.area``): SRAM bit cell at 45 nm and
+    """The per-architecture terms of the area model (``[area]``, ``hardware.area``): SRAM bit cell at 45 nm and
     the share of a macro that is bit cells; memory bits per core the model does not enumerate (learning state,
     configuration, schedulers); placed logic per core it does not enumerate (control, asynchronous handshakes),
     um^2 at 45 nm. The defaults add nothing: a lower bound that counts the arrays and datapaths only."""
@@ -178,6 +199,20 @@ class AreaParams:
     sram_array_efficiency: float = 0.7
     other_memory_bits: int = 0
     core_overhead_um2_45nm: float = 0.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The event timing model's keys (module docstring): router buffer depth in messages, the receiver's share of
+    ``cycles.message_out``, the dendrite stage's cycles per synaptic event, and the barrier by used tiles
+    (((tiles, cycles), ...) ascending; empty: ``cycles.barrier_sync``), and whether a core's stages overlap."""
+
+    buffer_depth: int = 16
+    message_in_cycles: float = 0.0
+    dendrite_cycles: float = 0.0
+    barrier_by_tiles: tuple[tuple[int, float], ...] = ()
+    stages_overlap: bool = True
+    link_cycles_per_message: float | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +234,7 @@ class Chip:
     synapse_format: SynapseFormat = SynapseFormat()
     memory_declared: bool = False  # the file has a [memory] table (reports then list the words read)
     area: AreaParams = AreaParams()
+    timing: Timing = Timing()
 
     @property
     def n_cores(self) -> int:
@@ -244,7 +280,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
                                    "cycles", "static"),
-                optional=("host", "power_gating", "bound", "memory", "synapse_format", "area"),
+                optional=("host", "power_gating", "bound", "memory", "synapse_format", "area", "timing"),
                 where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
@@ -257,8 +293,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     name = _text(doc["name"], "name", fail, nonempty=True)
     description = _text(doc["description"], "description", fail, nonempty=False)
 
-    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"),
-                      ("barrier_cycles_by_routers",), source, fail)
+    mesh_doc = _table(doc, "mesh", ("rows", "cols", "cores_per_router", "clock_MHz", "io_router"), (), source, fail)
     rows = _integer(mesh_doc["rows"], "mesh.rows", 1, fail)
     cols = _integer(mesh_doc["cols"], "mesh.cols", 1, fail)
     io = mesh_doc["io_router"]
@@ -267,8 +302,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         raise fail("mesh.io_router", f"[row, col] of a router, 0 <= row < {rows} and 0 <= col < {cols}", io)
     mesh = Mesh(rows=rows, cols=cols, cores_per_router=_integer(mesh_doc["cores_per_router"],
                                                                 "mesh.cores_per_router", 1, fail),
-                clock_MHz=_number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail), io_router=(io[0], io[1]),
-                barrier_cycles_by_routers=_barrier_table(mesh_doc.get("barrier_cycles_by_routers", []), fail))
+                clock_MHz=_number(mesh_doc["clock_MHz"], "mesh.clock_MHz", True, fail), io_router=(io[0], io[1]))
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
@@ -316,6 +350,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     bound = doc.get("bound")
     if bound is not None and bound not in BOUNDS:
         raise fail("bound", " or ".join(f'"{b}"' for b in BOUNDS), bound)
+    timing = _timing(doc, tables["cycles"], source, fail) if "timing" in doc else Timing()
     fmt = _synapse_format(doc, core, source, fail)
     memory = _memories(doc, core, source, fail)
     word = memory["synapse"].word_bits
@@ -326,7 +361,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
                 energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"],
                 power_gating=gating, bound=bound, memory=memory, synapse_format=fmt,
-                memory_declared="memory" in doc, area=_area(doc, source, fail))
+                memory_declared="memory" in doc, area=_area(doc, source, fail), timing=timing)
 
 
 def _memories(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> dict[str, Memory]:
@@ -381,28 +416,47 @@ def _synapse_format(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> S
                          align=table.get("align", False))
 
 
-def barrier_cycles(chip: Chip, active_routers: int) -> float:
-    """Cycles of one end-of-step barrier when ``active_routers`` routers hold used cores: the entry of
-    ``mesh.barrier_cycles_by_routers`` with the smallest router count >= that number (the largest entry beyond the
-    table; SANA-FE's ``latency_sync`` table by active tiles), or ``cycles.barrier_sync`` without a table."""
-    table = chip.mesh.barrier_cycles_by_routers
+def _timing(doc: dict[str, Any], cycles: dict[str, float], source: str, fail: "Fail") -> Timing:
+    """The optional [timing] table, validated (module docstring)."""
+    table = _table(doc, "timing", (), TIMING, source, fail)
+    out = {}
+    if "buffer_depth" in table:
+        out["buffer_depth"] = _integer(table["buffer_depth"], "timing.buffer_depth", 1, fail)
+    for key in ("message_in_cycles", "dendrite_cycles", "link_cycles_per_message"):
+        if key in table:
+            out[key] = _number(table[key], f"timing.{key}", False, fail)
+    if out.get("message_in_cycles", 0.0) > cycles["message_out"]:
+        raise fail("timing.message_in_cycles", f"at most cycles.message_out ({cycles['message_out']})",
+                   out["message_in_cycles"])
+    if "stages_overlap" in table:
+        if not isinstance(table["stages_overlap"], bool):
+            raise fail("timing.stages_overlap", "true or false", table["stages_overlap"])
+        out["stages_overlap"] = table["stages_overlap"]
+    if "barrier_by_tiles" in table:
+        rows = table["barrier_by_tiles"]
+        rule = "a non-empty list of [tiles, cycles] pairs, tiles positive integers in ascending order, cycles >= 0"
+        ok = isinstance(rows, list) and rows and all(
+            isinstance(r, list) and len(r) == 2 and _is_int(r[0]) and r[0] >= 1
+            and isinstance(r[1], (int, float)) and not isinstance(r[1], bool) and math.isfinite(r[1]) and r[1] >= 0
+            for r in rows)
+        if not ok or any(a[0] >= b[0] for a, b in zip(rows, rows[1:])):
+            raise fail("timing.barrier_by_tiles", rule, rows)
+        out["barrier_by_tiles"] = tuple((int(t), float(c)) for t, c in rows)
+    return Timing(**out)
+
+
+def barrier_cycles(chip: Chip, tiles: int) -> float:
+    """The step barrier in cycles for ``tiles`` used tiles: ``timing.barrier_by_tiles`` (the entry with the largest
+    tiles <= ``tiles``, the first entry below all) or ``cycles.barrier_sync``."""
+    table = chip.timing.barrier_by_tiles
     if not table:
         return chip.cycles["barrier_sync"]
-    return next((cycles for routers, cycles in table if routers >= active_routers), table[-1][1])
+    below = [c for t, c in table if t <= tiles]
+    return below[-1] if below else table[0][1]
 
 
 # ------------------------------------------------------------------------------------------------ checks
 
-
-def _barrier_table(value: Any, fail: "Fail") -> tuple[tuple[int, float], ...]:
-    rule = "a list of [routers, cycles] pairs with rising router counts"
-    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
-        raise fail("mesh.barrier_cycles_by_routers", rule, value)
-    table = tuple((_integer(r, "mesh.barrier_cycles_by_routers", 1, fail),
-                   _number(c, "mesh.barrier_cycles_by_routers", False, fail)) for r, c in value)
-    if any(a[0] >= b[0] for a, b in zip(table, table[1:])):
-        raise fail("mesh.barrier_cycles_by_routers", rule, value)
-    return table
 
 Fail = Callable[[str, str, Any], ChipError]
 

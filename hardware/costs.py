@@ -52,7 +52,8 @@ from mapping.memory import word_read_pJ
 
 COUNTERS = ALL_ACTIONS + ("host_mac",) + WORDS + TALLIES
 PRICED = ALL_ACTIONS + ("host_mac",) + WORDS
-KIND_OF = {**{w: "memory" for w in WORDS},"synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
+KIND_OF = {**{w: "memory" for w in WORDS},
+           "synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
            "neuron_update_idle": "compute", "weight_read_byte": "memory",
            "accumulator_rmw": "memory", "neuron_state_access": "memory", "neuron_reset": "memory",
            "axon_lookup": "memory", "spike_out": "network", "message_out": "network", "packet_receive": "network",

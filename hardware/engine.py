@@ -11,7 +11,8 @@ A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, 
 and the network cycles per inference and phase [B, phases]; summed over the inferences: busy cycles per phase and
 unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per
 (inference, phase, unit) are kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through
-[B, phases] arrays.
+[B, phases] arrays. With a ``sink`` (the event timing model, ``hardware.timing``), each batch's counts per (phase,
+unit, counter) and packets per (phase, from unit, to unit) are also kept until ``end`` and handed to it there.
 """
 
 from __future__ import annotations
@@ -40,13 +41,17 @@ class _Compiled:
     pair_cols: np.ndarray  # [pairs]
     pair_latency: np.ndarray  # [pairs] cycles of one packet's route
     pair_links: np.ndarray  # [pairs, links] 0/1
+    unit_act: np.ndarray  # [cols, units * counters]: counts -> counters per unit
+    pair_units: np.ndarray  # [pairs] from unit * units + to unit
 
 
 class Ledger:
     """Counts of B inferences (module docstring); ``charge`` adds one block's counts of some rows of the batch."""
 
-    def __init__(self, program: Program, n_inferences: int) -> None:
+    def __init__(self, program: Program, n_inferences: int, sink=None) -> None:
         self.program = program
+        self.sink = sink  # called at end() with (rows, counts [b, phases, units, counters], packets [b, phases,
+        # units, units]) of the batch, or None
         chip = program.chip
         self.layers = [name for name, _ in program.graph.nodes()]
         self.layer_index = {name: i for i, name in enumerate(self.layers)}
@@ -68,6 +73,8 @@ class Ledger:
         self.spikes_per_neuron = {name: np.zeros(node.shape) for name, node in program.graph.nodes()
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
+        self._unit_counts = np.zeros((0, len(program.phases), n_units, len(COUNTERS)))
+        self._packets = np.zeros((0, len(program.phases), n_units, n_units))
 
     def _compile(self, block: Block) -> _Compiled:
         got = self._cache.get(id(block))
@@ -90,8 +97,12 @@ class Ledger:
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
+        unit_act = np.zeros((n_cols, n_units * len(COUNTERS)))
+        for col, unit, c, _, mult in zip(*entries):
+            unit_act[col, unit * len(COUNTERS) + c] += mult
         got = _Compiled(act, busy, tuple(np.array(v) for v in entries),
-                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links)
+                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links, unit_act,
+                        np.array([a * n_units + b for _, a, b in block.pairs], dtype=np.int64))
         self._cache[id(block)] = got
         return got
 
@@ -99,12 +110,19 @@ class Ledger:
         """Start a batch: inferences ``rows`` of the ledger."""
         self._rows = rows
         self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
+        if self.sink is not None:
+            b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
+            self._unit_counts = np.zeros((b, n_phases, n_units, len(COUNTERS)))
+            self._packets = np.zeros((b, n_phases, n_units * n_units))
 
     def end(self) -> None:
         """Close the batch: keep each phase's busiest unit per inference and the busy cycles summed."""
         self.busiest[self._rows] = self._busy.max(axis=2)
         self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
+        if self.sink is not None:
+            b, n_phases, n_units, _ = self._unit_counts.shape
+            self.sink(self._rows, self._unit_counts, self._packets.reshape(b, n_phases, n_units, n_units))
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
@@ -113,6 +131,11 @@ class Ledger:
         counts = np.asarray(counts, dtype=np.float64)
         self.counts[rows] += counts @ cb.act
         self._busy[:, phase] += counts @ cb.busy
+        if self.sink is not None:
+            self._unit_counts[:, phase] += (counts @ cb.unit_act).reshape(self._unit_counts.shape[0], -1,
+                                                                         len(COUNTERS))
+            if cb.pair_cols.size:
+                np.add.at(self._packets[:, phase], (slice(None), cb.pair_units), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
         if col.size:
             added = counts.sum(0)[col] * mult
@@ -207,14 +230,15 @@ def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -
 
 
 def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
-                progress=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
+                progress=None, sink=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
     """Run histories [B, L] with lengths [B]: (scores [B, N+1] float64 real units, the Ledger, raster of inference 0:
-    LIF population -> spikes [T, P * C]). ``progress(n)`` is called with the inferences done after each batch."""
+    LIF population -> spikes [T, P * C]). ``progress(n)`` is called with the inferences done after each batch;
+    ``sink`` receives each batch's per-phase counts (:class:`Ledger`)."""
     graph = program.graph
     history = np.asarray(history, dtype=np.int64)
     length = np.asarray(length, dtype=np.int64)
     n = history.shape[0]
-    ledger = Ledger(program, n)
+    ledger = Ledger(program, n, sink)
     out_name = graph.output_name()
     scores = np.empty((n, graph.node(out_name).shape[1]))
     raster: dict[str, np.ndarray] = {}

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ssr_neuro.errors import MappingError, UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
@@ -75,8 +75,7 @@ class Mapping:
 
     def save(self, path, overwrite: bool = False) -> None:
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise UserError(f"{path} exists; pass --force to overwrite it")
+        check_writable(path, overwrite)
         text = json.dumps(self.to_json(), indent=1)
         atomic_write(path, lambda tmp: tmp.write_text(text))
 

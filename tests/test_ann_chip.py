@@ -7,7 +7,7 @@ import numpy as np
 from hardware.ann_chip import int8_ann_on_chip, run_int8_on_chip, saving_decomposition
 from ssr_neuro.graph.fixed import round_shift, saturate
 from ssr_neuro.graph.int8_net import Int8Net, Op, quantize_net
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from test_hardware_actions import EXTRA_PJ, SYNAPSE_WORDS_ONLY, chip_with
 
 LAYERS = [LayerOps("a", macs=100, weight_words=40, weight_bytes=160, activation_words=10),

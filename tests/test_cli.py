@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from ssr_neuro.cli import main
+from ssr_neuro.app.cli import main
 
 TINY = ["--dim", "8", "--blocks", "1", "--epochs", "1", "--no-compile", "--threads", "2"]
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from ssr_neuro.cli import main
+from ssr_neuro.app.cli import main
 from ssr_neuro.graph.io import load_graph
 from test_cli import TINY, _assert_clean_error, run_cli
 
@@ -57,7 +57,7 @@ def test_convert_float_keeps_float_weights(model, tmp_path, capsys):
 def test_map_json_mapping_file_and_plot(graph_file, tmp_path, capsys, strategy):
     out, png = tmp_path / "mapping.json", tmp_path / "mesh.png"
     rc, stdout, _ = run_cli(capsys, "map", str(graph_file), "--chip", "45nm", "--strategy", strategy,
-                            "-o", str(out), "--plot", str(png), "--json", "--samples", "64")
+                            "-o", str(out), "--plot", str(png), "--json", "--activity-samples", "64")
     assert rc == 0
     obj = json.loads(stdout)
     for key in ("cores_used", "utilisation", "hop_weighted_traffic"):
@@ -74,7 +74,7 @@ def test_map_json_mapping_file_and_plot(graph_file, tmp_path, capsys, strategy):
 def test_map_a_checkpoint_directly_on_loihi(model, tmp_path, capsys):
     out = tmp_path / "mapping.json"
     rc, stdout, _ = run_cli(capsys, "map", str(model), "--chip", "loihi", "-o", str(out), "--json",
-                            "--samples", "64")
+                            "--activity-samples", "64")
     assert rc == 0
     assert json.loads(stdout)["cores_used"] >= 1 and out.exists()
 
@@ -125,7 +125,7 @@ def test_map_does_not_overwrite(graph_file, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def mapping_file(graph_file):
     out = graph_file.parent / "mapping-45nm.json"
-    assert main(["map", str(graph_file), "--chip", "45nm", "-o", str(out), "--samples", "64"]) == 0
+    assert main(["map", str(graph_file), "--chip", "45nm", "-o", str(out), "--activity-samples", "64"]) == 0
     return out
 
 
@@ -174,7 +174,7 @@ def test_simulate_bad_inputs(model, graph_file, mapping_file, tmp_path, capsys):
     data = tmp_path / "u.data"
     data.write_text("".join(f"{u}\t{i}\t5\t{100 * u + i}\n" for u in range(1, 40) for i in range(900, 912)))
     _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--dataset", str(data), "--csv", str(csv)),
-                        "differs from the one the model was trained on")
+                        "differs from the one", "model.graph was trained on")
     # a chip whose limits the mapping breaks
     chip = tmp_path / "small.toml"
     text = (__import__("hardware.chip", fromlist=["PRESETS_DIR"]).PRESETS_DIR / "45nm.toml").read_text()

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from hardware.chip import load_chip, parse_chip, read_chip_doc
-from hardware.dse.area import IBM_AREA, IBM_NEUROSYNAPTIC_CORE, IBM_PUBLISHED_CORE_MM2, NODES_NM, area_factor, \
+from hardware.area import IBM_AREA, IBM_NEUROSYNAPTIC_CORE, IBM_PUBLISHED_CORE_MM2, NODES_NM, area_factor, \
     chip_area_mm2, core_area_mm2, core_memory_bits, energy_factor
+from hardware.chip import load_chip, parse_chip, read_chip_doc
 from ssr_neuro.errors import ChipError, UserError
 
 

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from hardware.dse.store import load_results
-from ssr_neuro.cli import main
+from ssr_neuro.app.dse.store import load_results
+from ssr_neuro.app.cli import main
 from ssr_neuro.graph.io import load_graph
 from test_cli import TINY, run_cli
 

@@ -12,7 +12,8 @@ from ssr_neuro.data import load_dataset
 from ssr_neuro.errors import CheckpointError, UserError
 from ssr_neuro.model import SSR, SSRConfig
 from ssr_neuro.training import TrainConfig, evaluate_model, evaluate_pop, load_checkpoint, save_checkpoint, train
-from ssr_neuro.training.metrics import metrics_from_ranks, target_ranks
+from ssr_neuro.metrics import metrics_from_ranks
+from ssr_neuro.training.metrics import target_ranks
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 ``build_baseline(BaselineConfig(name=..., n_items=N))`` returns a model with SSR's interface (``cfg``,
 ``scores(history, length)`` [B, N + 1], ``loss(history, length, target)``), so ``ssr_neuro.training.train`` and
-``evaluate_model`` work unchanged, plus ``layer_ops()``: one float32 inference as ``hardware.counting.LayerOps``.
+``evaluate_model`` work unchanged, plus ``layer_ops()``: one float32 inference as ``ssr_neuro.counting.LayerOps``.
 Shared rules (layout, scoring, what is counted) are in ``ssr_neuro.baselines.base``.
 """
 

@@ -11,7 +11,7 @@ Positions at or beyond ``length`` are set to item 0 before the model sees them, 
 changes the scores. E has ``padding_idx=0`` (row 0 is zero and not trained, as in RecBole and the papers' code).
 
 Operation counting (``layer_ops()``: one inference of ONE history of length L, float32, eval mode) as a list of
-``hardware.counting.LayerOps``, one per layer:
+``ssr_neuro.counting.LayerOps``, one per layer:
 
 - macs: float32 multiply-accumulates of the layer's matrix products (linear maps, attention's QK^T and AV, the
   frequency filter as its real circulant matrix, a convolution as the linear map of its window at each window
@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.errors import UserError
 from ssr_neuro.model.config import PlainConfig, check_rules
 

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.baselines.base import (FLOAT32_BYTES, Baseline, BaselineConfig, dense_ops, init_weights, last_rows,
                                       norm_ops)
 

@@ -11,13 +11,14 @@ Checkpoints are kept in the output folder (``<out>/<model>.pt``) and reused when
 training config (results-neutral keys aside: ``compile``, ``eval_batch_size``) and dataset equal the requested ones,
 so a second run retrains nothing; a checkpoint recording other settings is refused unless ``force``.
 
-Energy per inference, uJ (1 uJ = 1e6 pJ), by ``hardware.counting``:
+Energy per inference, uJ (1 uJ = 1e6 pJ), by ``ssr_neuro.counting``:
 - baselines (float32 ANNs, ``model.layer_ops()``): ``ann_45nm`` (Horowitz 45 nm: MACs, weight and activation reads
   from SRAMs sized by the layer), ``ann_gpu`` (GPU-class accelerator: board power per FMA, DRAM traffic), and the
   SNN papers' charge for an ANN, E_MAC x MACs (4.6 pJ each, arithmetic only: ``ann_45nm``'s compute part);
-- SSR: converted to the 8-bit fixed-point graph and simulated on the chip (``chip``, default the 45 nm preset) as
-  ``ssr-neuro simulate model.pt --chip C --samples S --seed s`` does (same calibration, activity and test samples,
-  hence the same figure), its SNN-paper rule (``snn_rule``: E_MAC x MACs + E_AC x ACs with the firing rates the
+- SSR: converted to the 8-bit fixed-point graph and simulated on the chip (``chip``, default the 45 nm preset) by
+  the stages of ``ssr_neuro.app.pipeline`` with one ``SamplePlan`` (its default calibration and activity samples,
+  ``samples`` test inferences, ``sim_seed``), as ``ssr-neuro simulate model.pt --chip C --samples S --seed s`` does,
+  its SNN-paper rule (``snn_rule``: E_MAC x MACs + E_AC x ACs with the firing rates the
   simulation recorded), and the same graph as a float32 ANN at 45 nm and on the GPU (for reference).
 
 SSR's energy reduction against each baseline, %, two methods:
@@ -38,17 +39,16 @@ from typing import Optional
 
 import pandas as pd
 
-from hardware.counting import ann_45nm, ann_gpu, compare as count_methods, graph_layer_ops
+from ssr_neuro.app.pipeline import SamplePlan, convert_model, map_on_chip, record_activity, run_on_chip
+from ssr_neuro.counting import ann_45nm, ann_gpu, graph_layer_ops
 from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable, pyplot
 from ssr_neuro.progress import log
 from ssr_neuro.training.train import TrainConfig
 
 PAPER_REDUCTION_PCT = 59.43  # SSR paper (Di Yu et al., IJCAI 2025): average energy reduction against its baselines
 DEFAULT_MODELS = ("pop", "gru4rec", "sasrec", "fmlp-rec", "ssr")
 NEUTRAL_TRAINING_KEYS = ("compile", "eval_batch_size")  # change speed, not results
-CALIBRATION_SAMPLES = 1024  # as 'ssr-neuro simulate model.pt' converts a checkpoint
-ACTIVITY_SAMPLES = 256  # training histories the mapper records activity on (as 'ssr-neuro map' / 'simulate')
 QUALITY = ("HR@10", "NDCG@10", "MRR@10")
 REDUCTIONS = {"reduction_paper_rule_pct": ("energy_paper_rule_uJ", "paper rule: SNN rule vs E_MAC x MACs"),
               "reduction_chip_vs_45nm_pct": ("energy_45nm_uJ", "chip simulation vs the ANN at 45 nm"),
@@ -258,29 +258,20 @@ def ann_energies(layer_ops) -> dict:
             "paper_rule_pJ": e45["compute_pJ"], "chip_pJ": None, "labels": {"45nm": e45["label"], "gpu": gpu["label"]}}
 
 
-def ssr_energies(model, ds, chip: str, samples: int, seed: int) -> dict:
-    """SSR's counts and energies (pJ) on ``samples`` test inferences: converted (8-bit weights and activations,
-    calibrated on 1,024 training samples), mapped (anneal, activity of 256 training samples) and simulated on
-    ``chip``, exactly as ``ssr-neuro simulate model.pt --chip CHIP --samples N --seed SEED``; the SNN-paper rule with
-    the rates the simulation recorded; the same graph as a float32 ANN."""
+def ssr_energies(model, ds, chip: str, plan: SamplePlan) -> dict:
+    """SSR's counts and energies (pJ) on ``plan.evaluation`` test inferences: converted, mapped (anneal) and simulated
+    on ``chip`` by the pipeline's stages with ``plan``, hence the figure of ``ssr-neuro simulate model.pt --chip CHIP
+    --samples N --seed SEED``; the SNN-paper rule with the rates the simulation recorded; the same graph as a float32
+    ANN."""
     from hardware.chip import load_chip
-    from hardware.simulate import simulate
-    from mapping import map_graph
-    from ssr_neuro.conversion import metrics_of_scores, to_graph
-    from ssr_neuro.conversion.quantize import quantize
-    from ssr_neuro.graph.execute import run as run_graph
 
     chip_desc = load_chip(chip)
-    calib = ds.train.choose(CALIBRATION_SAMPLES, seed)
-    calibration = (calib.history, calib.length)
-    graph = quantize(to_graph(model, ds.describe()), calibration, weight_bits=8, activation_bits=8)
-    _, activity = run_graph(graph, calibration[0][:ACTIVITY_SAMPLES], calibration[1][:ACTIVITY_SAMPLES], record=True)
-    mapping = map_graph(graph, chip_desc, strategy="anneal", activity=activity, seed=seed)
-    chosen = ds.test.choose(samples, seed)
+    _, graph = convert_model(model, ds, plan)
+    mapping = map_on_chip(graph, chip_desc, record_activity(graph, plan.activity_of(ds)), "anneal", plan.seed)
+    chosen = plan.evaluation_of(ds)
     log(f"ssr: simulating {len(chosen):,} test inferences on chip {chip_desc.name}")
-    result = simulate(graph, mapping, chip_desc, chosen.history, chosen.length)
-    counted = count_methods(graph, result.rates, result)
-    methods = counted["methods"]
+    result = run_on_chip(graph, mapping, chip_desc, chosen)
+    methods = result.counting["methods"]
     gpu = ann_gpu(graph_layer_ops(graph))
     summary = result.summary()
     return {"macs": methods["snn_rule"]["macs"], "acs": methods["snn_rule"]["acs"],
@@ -290,7 +281,8 @@ def ssr_energies(model, ds, chip: str, samples: int, seed: int) -> dict:
                        "45nm": methods["ann"]["label"], "gpu": gpu["label"]},
             "chip": {"name": chip_desc.name, "n_inferences": int(result.n_inferences),
                      "latency_us_per_inference": summary["latency_us_per_inference"],
-                     "quality_on_chip": metrics_of_scores(result.scores, chosen, ks=(10,))}}
+                     "quality_on_chip": {k: result.quality[k] for k in ("HR@10", "NDCG@10", "MRR@10",
+                                                                         "n_samples")}}}
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -348,7 +340,7 @@ def compare_models(cfg: CompareConfig) -> Comparison:
             metrics, reused = {**test, **_record(payload.get("training", {}))}, True
         else:
             model, metrics, reused = train_or_reuse(name, cfg, ds, hits[name])
-        energy = (ssr_energies(model, ds, cfg.chip, cfg.samples, cfg.sim_seed) if name == "ssr"
+        energy = (ssr_energies(model, ds, cfg.chip, SamplePlan(evaluation=cfg.samples, seed=cfg.sim_seed)) if name == "ssr"
                   else ann_energies(model.layer_ops()))
         rows.append(_row(name, metrics, sum(p.numel() for p in model.parameters()), energy))
         details[name] = {"checkpoint": str(cfg.ssr_checkpoint if name == "ssr" and cfg.ssr_checkpoint
@@ -405,8 +397,6 @@ def format_comparison(c: Comparison) -> str:
 
 def write_csv(c: Comparison, path: Path, overwrite: bool = False) -> None:
     """The table as CSV (one row per model, units in the column names), written atomically."""
-    from ssr_neuro.training.checkpoint import check_writable
-
     check_writable(path, overwrite)
     atomic_write(path, lambda tmp: c.table.to_csv(tmp, index=False))
 
@@ -418,17 +408,8 @@ METHOD_MARKERS = {"energy_paper_rule_uJ": ("o", "SNN-paper rule (ANN: E_MAC x MA
 
 def plot_comparison(c: Comparison, path: Path, overwrite: bool = False, metric: str = "HR@10") -> None:
     """Quality vs energy per inference (log scale): one point per model and counting method, written atomically."""
-    from ssr_neuro.training.checkpoint import check_writable
-
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UserError("plotting needs matplotlib: pip install 'ssr-neuro[plot]'") from None
-
     check_writable(path, overwrite)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 5))
     colours = plt.get_cmap("tab10")
     for i, row in enumerate(c.table.to_dict(orient="records")):
