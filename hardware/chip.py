@@ -10,9 +10,18 @@
                 charge_local_messages
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
-    [static]    leakage_mW_per_core
-    [timing]    (optional; only the event timing model reads it) buffer_depth, message_in_cycles,
-                dendrite_cycles, barrier_by_tiles = [[tiles, cycles], ...]
+    [static]    leakage_mW_per_core; optional leakage_mW_per_router (default 0)
+    [memory]    (optional) synapse_word_bits, neuron_state_word_bits, axon_table_word_bits, route_table_word_bits
+                (64 each by default) and <memory>_read_pJ (pJ per word read; absent: priced by the array's size;
+                without a [memory] table every word read is counted and priced 0, as the actions include it)
+    [synapse_format]  (optional) dense, diagonal, circulant ("dense" or "sparse"), index_bits, header_bits, align
+    [area]      (optional) sram_bitcell_um2_45nm, sram_array_efficiency, other_memory_bits, core_overhead_um2_45nm:
+                the per-architecture terms of the area model (``AreaParams``, ``hardware.area``)
+    [power_gating]  (optional) unused_cores = true, idle_cores = false, idle_leakage_fraction = 1.0
+    bound       (optional, top level) "lower" or "upper": the file is a bound, not a calibrated chip; the simulate
+                report says so
+    [timing]    (optional; the event timing model reads it, the analytic one only barrier_by_tiles) buffer_depth,
+                message_in_cycles, dendrite_cycles, barrier_by_tiles = [[tiles, cycles], ...]
 
 Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges them per event):
 - ``synaptic_op``         one accumulate of a weight into a neuron's input current on an incoming spike
@@ -26,6 +35,12 @@ Actions (the same names in ``energy_pJ`` and ``cycles``; the simulator charges t
 - ``message_out``         one message leaving a core for one destination core (through its own router)
 - ``hop_ew`` / ``hop_ns`` one message crossing one router-to-router link east-west / north-south
 - ``barrier_sync``        the end-of-step synchronisation of the whole chip, once per time step
+Optional actions (absent = 0: another action's published figure includes them; ``hardware.program`` charges them):
+- ``axon_lookup``         a core looking up the input axon (its synapse list) of an event that arrives at it
+- ``packet_receive``      a core taking one packet off the mesh (its router's ejection port and input buffer)
+- ``accumulator_rmw``     the read-modify-write of a target neuron's input accumulator on one synaptic op or MAC
+- ``neuron_state_access`` reading and writing one neuron's state (u, v) around one update, active or idle
+- ``neuron_reset``        clearing one neuron's state between inferences (every neuron on a core, once per inference)
 
 Core keys with mapping rules (``mapping.pieces`` states them all):
 - ``shared_weights``  true: a position-wise layer (dense or diagonal, positions "each") keeps one weight row per
@@ -52,8 +67,21 @@ Core keys with counting rules (optional; the defaults are the first values, ``ha
                             free; true: it costs one ``message_out`` (0 hops) like a message to another core, as
                             SANA-FE charges it
 
+Memories and synapse formats (``mapping.memory``, the model the mapper and the cost model share): every memory of a
+core (synapse, neuron_state, axon_table, route_table) has a word width in ``[memory]`` and a size from the core keys;
+``[synapse_format]`` says how a layer's weights are written as lists (weights alone or with target indices, a
+header per list, lists aligned to words). The mapper checks a core's synapse words; the simulator counts the words
+each event reads (counters ``words_<memory>``) and prices a word by ``memory.<memory>_read_pJ`` or, without it, by
+the array's size (``mapping.memory.sram_word_pJ``, Horowitz 45 nm).
+
+Static power (``hardware.costs.static_energy_pJ``): leakage_mW_per_core for every powered core and
+leakage_mW_per_router for every powered router, over the inference's latency. ``[power_gating]``: ``unused_cores``
+(default true) gates off the cores the mapping leaves empty and the routers that neither hold a used core nor lie on
+a route (false: every core and router of the chip leaks); ``idle_cores`` (default false) also gates a used core while
+it is idle within an inference: it then leaks ``idle_leakage_fraction`` (state retention, 0-1) of its leakage.
+
 Timing keys (optional ``[timing]`` table; ``hardware.timing``, the discrete-event model, reads them; the analytic
-model in ``hardware.costs`` does not; absent keys take the defaults in brackets):
+model (``hardware.simulate``) reads only ``barrier_by_tiles``; absent keys take the defaults in brackets):
 - ``buffer_depth``       messages a router's input buffer (one per incoming link and per injecting core) holds;
                          a sender blocks while the next buffer is full [16, SANA-FE's loihi.yaml link_buffer_size]
 - ``message_in_cycles``  the part of ``cycles.message_out`` spent at the receiving core's input stage (axon in) per
@@ -82,19 +110,27 @@ Every key is checked (type, range, required and unknown keys, schema and version
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ssr_neuro.errors import ChipError
 from ssr_neuro.files import read_toml
 
+from mapping.memory import FORMATS, MEMORIES, STRUCTURES, Memory, SynapseFormat, entries_per_word, entry_bits, \
+    state_words_per_neuron
+
 SCHEMA = "ssr-neuro/chip"
 VERSION = 1
 PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
+# actions a chip file may price (absent = 0 pJ and 0 cycles: the figure of another action includes them)
+EXTRA_ACTIONS = ("axon_lookup", "packet_receive", "accumulator_rmw", "neuron_state_access", "neuron_reset")
+ALL_ACTIONS = ACTIONS + EXTRA_ACTIONS
 STATIC = ("leakage_mW_per_core",)
+STATIC_OPTIONAL = ("leakage_mW_per_router",)
+BOUNDS = ("lower", "upper")
 TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap",
           "link_cycles_per_message")
 NEURON_UPDATES = ("own_steps", "every_step")
@@ -165,6 +201,29 @@ class Host:
 
 
 @dataclass(frozen=True)
+class PowerGating:
+    """Which units leak when (module docstring): gate the unused cores and routers off; gate used cores while idle,
+    leaving ``idle_leakage_fraction`` of their leakage."""
+
+    unused_cores: bool = True
+    idle_cores: bool = False
+    idle_leakage_fraction: float = 1.0
+
+
+@dataclass(frozen=True)
+class AreaParams:
+    """The per-architecture terms of the area model (``[area]``, ``hardware.area``): SRAM bit cell at 45 nm and
+    the share of a macro that is bit cells; memory bits per core the model does not enumerate (learning state,
+    configuration, schedulers); placed logic per core it does not enumerate (control, asynchronous handshakes),
+    um^2 at 45 nm. The defaults add nothing: a lower bound that counts the arrays and datapaths only."""
+
+    sram_bitcell_um2_45nm: float = 0.346
+    sram_array_efficiency: float = 0.7
+    other_memory_bits: int = 0
+    core_overhead_um2_45nm: float = 0.0
+
+
+@dataclass(frozen=True)
 class Timing:
     """The event timing model's keys (module docstring): router buffer depth in messages, the receiver's share of
     ``cycles.message_out``, the dendrite stage's cycles per synaptic event, and the barrier by used tiles
@@ -191,6 +250,12 @@ class Chip:
     energy_pJ: dict[str, float]
     cycles: dict[str, float]
     static: dict[str, float]
+    power_gating: PowerGating = PowerGating()
+    bound: str | None = None
+    memory: dict[str, Memory] = field(default_factory=dict)  # ``mapping.memory.MEMORIES`` -> Memory
+    synapse_format: SynapseFormat = SynapseFormat()
+    memory_declared: bool = False  # the file has a [memory] table (reports then list the words read)
+    area: AreaParams = AreaParams()
     timing: Timing = Timing()
 
     @property
@@ -236,7 +301,9 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
         return ChipError(f"chip file {source}: {key} must be {rule} (got {value!r})")
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
-                                   "cycles", "static"), optional=("host", "timing"), where=source)
+                                   "cycles", "static"),
+                optional=("host", "power_gating", "bound", "memory", "synapse_format", "area", "timing"),
+                where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
     version = _integer(doc["version"], "version", 1, fail)
@@ -288,15 +355,90 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
                     memory_bytes=_integer(host_doc["memory_bytes"], "host.memory_bytes", 1, fail))
 
     needed = ACTIONS if core.mac_units > 0 else tuple(a for a in ACTIONS if a != "mac")
-    optional = () if core.mac_units > 0 else ("mac",)
+    optional = EXTRA_ACTIONS + (() if core.mac_units > 0 else ("mac",))
     tables = {}
     for section, required, extra in (("energy_pJ", needed, optional), ("cycles", needed, optional),
-                                     ("static", STATIC, ())):
+                                     ("static", STATIC, STATIC_OPTIONAL)):
         table = _table(doc, section, required, extra, source, fail)
         tables[section] = {k: _number(v, f"{section}.{k}", False, fail) for k, v in table.items()}
+    gating = PowerGating()
+    if "power_gating" in doc:
+        g = _table(doc, "power_gating", (), ("unused_cores", "idle_cores", "idle_leakage_fraction"), source, fail)
+        for k in ("unused_cores", "idle_cores"):
+            if not isinstance(g.get(k, True), bool):
+                raise fail(f"power_gating.{k}", "true or false", g[k])
+        fraction = _number(g.get("idle_leakage_fraction", 1.0), "power_gating.idle_leakage_fraction", False, fail)
+        if fraction > 1.0:
+            raise fail("power_gating.idle_leakage_fraction", "a number from 0 to 1", fraction)
+        gating = PowerGating(unused_cores=g.get("unused_cores", True), idle_cores=g.get("idle_cores", False),
+                             idle_leakage_fraction=fraction)
+    bound = doc.get("bound")
+    if bound is not None and bound not in BOUNDS:
+        raise fail("bound", " or ".join(f'"{b}"' for b in BOUNDS), bound)
     timing = _timing(doc, tables["cycles"], source, fail) if "timing" in doc else Timing()
+    fmt = _synapse_format(doc, core, source, fail)
+    memory = _memories(doc, core, source, fail)
+    word = memory["synapse"].word_bits
+    for k in STRUCTURES:
+        if entries_per_word(fmt, k, core.weight_bits, word) == 0:
+            raise fail(f"synapse_format.{k}", f"a format whose entry ({entry_bits(fmt, k, core.weight_bits)} bits) "
+                       f"fits a {word}-bit synapse word (memory.synapse_word_bits)", fmt.of(k))
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
-                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"], timing=timing)
+                energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"],
+                power_gating=gating, bound=bound, memory=memory, synapse_format=fmt,
+                memory_declared="memory" in doc, area=_area(doc, source, fail), timing=timing)
+
+
+def _memories(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> dict[str, Memory]:
+    """The core's memories (``mapping.memory``): word widths and prices from ``[memory]``, sizes from the core."""
+    keys = tuple(f"{m}_word_bits" for m in MEMORIES) + tuple(f"{m}_read_pJ" for m in MEMORIES)
+    table = _table(doc, "memory", (), keys, source, fail) if "memory" in doc else {}
+    out = {}
+    for m in MEMORIES:
+        bits = _integer(table.get(f"{m}_word_bits", 64), f"memory.{m}_word_bits", 1, fail)
+        price = table.get(f"{m}_read_pJ", None if table else 0.0)  # no [memory]: counted, priced 0
+        price = None if price is None else _number(price, f"memory.{m}_read_pJ", False, fail)
+        entries = {"synapse": None, "neuron_state": core.neurons, "axon_table": core.input_axons,
+                   "route_table": core.output_axons}[m]
+        if entries is None:
+            if core.synapse_memory_bytes * 8 % bits:
+                raise fail("memory.synapse_word_bits", f"a width that divides core.synapse_memory_bytes x 8 = "
+                           f"{core.synapse_memory_bytes * 8} bits", bits)
+            words = core.synapse_memory_bytes * 8 // bits
+        elif m == "neuron_state":
+            words = entries * state_words_per_neuron(core.state_bits, bits)
+        else:
+            words = entries
+        out[m] = Memory(bits, words, price)
+    return out
+
+
+def _area(doc: dict, source: str, fail: "Fail") -> AreaParams:
+    if "area" not in doc:
+        return AreaParams()
+    keys = ("sram_bitcell_um2_45nm", "sram_array_efficiency", "other_memory_bits", "core_overhead_um2_45nm")
+    table = _table(doc, "area", (), keys, source, fail)
+    values = {k: _number(table[k], f"area.{k}", k != "core_overhead_um2_45nm" and k != "other_memory_bits", fail)
+              for k in keys if k in table}
+    if values.get("sram_array_efficiency", 0.7) > 1.0:
+        raise fail("area.sram_array_efficiency", "a number in (0, 1]", values["sram_array_efficiency"])
+    if "other_memory_bits" in values:
+        values["other_memory_bits"] = _integer(table["other_memory_bits"], "area.other_memory_bits", 0, fail)
+    return AreaParams(**values)
+
+
+def _synapse_format(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> SynapseFormat:
+    if "synapse_format" not in doc:
+        return SynapseFormat()
+    table = _table(doc, "synapse_format", (), STRUCTURES + ("index_bits", "header_bits", "align"), source, fail)
+    for k in STRUCTURES:
+        if table.get(k, "dense") not in FORMATS:
+            raise fail(f"synapse_format.{k}", " or ".join(f'"{f}"' for f in FORMATS), table[k])
+    if not isinstance(table.get("align", False), bool):
+        raise fail("synapse_format.align", "true or false", table["align"])
+    ints = {k: _integer(table.get(k, 0), f"synapse_format.{k}", 0, fail) for k in ("index_bits", "header_bits")}
+    return SynapseFormat(**{k: table[k] for k in STRUCTURES if k in table}, **ints,
+                         align=table.get("align", False))
 
 
 def _timing(doc: dict[str, Any], cycles: dict[str, float], source: str, fail: "Fail") -> Timing:
@@ -339,6 +481,7 @@ def barrier_cycles(chip: Chip, tiles: int) -> float:
 
 
 # ------------------------------------------------------------------------------------------------ checks
+
 
 Fail = Callable[[str, str, Any], ChipError]
 

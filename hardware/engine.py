@@ -65,6 +65,7 @@ class Ledger:
         self._rows = slice(0, 0)
         self._busy = np.zeros((0, len(program.phases), n_units))
         self.network = np.zeros((n_inferences, len(program.phases)))
+        self.core_busy = np.zeros(n_inferences)  # busy cycles summed over the cores, per inference (static power)
         self.table = np.zeros((n_units, len(COUNTERS), len(self.layers)))
         self.by_step = np.zeros((len(program.steps), n_units, len(COUNTERS)))  # summed over the inferences
         self.link_packets = np.zeros(len(program.links))
@@ -117,6 +118,7 @@ class Ledger:
     def end(self) -> None:
         """Close the batch: keep each phase's busiest unit per inference and the busy cycles summed."""
         self.busiest[self._rows] = self._busy.max(axis=2)
+        self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
         if self.sink is not None:
             b, n_phases, n_units, _ = self._unit_counts.shape

@@ -48,10 +48,13 @@ from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Readout, Synapse, is_spiking
 
 from mapping.mapping import check_fits
+from mapping.memory import MEMORIES as CORE_MEMORIES, header_words, state_words_per_neuron, words_per_entry_read
 from mapping.pieces import populations
 
-# counters: the chip's actions, the host's MACs, then unpriced tallies (memory bytes read, incoming events)
+# counters: the chip's actions, the host's MACs, words read per core memory (priced by ``mapping.memory``), then
+# unpriced tallies (memory bytes read, incoming events)
 MEMORIES = ("synapse_weights", "embedding_table", "item_table", "neuron_state", "host_weights")
+WORDS = tuple(f"words_{m}" for m in CORE_MEMORIES)
 TALLIES = tuple(f"bytes_{m}" for m in MEMORIES) + ("in_spikes", "in_graded", "in_packets")
 
 
@@ -220,7 +223,9 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
         memory = ("host_weights" if on_host else "embedding_table" if s == input_name
                   else "item_table" if isinstance(graph.node(t), Readout) else "synapse_weights")
-        work[s].append((t, each, ro, action, bits / 8.0, memory, on_host))
+        fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+        words = None if on_host else (words_per_entry_read(fmt, syn.structure, bits, word), header_words(fmt, word))
+        work[s].append((t, each, ro, action, bits / 8.0, memory, words))
         if on_host and not pops[t].on_host:
             host_sources.setdefault(t, []).append(s)
 
@@ -258,6 +263,8 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
 
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
+    state_words = state_words_per_neuron(chip.core.state_bits, chip.memory["neuron_state"].word_bits)
+    emissions[input_name] = _with_resets(emissions[input_name], owner, n_cores, state_words)
     steps, phases = _schedule(graph, input_name, last_host_source)
     background = _background(phases, list(updates), chip.core.neuron_updates == "every_step")
     return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes, background)
@@ -283,7 +290,9 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
               spiking: bool, layer: str | None = None, local: bool = False) -> Block:
     """The emission table of one emitter (module docstring): work columns per (layer, unit), a spike_out column per
     sending core, packet columns per (from unit, to unit), incoming-event columns per receiving unit. ``local``: a
-    core's messages to targets on itself are packets too (0 hops)."""
+    core's messages to targets on itself are packets too (0 hops). Word reads (``mapping.memory``): a synaptic op or
+    MAC reads its entry's share of a synapse word, an event reaching a layer's list on a core its header words, an
+    event arriving at a core one axon-table word, a sending core one route-table word per event."""
     layer = layer or name
     n_units = len(units)
     rows = shape[0] * shape[1]
@@ -300,7 +309,7 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
         ro_cols.append(np.zeros((shape[0], shape[1]), np.float32) if ro is None else ro)
         columns.append(charges)
 
-    for target, each, ro, action, nbytes, memory, _ in targets:
+    for target, each, ro, action, nbytes, memory, words in targets:
         if each is not None:
             dest_each |= each > 0
         if ro is not None:
@@ -314,9 +323,13 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 continue
             charges = [Charge(k, action, target)]
             if action != "host_mac":
-                charges.append(Charge(k, "weight_read_byte", target, nbytes))
+                charges += [Charge(k, "weight_read_byte", target, nbytes), Charge(k, "accumulator_rmw", target),
+                            Charge(k, "words_synapse", target, words[0])]
             charges.append(Charge(k, f"bytes_{memory}", target, nbytes))
             add(e, r, charges)
+            if action != "host_mac" and words[1]:  # one list (its header) per event, layer and core
+                add(None if e is None else (e > 0).astype(np.float32),
+                    None if r is None else (r > 0).astype(np.float32), [Charge(k, "words_synapse", target, words[1])])
 
     # the readout row sends to dest_each | dest_ro: its extra destinations are dest_ro & ~dest_each[row]
     each_rows = dest_each.reshape(shape[0], shape[1], n_units)
@@ -328,10 +341,12 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
         if units[k].kind == "core" and (own == k).any():
             mine = (own == k).reshape(shape)
             add((sends_each & mine.ravel()).astype(np.float32), (sends_extra & mine).astype(np.float32),
-                [Charge(k, "spike_out", layer)])
+                [Charge(k, "spike_out", layer), Charge(k, "words_route_table", layer)])
     for k in range(n_units):
         if dest_each[:, k].any() or extra[..., k].any():
-            add(dest_each[:, k].astype(np.float32), extra[..., k].astype(np.float32), [Charge(k, kind, layer)])
+            arrive = [Charge(k, kind, layer)] + ([Charge(k, "axon_lookup", layer), Charge(k, "words_axon_table", layer)]
+                                                 if units[k].kind == "core" else [])
+            add(dest_each[:, k].astype(np.float32), extra[..., k].astype(np.float32), arrive)
     for u in np.unique(own):
         mine = (own == u)
         for k in range(n_units):
@@ -345,12 +360,34 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 pairs.append((len(columns), int(u), k))
                 add(e.astype(np.float32), r.astype(np.float32),
                     [Charge(int(u), "message_out", layer), Charge(int(u), "hop_ew", layer, float(ew)),
-                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)])
+                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)]
+                    + ([Charge(k, "packet_receive", layer)] if units[k].kind == "core" else []))
     each_m = np.stack(cols, axis=1) if cols else np.zeros((rows, 0), np.float32)
     ro_m = np.stack(ro_cols, axis=-1) if ro_cols else None
     if ro_m is not None and not ro_m.any():
         ro_m = None
     return Block(np.ascontiguousarray(each_m, dtype=np.float32), ro_m, columns, pairs)
+
+
+def _with_resets(block: Block, owner: dict[str, np.ndarray], n_cores: int, state_words: int) -> Block:
+    """The input's emission block plus one ``neuron_reset`` per neuron on a core per inference (writing its
+    ``state_words`` neuron-state words): a column per (population, core), counted once (row 0: the input's every row
+    emits once per inference)."""
+    columns, cols = [], []
+    for name, own in owner.items():
+        held = np.bincount(own.ravel(), minlength=n_cores)[:n_cores]
+        for k in np.flatnonzero(held):
+            one = np.zeros(block.each.shape[0], np.float32)
+            one[0] = 1.0
+            cols.append(one)
+            columns.append([Charge(int(k), "neuron_reset", name, float(held[k])),
+                            Charge(int(k), "words_neuron_state", name, float(held[k] * state_words))])
+    if not cols:
+        return block
+    each = np.concatenate([block.each, np.stack(cols, axis=1)], axis=1)
+    readout = None if block.readout is None else np.concatenate(
+        [block.readout, np.zeros(block.readout.shape[:2] + (len(cols),), np.float32)], axis=-1)
+    return Block(np.ascontiguousarray(each), readout, block.columns + columns, block.pairs)
 
 
 def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Block:
@@ -362,7 +399,9 @@ def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Blo
     state_bytes = (2 if isinstance(node, LIF) else 1) * state_bits / 8.0
     cores = [int(k) for k in np.unique(own) if units[k].kind == "core"]
     one = np.stack([(own == k).astype(np.float32) for k in cores], axis=1)
-    columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes)]
+    words = 2.0 * state_words_per_neuron(chip.core.state_bits, chip.memory["neuron_state"].word_bits)  # read, write
+    columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes),
+                Charge(k, "neuron_state_access", name), Charge(k, "words_neuron_state", name, words)]
                for action in ("neuron_update", "neuron_update_idle") for k in cores]
     return Block(one, None, columns)
 

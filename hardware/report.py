@@ -113,7 +113,10 @@ def format_table(summary: dict, quality: dict) -> str:
     label (e.g. "chip (fixed point)", "float model") to its metrics (``HR@10``, ``NDCG@10``, ``MRR@10``); either
     section is left out when empty."""
     total_uj = summary["energy_uj_per_inference"]
-    lines = [f"chip {summary['chip']}: {summary['n_inferences']:,} inferences",
+    bound = summary.get("chip_bound")
+    lines = [f"chip {summary['chip']}: {summary['n_inferences']:,} inferences"
+             + (f" (this chip file is a {bound} bound, not a calibrated chip: real silicon costs "
+                f"{'more' if bound == 'lower' else 'less'})" if bound else ""),
              f"energy  {_uj(total_uj)} uJ per inference    latency  {summary['latency_us_per_inference']:,.3f} us "
              f"per inference ({summary.get('latency_cycles_per_inference', 0.0):,.1f} cycles)"]
     if "inferences_per_s_overlapped" in summary:

@@ -24,6 +24,8 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
 - ``counting``        the counting methods side by side (filled by ``ssr_neuro.counting``; empty until then)
 - ``quality``         HR/NDCG/MRR@K of the chip's own scores on the simulated samples (filled by the pipeline,
                       ``ssr_neuro.app.pipeline.run_on_chip``, which knows the targets; empty until then)
+- ``chip_bound``      "lower" / "upper" when the chip file is a bound rather than a calibrated chip (its ``bound``
+                      key), else None (added after the contract)
 - ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
                       what ``ssr_neuro.counting.count_methods(graph, result.rates, result)`` reads (added after the contract;
                       empty when a backend does not record it)
@@ -61,6 +63,7 @@ class SimResult:
     counting: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
+    chip_bound: str | None = None
     timing: str = "analytic"
     timeline: list[tuple[str, float, float]] = field(default_factory=list)
 
@@ -74,6 +77,7 @@ class SimResult:
         busiest = sorted(self.links, key=lambda link: -link["packets"])[:10]
         return {
             "chip": self.chip,
+            "chip_bound": self.chip_bound,
             "n_inferences": int(self.n_inferences),
             "energy_uj_per_inference": mean("energy_pJ") * 1e-6,
             "latency_us_per_inference": mean("latency_us"),

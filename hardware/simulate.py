@@ -23,8 +23,9 @@ from ssr_neuro.errors import UserError
 
 from hardware.costs import COUNTERS, KIND_OF, KINDS, PRICED, counter_energy_pJ, energy_by_kind, static_energy_pJ, \
     step_cycles
+from hardware.chip import EXTRA_ACTIONS, barrier_cycles
 from hardware.engine import Ledger, run_program
-from hardware.program import MEMORIES, Program, compile_program
+from hardware.program import MEMORIES, WORDS, Program, compile_program
 from hardware.result import SimResult
 from hardware.timing import EventTiming
 
@@ -65,7 +66,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     counts = ledger.counts.copy()
     counts[:, C["barrier_sync"]] = n_steps
     phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
-    steps = step_cycles(ledger.busiest, ledger.network, phase_step, n_steps, chip.cycles["barrier_sync"])
+    tiles = len({u.router for u in program.units if u.kind == "core"})
+    steps = step_cycles(ledger.busiest, ledger.network, phase_step, n_steps, barrier_cycles(chip, tiles))
     if events is not None:
         steps["analytic_cycles"] = steps["cycles"]
         steps["cycles"] = events.step_cycles
@@ -73,7 +75,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     latency = steps["cycles"].sum(axis=1)
     latency_us = latency / chip.mesh.clock_MHz
     n_cores = program.n_cores
-    static = static_energy_pJ(chip, n_cores, latency_us)
+    static = static_energy_pJ(chip, n_cores, len(powered_routers(program)), latency_us,
+                              ledger.core_busy / chip.mesh.clock_MHz)
     kinds = energy_by_kind(counts, chip, static)
     energy = sum(kinds[k] for k in KINDS)
     per_inference = {
@@ -117,7 +120,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
             "slowest_core": program.units[int(np.argmax(busy_units))].name,
             "phases": [p.population for p in program.phases if p.step == s],
             "busy_cycles": {u.name: float(c) for u, c in zip(program.units, busy_units) if c},
-            "events": _events(step_events),
+            "events": _events(step_events, chip),
             **({"bound": _bound(timing, s)} if timing is not None else {})})
     mean_table = ledger.table.sum(axis=2) * scale  # [units, counters]
     cores = []
@@ -126,8 +129,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
         cores.append({
             "name": unit.name, "mesh": list(unit.router), "kind": unit.kind, "energy_pJ": float(by_core_pJ[k]),
             "busy_cycles": float(mean_busy[:, k].sum()),
-            "events": _events(row),
-            "events_by_step": [_events(ledger.by_step[s, k] * scale) for s in range(n_steps)],
+            "events": _events(row, chip),
+            "events_by_step": [_events(ledger.by_step[s, k] * scale, chip) for s in range(n_steps)],
             "memory_read_bytes": {m: float(row[C[f"bytes_{m}"]]) for m in MEMORIES if row[C[f"bytes_{m}"]]},
             "incoming": {k: float(row[C[f"in_{k}"]]) for k in ("spikes", "graded", "packets")}})
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
@@ -136,7 +139,8 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
                      breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates,
                      timing="analytic" if events is None else "event",
-                     timeline=[] if events is None or events.timeline is None else events.timeline.intervals)
+                     timeline=[] if events is None or events.timeline is None else events.timeline.intervals,
+                     chip_bound=chip.bound)
 
 
 def _bound(events: EventTiming, step: int) -> str:
@@ -148,6 +152,21 @@ def _bound(events: EventTiming, step: int) -> str:
     return f"{events.servers[k]} ({row[k] / row.sum():.0%})"
 
 
-def _events(row: np.ndarray) -> dict[str, float]:
-    """The non-zero chip actions and host MACs of a counter row [len(COUNTERS)] (tallies left out)."""
-    return {a: float(row[C[a]]) for a in PRICED if a in KIND_OF and row[C[a]]}
+def powered_routers(program: Program) -> set[tuple[int, int]]:
+    """Routers a mapping needs powered: those of its used cores and of the io port, and every router on the route
+    of a packet the program can send (both ends of each link crossed)."""
+    routers = {u.router for u in program.units if u.kind in ("core", "io")}
+    blocks = list(program.emissions.values())
+    for block in blocks:
+        for _, a, b in block.pairs:
+            for link in program.routes[(a, b)]:
+                routers.update(program.links[link])
+    return routers
+
+
+def _events(row: np.ndarray, chip) -> dict[str, float]:
+    """The non-zero chip actions, host MACs and words read of a counter row [len(COUNTERS)] (tallies left out; an
+    optional action only where the chip file lists it, words only where it has a [memory] table)."""
+    return {a: float(row[C[a]]) for a in PRICED
+            if a in KIND_OF and row[C[a]] and (a not in EXTRA_ACTIONS or a in chip.energy_pJ)
+            and (a not in WORDS or chip.memory_declared)}

@@ -24,7 +24,7 @@ from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
-from mapping.pieces import RESOURCES, CoreState, Piece, Population, _fmt, populations, split
+from mapping.pieces import RESOURCES, CoreState, Piece, Population, _fmt, limit, populations, split
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
 from mapping.traffic import core_traffic, piece_affinity, rates_of
 
@@ -42,7 +42,7 @@ class PlacedPiece:
     neurons: int
     core: int | None
     mesh: tuple[int, int, int] | None
-    resources: dict  # what the piece would use alone on a core: neurons, input_axons, synapse_memory_bytes; + routes
+    resources: dict  # what the piece would use alone on a core: neurons, input_axons, synapse_words; + routes
 
 
 @dataclass
@@ -52,7 +52,7 @@ class PlacedCore:
     id: int
     mesh: tuple[int, int, int]
     pieces: list[int]
-    resources: dict  # neurons, input_axons, output_axons, synapse_memory_bytes
+    resources: dict  # neurons, input_axons, output_axons, synapse_words
     messages_in: float
     messages_out: float
 
@@ -158,17 +158,17 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         alone = CoreState(pops)
         alone.add(p)
         use = {"neurons": p.n_neurons, "input_axons": alone.input_axons,
-               "synapse_memory_bytes": alone.synapse_memory_bytes, "output_routes": int(per_piece[p.id])}
+               "synapse_words": alone.synapse_words, "output_routes": int(per_piece[p.id])}
         k = core_of.get(p.id)
         placed.append(PlacedPiece(p.id, p.population, p.rows, p.chans, p.n_neurons, k,
                                   None if k is None else _mesh_of(int(slot_of[k]), chip.mesh), use))
     used = [PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [p.id for p in core.pieces],
                        {"neurons": core.neurons, "input_axons": core.input_axons, "output_axons": int(routes[k]),
-                        "synapse_memory_bytes": core.synapse_memory_bytes},
+                        "synapse_words": core.synapse_words},
                        float(traffic[:, k].sum()), float(traffic[k, :].sum())) for k, core in enumerate(cores)]
     util = {}
     for key in RESOURCES:
-        frac = np.array([c.resources[key] / getattr(chip.core, key) for c in used])
+        frac = np.array([c.resources[key] / limit(chip, key) for c in used])
         util[key] = {"mean": float(frac.mean()), "max": float(frac.max())} if len(frac) else {"mean": 0.0, "max": 0.0}
     info = {
         "chip": chip.name, "strategy": strategy, "partition": partition_name, "seed": seed,
@@ -239,12 +239,14 @@ def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
     checked = []
     for core, state, out in zip(mapping.cores, cores, routes):
         use = {"neurons": state.neurons, "input_axons": state.input_axons, "output_axons": int(out),
-               "synapse_memory_bytes": state.synapse_memory_bytes}
+               "synapse_words": state.synapse_words}
         for key in RESOURCES:
-            need, limit = use[key], getattr(chip.core, key)
-            if need > limit:
+            need, have = use[key], limit(chip, key)
+            if need > have:
+                where = ("core.synapse_memory_bytes, memory.synapse_word_bits and [synapse_format]"
+                         if key == "synapse_words" else f"core.{key}")
                 raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
-                                   f"core of chip '{chip.name}' has {_fmt(limit)} (core.{key}); map the graph "
+                                   f"core of chip '{chip.name}' has {_fmt(have)} ({where}); map the graph "
                                    "again on this chip")
         held = {p.id for p in state.pieces}  # in the order the file lists them, then any it does not list
         ids = [i for i in core.pieces if i in held] + sorted(held - set(core.pieces))

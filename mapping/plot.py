@@ -10,6 +10,8 @@ import numpy as np
 
 from ssr_neuro.files import atomic_write, pyplot
 
+from mapping.pieces import limit
+
 
 def mesh_grids(mapping, chip) -> tuple[np.ndarray, np.ndarray]:
     """(utilisation [rows, cols] as the max fraction over resources and cores, traffic [rows, cols] in + out)."""
@@ -17,7 +19,7 @@ def mesh_grids(mapping, chip) -> tuple[np.ndarray, np.ndarray]:
     traffic = np.zeros_like(util)
     for c in mapping.cores:
         r, col, _ = c.mesh
-        frac = max(c.resources[k] / getattr(chip.core, k) for k in c.resources)
+        frac = max(c.resources[k] / limit(chip, k) for k in c.resources)
         util[r, col] = max(util[r, col], frac)
         traffic[r, col] += c.messages_in + c.messages_out
     return util, traffic

@@ -66,6 +66,17 @@ def made_up_rates(graph: NeuroGraph, seed: int = 0) -> dict[str, np.ndarray]:
     return out
 
 
+def stored_list_bits(chip, structure: str, entries: int, weight_bits: int) -> int:
+    """Bits of one stored weight row of ``entries`` weights in the chip's synapse format, written out from the
+    format's definition (chip.py, [synapse_format]): entries of weight (+ index) bits, a header, whole words when
+    aligned."""
+    fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+    entry = weight_bits + (fmt.index_bits if getattr(fmt, structure) == "sparse" else 0)
+    if not fmt.align:
+        return fmt.header_bits + entries * entry
+    return (-(-fmt.header_bits // word) + -(-entries // (word // entry))) * word
+
+
 def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
     """Re-check every rule of the chip schema from the Mapping alone, neuron by neuron (independent of the mapper):
     each neuron placed once; per core neurons, input axons, output routes, synapse memory, weight bits; graded
@@ -137,11 +148,12 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
                 continue
             assert bits <= chip.core.weight_bits
             if syn.structure == "circulant":
-                memory_bits[k] = memory_bits.get(k, 0) + count * syn.weight.shape[2] * bits
+                memory_bits[k] = memory_bits.get(k, 0) + count * stored_list_bits(chip, "circulant",
+                                                                                  syn.weight.shape[2], bits)
             else:
                 fan = syn.weight.shape[1] if syn.structure == "dense" else 1
                 held = len(chans) if chip.core.shared_weights else count
-                memory_bits[k] = memory_bits.get(k, 0) + held * fan * bits
+                memory_bits[k] = memory_bits.get(k, 0) + held * stored_list_bits(chip, syn.structure, fan, bits)
     for name, node in graph.nodes():  # the host stores each layer it evaluates once
         for s, syn in [] if isinstance(node, ItemInput) else graph.in_edges(name):
             if no_mac and not is_spiking(graph.node(s)):
@@ -159,10 +171,11 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         assert neurons[k] <= chip.core.neurons
         assert len(axons.get(k, ())) <= chip.core.input_axons
         assert len(routes.get(k, ())) <= chip.core.output_axons
-        assert -(-memory_bits.get(k, 0) // 8) <= chip.core.synapse_memory_bytes
+        word = chip.memory["synapse"].word_bits
+        words = -(-memory_bits.get(k, 0) // word)
+        assert words <= chip.core.synapse_memory_bytes * 8 // word
         assert core.resources == {"neurons": neurons[k], "input_axons": len(axons.get(k, ())),
-                                  "output_axons": len(routes.get(k, ())),
-                                  "synapse_memory_bytes": -(-memory_bits.get(k, 0) // 8)}
+                                  "output_axons": len(routes.get(k, ())), "synapse_words": words}
     host = mapping.summary()["host"]
     if "host" in memory_bits:
         assert host["memory_bytes"] == -(-memory_bits["host"] // 8) <= chip.host.memory_bytes

@@ -131,7 +131,7 @@ def test_graded_layers_into_lif_run_on_the_host_of_a_chip_without_macs():
     lif = [p for p in m.pieces if p.population == "lif"]
     assert lif and all(p.core is not None for p in lif)  # LIF always on cores
     for p in lif:  # two host layers, one axon per neuron (the host sends their sum), no synapse memory
-        assert p.resources["input_axons"] == p.neurons and p.resources["synapse_memory_bytes"] == 0
+        assert p.resources["input_axons"] == p.neurons and p.resources["synapse_words"] == 0
     assert host["messages_out"] == sum(p.neurons for p in lif)  # one graded message per target neuron
     assert {p.population for p in m.pieces if p.core is None} == {"g"}
     assert "g -> lif" in format_summary(m.summary())
