@@ -130,6 +130,10 @@ class EventTiming:
                     for srv in [self.server(f.src, "output")] + [self.link_server(link) for link in f.links]:
                         cross[srv] = cross.get(srv, 0) + 1
             self.crossing.append(cross)
+        self.flow_src = [np.array([f.src for f in flows], dtype=np.int64) for flows in self.flows]
+        self.flow_dst = [np.array([f.dst for f in flows], dtype=np.int64) for flows in self.flows]
+        self.flow_packet = [np.array([f.packet for f in flows], dtype=bool) for flows in self.flows]
+        self.soma_servers = np.array([self.server(u, "soma") for u in range(n_units)], dtype=np.int64)
         self.phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
         n_steps = len(program.steps)
         self.step_cycles = np.zeros((n_inferences, n_steps))
@@ -204,53 +208,35 @@ class EventTiming:
             start = t.copy()
             used = np.zeros((n_units, b), bool)
             ready = np.tile(start, (n_units, 1))  # per unit: its earlier phases' deliveries done
-            soma_free = np.maximum(free[[self.server(u, "soma") for u in range(n_units)]], start)
+            soma_free = np.maximum(free[self.soma_servers], start)
             for k in np.nonzero(step_of == s)[0]:
-                flows = self.flows[k]
                 sizes = sizes_of[k]
+                src, dst = self.flow_src[k], self.flow_dst[k]
                 n_msgs = np.zeros((n_units, b))
-                for f, n in zip(flows, sizes):
-                    n_msgs[f.src] += n
+                np.add.at(n_msgs, src, sizes)
                 soma = soma_cycles[:, k].T  # [units, b]
                 if not self.overlap:  # the output stage's cycles are part of the serial send side
                     soma = soma.copy()
-                    for f, n in zip(flows, sizes):
-                        if f.packet:
-                            soma[f.src] += n * self.t_out[f.src]
+                    pk = self.flow_packet[k]
+                    np.add.at(soma, src[pk], sizes[pk] * self.t_out[src[pk], None])
                 active = (soma > 0) | (n_msgs > 0)
                 begin = np.maximum(soma_free, ready)
                 soma_end = np.where(active, begin + soma, soma_free)
-                emitted = np.zeros((n_units, b))
-                done_into = np.zeros((n_units, b))
-                chains = [self._chain(f, k, syn_per, den_per) for f in flows]
-                for r in range(rounds[k]):
-                    lo = np.floor(r * sizes / rounds[k])
-                    hi = np.floor((r + 1) * sizes / rounds[k])
-                    for f, chain, m in zip(flows, chains, hi - lo):
-                        if not m.any():
-                            continue
-                        j1 = emitted[f.src] + 1.0
-                        emitted[f.src] += m
-                        total = np.maximum(n_msgs[f.src], 1.0)
-                        e_first = begin[f.src] + soma[f.src] * j1 / total
-                        e_last = begin[f.src] + soma[f.src] * emitted[f.src] / total
-                        last_start0, end = self._chunk(chain, m, e_first, e_last, free, busy, hist, timeline)
-                        on = m > 0
-                        soma_end[f.src] = np.where(on, np.maximum(soma_end[f.src], last_start0), soma_end[f.src])
-                        done_into[f.dst] = np.where(on, np.maximum(done_into[f.dst], end), done_into[f.dst])
-                        used[f.dst] |= on
-                        used[f.src] |= on
-                for u in range(n_units):
-                    if active[u].any():
-                        free[self.server(u, "soma")] = np.where(active[u], soma_end[u],
-                                                                free[self.server(u, "soma")])
-                        busy[self.server(u, "soma")] += np.where(active[u], soma_end[u] - begin[u], 0.0)
-                        if timeline is not None and active[u, 0]:
-                            timeline.intervals.append((self.servers[self.server(u, "soma")], float(begin[u, 0]),
-                                                       float(soma_end[u, 0])))
+                self._phase_chunks(k, rounds[k], sizes, n_msgs, soma, begin, soma_end, used, ready, syn_per, den_per,
+                                   free, busy, hist, timeline)
+                act = active.any(axis=1)
+                if act.any():
+                    srv = self.soma_servers[act]
+                    on, end_, beg = active[act], soma_end[act], begin[act]
+                    free[srv] = np.where(on, end_, free[srv])
+                    busy[srv] += np.where(on, end_ - beg, 0.0)
+                    if timeline is not None:
+                        for u in np.nonzero(act)[0]:
+                            if active[u, 0]:
+                                timeline.intervals.append((self.servers[self.soma_servers[u]], float(begin[u, 0]),
+                                                           float(soma_end[u, 0])))
                 used |= active
                 soma_free = np.where(active, soma_end, soma_free)
-                ready = np.maximum(ready, done_into)
             last = free.max(axis=0)
             end = np.maximum(last, start)
             bound = np.argmax(busy, axis=0)
@@ -263,6 +249,48 @@ class EventTiming:
         self.interval[rows] = held.max(axis=0)
         if timeline is not None:
             self.timeline = timeline
+
+    def _phase_chunks(self, k, n_rounds, sizes, n_msgs, soma, begin, soma_end, used, ready, syn_per, den_per, free,
+                      busy, hist, timeline) -> None:
+        """Move phase ``k``'s flows, cut into ``n_rounds`` rounds, through their chains in the global order; raise
+        ``soma_end`` (a sender's soma is held until its last message entered the first server) and ``ready`` (when
+        each receiver's deliveries of the phase are done) and mark the ``used`` units, in place."""
+        flows = self.flows[k]
+        n_flows, b = sizes.shape
+        if not n_flows:
+            return
+        src, dst = self.flow_src[k], self.flow_dst[k]
+        cuts = np.floor(np.arange(n_rounds + 1, dtype=np.float64)[:, None, None] * sizes / n_rounds)
+        m_all = (cuts[1:] - cuts[:-1]).reshape(n_rounds * n_flows, b)  # chunk sizes in the order (round, flow)
+        order_src = np.tile(src, n_rounds)
+        emitted = np.empty_like(m_all)  # per chunk: its sender's messages emitted up to and including it
+        for u in np.unique(src):
+            rows = order_src == u
+            emitted[rows] = np.cumsum(m_all[rows], axis=0)
+        total = np.maximum(n_msgs, 1.0)[order_src]
+        j1 = emitted - m_all + 1.0
+        base, per = begin[order_src], soma[order_src]
+        e_first = base + per * j1 / total
+        e_last = base + per * emitted / total
+        chains = [self._chain(f, k, syn_per, den_per) for f in flows]
+        live = np.nonzero(m_all.any(axis=1))[0]
+        sent_until = np.full((len(live), b), -np.inf)
+        done = np.full((len(live), b), -np.inf)
+        for i, c in enumerate(live):
+            m = m_all[c]
+            f = c % n_flows
+            on = m > 0
+            last_start0, end = self._chunk(chains[f], m, e_first[c], e_last[c], free, busy, hist, timeline)
+            sent_until[i] = np.where(on, last_start0, -np.inf)
+            done[i] = np.where(on, end, -np.inf)
+        f_live = live % n_flows
+        np.maximum.at(soma_end, src[f_live], sent_until)
+        done_into = np.zeros_like(ready)
+        np.maximum.at(done_into, dst[f_live], done)
+        np.maximum(ready, done_into, out=ready)
+        on_any = m_all[live] > 0
+        np.logical_or.at(used, dst[f_live], on_any)
+        np.logical_or.at(used, src[f_live], on_any)
 
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
         """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
@@ -289,40 +317,54 @@ class EventTiming:
     def _chunk(self, chain, m, e_first, e_last, free, busy, hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
         servers; return (start of its last message at the first server, end of its last at the last server)."""
-        on = m > 0
         if not chain:
             return e_last, e_last
+        on = m > 0
+        every = bool(on.all())  # no inference of the batch skips the chunk: no masking needed
+        many = m >= 2.0
+        single = not many.all()
+        after_first = m - 2.0
+        depth = self.depth
         starts, first = [], []  # start and finish (blocking included) of the first message at each server
         prev = e_first
         for srv, tj, blocking, delay in chain:
             start = np.maximum(prev, free[srv])
             f = start + tj
             if blocking:
-                f = np.maximum(f, hist.room(srv, self.depth, last=False))
+                room = hist.room(srv, depth, last=False)
+                if room is not None:
+                    f = np.maximum(f, room)
             starts.append(start)
             first.append(f)
-            prev = f + delay
+            prev = f + delay if delay else f
         prev_last = e_last
-        last_starts, lasts = [], []
+        last_starts = []
         for j, (srv, tj, blocking, delay) in enumerate(chain):
             # the last message starts once it has arrived and the one before it has left (the first one: at its
             # start); its service ends t later, and it leaves when the next buffer has room
-            arrived = prev_last if j == 0 else prev_last + chain[j - 1][3]
-            last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, arrived), starts[j])
+            arrived = prev_last + chain[j - 1][3] if j and chain[j - 1][3] else prev_last
+            last_start = np.maximum(first[j] + after_first * tj, arrived)
+            if single:
+                last_start = np.where(many, last_start, starts[j])
             lj = last_start + tj
             if blocking:
-                lj = np.maximum(lj, hist.room(srv, self.depth, last=True))
+                room = hist.room(srv, depth, last=True)
+                if room is not None:
+                    lj = np.maximum(lj, room)
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
-            free[srv] = np.where(on, lj, free[srv])
-            busy[srv] += np.where(on, lj - starts[j], 0.0)
+            if every:
+                free[srv] = lj
+                busy[srv] += lj - starts[j]
+            else:
+                free[srv] = np.where(on, lj, free[srv])
+                busy[srv] += np.where(on, lj - starts[j], 0.0)
             last_starts.append(last_start)
-            lasts.append(lj)
             prev_last = lj
         for j, (srv, _, blocking, _) in enumerate(chain):
             if blocking:
-                hist.record(srv, on, starts[j + 1], last_starts[j + 1])
-        return last_starts[0], lasts[-1] + chain[-1][3]
+                hist.record(srv, None if every else on, starts[j + 1], last_starts[j + 1])
+        return last_starts[0], prev_last + chain[-1][3]
 
 
 class _History:
@@ -339,21 +381,25 @@ class _History:
         self.last = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
         self.size = dict.fromkeys(capacity, 0)
 
-    def record(self, srv: int, on: np.ndarray, start_first: np.ndarray, start_last: np.ndarray) -> None:
+    def record(self, srv: int, on: np.ndarray | None, start_first: np.ndarray, start_last: np.ndarray) -> None:
+        """Add the slot of a chunk (``on`` [b] where it holds messages; None: in every inference)."""
         k = self.size[srv]
         first, last = self.first[srv], self.last[srv]
+        if on is not None:
+            start_first = np.where(on, start_first, -np.inf)
+            start_last = np.where(on, start_last, -np.inf)
         if k:
-            first[k] = np.maximum(first[k - 1], np.where(on, start_first, -np.inf))
-            last[k] = np.maximum(last[k - 1], np.where(on, start_last, -np.inf))
+            np.maximum(first[k - 1], start_first, out=first[k])
+            np.maximum(last[k - 1], start_last, out=last[k])
         else:
-            first[k] = np.where(on, start_first, -np.inf)
-            last[k] = np.where(on, start_last, -np.inf)
+            first[k] = start_first
+            last[k] = start_last
         self.size[srv] = k + 1
 
-    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | float:
+    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | None:
         """When the chunk ``depth`` slots back had its first (or ``last``) message start at the next server: the
-        earliest the next chunk's first (last) message can enter the buffer (-inf: the buffer had room)."""
+        earliest the next chunk's first (last) message can enter the buffer (None: the buffer had room)."""
         k = self.size.get(srv, 0) - depth
         if k < 0:
-            return -np.inf
+            return None
         return (self.last if last else self.first)[srv][k]
