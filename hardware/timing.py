@@ -61,7 +61,7 @@ import numpy as np
 
 from hardware.chip import barrier_cycles
 from hardware.costs import COUNTERS, counter_cycles
-from hardware.program import Program
+from hardware.program import Program, phase_pairs
 
 C = {c: i for i, c in enumerate(COUNTERS)}
 STAGES = ("soma", "output", "input", "synapse", "dendrite")
@@ -130,9 +130,15 @@ class EventTiming:
                     for srv in [self.server(f.src, "output")] + [self.link_server(link) for link in f.links]:
                         cross[srv] = cross.get(srv, 0) + 1
             self.crossing.append(cross)
+        pairs = phase_pairs(program)
+        self.pair_keys = [np.array([a * n_units + b for a, b in p], dtype=np.int64) for p in pairs]
+        self.pair_dst = [np.array([b for _, b in p], dtype=np.int64) for p in pairs]
+        self.flow_slot = [[{ab: i for i, ab in enumerate(p)}.get((f.src, f.dst), -1) if f.packet else -1
+                           for f in flows] for p, flows in zip(pairs, self.flows)]
         self.flow_src = [np.array([f.src for f in flows], dtype=np.int64) for flows in self.flows]
         self.flow_dst = [np.array([f.dst for f in flows], dtype=np.int64) for flows in self.flows]
         self.flow_packet = [np.array([f.packet for f in flows], dtype=bool) for flows in self.flows]
+        self.flows_from = [[(u, np.nonzero(src == u)[0]) for u in np.unique(src)] for src in self.flow_src]
         self.soma_servers = np.array([self.server(u, "soma") for u in range(n_units)], dtype=np.int64)
         self.phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
         n_steps = len(program.steps)
@@ -171,8 +177,20 @@ class EventTiming:
     # ------------------------------------------------------------------------------------------ one batch
 
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and packets [b,
-        phases, units, units]."""
+        """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
+        flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
+        self._time(rows, counts, [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)], packets.sum(axis=2))
+
+    def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
+        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and, per phase, the
+        packets [b, pairs] of its emission's pairs (``hardware.program.phase_pairs``)."""
+        mesh_in = np.zeros(counts.shape[:3])  # [b, phases, units] packets received (whole numbers: exact sums)
+        for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
+            for u in np.unique(dst):
+                mesh_in[:, k, u] = sent[:, dst == u].sum(axis=1)
+        self._time(rows, counts, packets, mesh_in)
+
+    def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
         b = counts.shape[0]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
@@ -187,10 +205,10 @@ class EventTiming:
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
-        mesh_in = packets.sum(axis=2)  # [b, phases, units]
         local_n = np.maximum(delivered - mesh_in, 0.0)
 
-        sizes_of = [np.stack([packets[:, k, f.src, f.dst] if f.packet else local_n[:, k, f.dst] for f in flows])
+        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[:, k, f.dst]
+                              for f, slot in zip(flows, self.flow_slot[k])])
                     if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
         rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
         capacity: dict[int, int] = {}
@@ -213,12 +231,13 @@ class EventTiming:
                 sizes = sizes_of[k]
                 src, dst = self.flow_src[k], self.flow_dst[k]
                 n_msgs = np.zeros((n_units, b))
-                np.add.at(n_msgs, src, sizes)
+                for u, rows_u in self.flows_from[k]:
+                    n_msgs[u] = sizes[rows_u].sum(axis=0)  # whole numbers of messages: exact in any order
                 soma = soma_cycles[:, k].T  # [units, b]
                 if not self.overlap:  # the output stage's cycles are part of the serial send side
                     soma = soma.copy()
-                    pk = self.flow_packet[k]
-                    np.add.at(soma, src[pk], sizes[pk] * self.t_out[src[pk], None])
+                    for i in np.nonzero(self.flow_packet[k])[0]:
+                        soma[src[i]] += sizes[i] * self.t_out[src[i]]
                 active = (soma > 0) | (n_msgs > 0)
                 begin = np.maximum(soma_free, ready)
                 soma_end = np.where(active, begin + soma, soma_free)
@@ -274,23 +293,21 @@ class EventTiming:
         e_last = base + per * emitted / total
         chains = [self._chain(f, k, syn_per, den_per) for f in flows]
         live = np.nonzero(m_all.any(axis=1))[0]
-        sent_until = np.full((len(live), b), -np.inf)
-        done = np.full((len(live), b), -np.inf)
+        sent_until = np.empty((len(live), b))
+        done = np.empty((len(live), b))
         for i, c in enumerate(live):
-            m = m_all[c]
-            f = c % n_flows
-            on = m > 0
-            last_start0, end = self._chunk(chains[f], m, e_first[c], e_last[c], free, busy, hist, timeline)
-            sent_until[i] = np.where(on, last_start0, -np.inf)
-            done[i] = np.where(on, end, -np.inf)
+            sent_until[i], done[i] = self._chunk(chains[c % n_flows], m_all[c], e_first[c], e_last[c], free, busy,
+                                                 hist, timeline)
+        on = m_all[live] > 0
+        sent_until[~on] = -np.inf
+        done[~on] = 0.0
         f_live = live % n_flows
-        np.maximum.at(soma_end, src[f_live], sent_until)
-        done_into = np.zeros_like(ready)
-        np.maximum.at(done_into, dst[f_live], done)
-        np.maximum(ready, done_into, out=ready)
-        on_any = m_all[live] > 0
-        np.logical_or.at(used, dst[f_live], on_any)
-        np.logical_or.at(used, src[f_live], on_any)
+        for to, ends in ((src[f_live], sent_until), (dst[f_live], done)):
+            for u in np.unique(to):
+                rows = to == u
+                target = soma_end[u] if ends is sent_until else ready[u]
+                np.maximum(target, ends[rows].max(axis=0), out=target)
+                used[u] |= on[rows].any(axis=0)
 
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
         """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
