@@ -302,11 +302,10 @@ class EventTiming:
         sent_until[~on] = -np.inf
         done[~on] = 0.0
         f_live = live % n_flows
-        for to, ends in ((src[f_live], sent_until), (dst[f_live], done)):
+        for to, ends, target in ((src[f_live], sent_until, soma_end), (dst[f_live], done, ready)):
             for u in np.unique(to):
                 rows = to == u
-                target = soma_end[u] if ends is sent_until else ready[u]
-                np.maximum(target, ends[rows].max(axis=0), out=target)
+                np.maximum(target[u], ends[rows].max(axis=0), out=target[u])
                 used[u] |= on[rows].any(axis=0)
 
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
