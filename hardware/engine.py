@@ -12,7 +12,8 @@ and the network cycles per inference and phase [B, phases]; summed over the infe
 unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per
 (inference, phase, unit) are kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through
 [B, phases] arrays. With a ``sink`` (the event timing model, ``hardware.timing``), each batch's counts per (phase,
-unit, counter) and packets per (phase, from unit, to unit) are also kept until ``end`` and handed to it there.
+unit, counter) and packets per phase and (from unit, to unit) pair of the phase's emission
+(``hardware.program.phase_pairs``) are also kept until ``end`` and handed to its ``take_pairs`` there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ssr_neuro.graph.fixed import lif_run
 from ssr_neuro.graph.ir import LIF, ItemInput
 
 from hardware.costs import COUNTERS, counter_cycles
-from hardware.program import Block, Program
+from hardware.program import Block, Program, phase_pairs
 
 COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}
 
@@ -42,7 +43,6 @@ class _Compiled:
     pair_latency: np.ndarray  # [pairs] cycles of one packet's route
     pair_links: np.ndarray  # [pairs, links] 0/1
     unit_act: np.ndarray  # [cols, units * counters]: counts -> counters per unit
-    pair_units: np.ndarray  # [pairs] from unit * units + to unit
 
 
 class Ledger:
@@ -50,8 +50,8 @@ class Ledger:
 
     def __init__(self, program: Program, n_inferences: int, sink=None) -> None:
         self.program = program
-        self.sink = sink  # called at end() with (rows, counts [b, phases, units, counters], packets [b, phases,
-        # units, units]) of the batch, or None
+        self.sink = sink  # its take_pairs(rows, counts [b, phases, units, counters], packets per phase [b, pairs])
+        # is called at end() with the batch's counts, or None
         chip = program.chip
         self.layers = [name for name, _ in program.graph.nodes()]
         self.layer_index = {name: i for i, name in enumerate(self.layers)}
@@ -74,7 +74,10 @@ class Ledger:
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
         self._unit_counts = np.zeros((0, len(program.phases), n_units, len(COUNTERS)))
-        self._packets = np.zeros((0, len(program.phases), n_units, n_units))
+        self._pairs = phase_pairs(program)
+        self._slot = [{(a, b): i for i, (a, b) in enumerate(pairs)} for pairs in self._pairs]
+        self._slots: dict[tuple[int, int], np.ndarray] = {}  # (phase, id(block)) -> slot of each packet column
+        self._packets: list[np.ndarray] = []
 
     def _compile(self, block: Block) -> _Compiled:
         got = self._cache.get(id(block))
@@ -101,9 +104,19 @@ class Ledger:
         for col, unit, c, _, mult in zip(*entries):
             unit_act[col, unit * len(COUNTERS) + c] += mult
         got = _Compiled(act, busy, tuple(np.array(v) for v in entries),
-                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links, unit_act,
-                        np.array([a * n_units + b for _, a, b in block.pairs], dtype=np.int64))
+                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links, unit_act)
         self._cache[id(block)] = got
+        return got
+
+    def _pair_slots(self, phase: int, block: Block) -> np.ndarray:
+        """Where each packet column of ``block`` adds in ``phase``'s packets (its pair's slot)."""
+        got = self._slots.get((phase, id(block)))
+        if got is None:
+            slot = self._slot[phase]
+            missing = [(a, b) for _, a, b in block.pairs if (a, b) not in slot]
+            if missing:
+                raise ValueError(f"phase {phase} charges packets {missing[:3]} outside its emission's pairs")
+            got = self._slots[(phase, id(block))] = np.array([slot[(a, b)] for _, a, b in block.pairs], np.int64)
         return got
 
     def begin(self, rows: slice) -> None:
@@ -113,7 +126,7 @@ class Ledger:
         if self.sink is not None:
             b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
             self._unit_counts = np.zeros((b, n_phases, n_units, len(COUNTERS)))
-            self._packets = np.zeros((b, n_phases, n_units * n_units))
+            self._packets = [np.zeros((b, len(pairs))) for pairs in self._pairs]
 
     def end(self) -> None:
         """Close the batch: keep each phase's busiest unit per inference and the busy cycles summed."""
@@ -121,8 +134,7 @@ class Ledger:
         self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
         if self.sink is not None:
-            b, n_phases, n_units, _ = self._unit_counts.shape
-            self.sink(self._rows, self._unit_counts, self._packets.reshape(b, n_phases, n_units, n_units))
+            self.sink.take_pairs(self._rows, self._unit_counts, self._packets)
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
@@ -135,7 +147,7 @@ class Ledger:
             self._unit_counts[:, phase] += (counts @ cb.unit_act).reshape(self._unit_counts.shape[0], -1,
                                                                          len(COUNTERS))
             if cb.pair_cols.size:
-                np.add.at(self._packets[:, phase], (slice(None), cb.pair_units), counts[:, cb.pair_cols])
+                np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
         if col.size:
             added = counts.sum(0)[col] * mult

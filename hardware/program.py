@@ -445,3 +445,9 @@ def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, li
                     phases += [Phase(k, f"host>{fed}", 0) for fed in last_host_source.get(p, [])]
     return steps, phases
 
+
+def phase_pairs(program: Program) -> list[list[tuple[int, int]]]:
+    """Per phase the distinct (from unit, to unit) pairs its emission sends packets between, in the order of the
+    block's packet columns: the layout of the packets the Ledger hands to the event timing model."""
+    return [list(dict.fromkeys((a, b) for _, a, b in program.emissions[phase.population].pairs))
+            for phase in program.phases]

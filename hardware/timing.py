@@ -61,7 +61,7 @@ import numpy as np
 
 from hardware.chip import barrier_cycles
 from hardware.costs import COUNTERS, counter_cycles
-from hardware.program import Program
+from hardware.program import Program, phase_pairs
 
 C = {c: i for i, c in enumerate(COUNTERS)}
 STAGES = ("soma", "output", "input", "synapse", "dendrite")
@@ -130,6 +130,16 @@ class EventTiming:
                     for srv in [self.server(f.src, "output")] + [self.link_server(link) for link in f.links]:
                         cross[srv] = cross.get(srv, 0) + 1
             self.crossing.append(cross)
+        pairs = phase_pairs(program)
+        self.pair_keys = [np.array([a * n_units + b for a, b in p], dtype=np.int64) for p in pairs]
+        self.pair_dst = [np.array([b for _, b in p], dtype=np.int64) for p in pairs]
+        self.flow_slot = [[{ab: i for i, ab in enumerate(p)}.get((f.src, f.dst), -1) if f.packet else -1
+                           for f in flows] for p, flows in zip(pairs, self.flows)]
+        self.flow_src = [np.array([f.src for f in flows], dtype=np.int64) for flows in self.flows]
+        self.flow_dst = [np.array([f.dst for f in flows], dtype=np.int64) for flows in self.flows]
+        self.flow_packet = [np.array([f.packet for f in flows], dtype=bool) for flows in self.flows]
+        self.flows_from = [[(u, np.nonzero(src == u)[0]) for u in np.unique(src)] for src in self.flow_src]
+        self.soma_servers = np.array([self.server(u, "soma") for u in range(n_units)], dtype=np.int64)
         self.phase_step = np.array([p.step for p in program.phases], dtype=np.int64)
         n_steps = len(program.steps)
         self.step_cycles = np.zeros((n_inferences, n_steps))
@@ -167,8 +177,20 @@ class EventTiming:
     # ------------------------------------------------------------------------------------------ one batch
 
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and packets [b,
-        phases, units, units]."""
+        """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
+        flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
+        self._time(rows, counts, [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)], packets.sum(axis=2))
+
+    def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
+        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and, per phase, the
+        packets [b, pairs] of its emission's pairs (``hardware.program.phase_pairs``)."""
+        mesh_in = np.zeros(counts.shape[:3])  # [b, phases, units] packets received (whole numbers: exact sums)
+        for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
+            for u in np.unique(dst):
+                mesh_in[:, k, u] = sent[:, dst == u].sum(axis=1)
+        self._time(rows, counts, packets, mesh_in)
+
+    def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
         b = counts.shape[0]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
@@ -183,10 +205,10 @@ class EventTiming:
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
-        mesh_in = packets.sum(axis=2)  # [b, phases, units]
         local_n = np.maximum(delivered - mesh_in, 0.0)
 
-        sizes_of = [np.stack([packets[:, k, f.src, f.dst] if f.packet else local_n[:, k, f.dst] for f in flows])
+        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[:, k, f.dst]
+                              for f, slot in zip(flows, self.flow_slot[k])])
                     if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
         rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
         capacity: dict[int, int] = {}
@@ -204,53 +226,36 @@ class EventTiming:
             start = t.copy()
             used = np.zeros((n_units, b), bool)
             ready = np.tile(start, (n_units, 1))  # per unit: its earlier phases' deliveries done
-            soma_free = np.maximum(free[[self.server(u, "soma") for u in range(n_units)]], start)
+            soma_free = np.maximum(free[self.soma_servers], start)
             for k in np.nonzero(step_of == s)[0]:
-                flows = self.flows[k]
                 sizes = sizes_of[k]
+                src, dst = self.flow_src[k], self.flow_dst[k]
                 n_msgs = np.zeros((n_units, b))
-                for f, n in zip(flows, sizes):
-                    n_msgs[f.src] += n
+                for u, rows_u in self.flows_from[k]:
+                    n_msgs[u] = sizes[rows_u].sum(axis=0)  # whole numbers of messages: exact in any order
                 soma = soma_cycles[:, k].T  # [units, b]
                 if not self.overlap:  # the output stage's cycles are part of the serial send side
                     soma = soma.copy()
-                    for f, n in zip(flows, sizes):
-                        if f.packet:
-                            soma[f.src] += n * self.t_out[f.src]
+                    for i in np.nonzero(self.flow_packet[k])[0]:
+                        soma[src[i]] += sizes[i] * self.t_out[src[i]]
                 active = (soma > 0) | (n_msgs > 0)
                 begin = np.maximum(soma_free, ready)
                 soma_end = np.where(active, begin + soma, soma_free)
-                emitted = np.zeros((n_units, b))
-                done_into = np.zeros((n_units, b))
-                chains = [self._chain(f, k, syn_per, den_per) for f in flows]
-                for r in range(rounds[k]):
-                    lo = np.floor(r * sizes / rounds[k])
-                    hi = np.floor((r + 1) * sizes / rounds[k])
-                    for f, chain, m in zip(flows, chains, hi - lo):
-                        if not m.any():
-                            continue
-                        j1 = emitted[f.src] + 1.0
-                        emitted[f.src] += m
-                        total = np.maximum(n_msgs[f.src], 1.0)
-                        e_first = begin[f.src] + soma[f.src] * j1 / total
-                        e_last = begin[f.src] + soma[f.src] * emitted[f.src] / total
-                        last_start0, end = self._chunk(chain, m, e_first, e_last, free, busy, hist, timeline)
-                        on = m > 0
-                        soma_end[f.src] = np.where(on, np.maximum(soma_end[f.src], last_start0), soma_end[f.src])
-                        done_into[f.dst] = np.where(on, np.maximum(done_into[f.dst], end), done_into[f.dst])
-                        used[f.dst] |= on
-                        used[f.src] |= on
-                for u in range(n_units):
-                    if active[u].any():
-                        free[self.server(u, "soma")] = np.where(active[u], soma_end[u],
-                                                                free[self.server(u, "soma")])
-                        busy[self.server(u, "soma")] += np.where(active[u], soma_end[u] - begin[u], 0.0)
-                        if timeline is not None and active[u, 0]:
-                            timeline.intervals.append((self.servers[self.server(u, "soma")], float(begin[u, 0]),
-                                                       float(soma_end[u, 0])))
+                self._phase_chunks(k, rounds[k], sizes, n_msgs, soma, begin, soma_end, used, ready, syn_per, den_per,
+                                   free, busy, hist, timeline)
+                act = active.any(axis=1)
+                if act.any():
+                    srv = self.soma_servers[act]
+                    on, end_, beg = active[act], soma_end[act], begin[act]
+                    free[srv] = np.where(on, end_, free[srv])
+                    busy[srv] += np.where(on, end_ - beg, 0.0)
+                    if timeline is not None:
+                        for u in np.nonzero(act)[0]:
+                            if active[u, 0]:
+                                timeline.intervals.append((self.servers[self.soma_servers[u]], float(begin[u, 0]),
+                                                           float(soma_end[u, 0])))
                 used |= active
                 soma_free = np.where(active, soma_end, soma_free)
-                ready = np.maximum(ready, done_into)
             last = free.max(axis=0)
             end = np.maximum(last, start)
             bound = np.argmax(busy, axis=0)
@@ -263,6 +268,45 @@ class EventTiming:
         self.interval[rows] = held.max(axis=0)
         if timeline is not None:
             self.timeline = timeline
+
+    def _phase_chunks(self, k, n_rounds, sizes, n_msgs, soma, begin, soma_end, used, ready, syn_per, den_per, free,
+                      busy, hist, timeline) -> None:
+        """Move phase ``k``'s flows, cut into ``n_rounds`` rounds, through their chains in the global order; raise
+        ``soma_end`` (a sender's soma is held until its last message entered the first server) and ``ready`` (when
+        each receiver's deliveries of the phase are done) and mark the ``used`` units, in place."""
+        flows = self.flows[k]
+        n_flows, b = sizes.shape
+        if not n_flows:
+            return
+        src, dst = self.flow_src[k], self.flow_dst[k]
+        cuts = np.floor(np.arange(n_rounds + 1, dtype=np.float64)[:, None, None] * sizes / n_rounds)
+        m_all = (cuts[1:] - cuts[:-1]).reshape(n_rounds * n_flows, b)  # chunk sizes in the order (round, flow)
+        order_src = np.tile(src, n_rounds)
+        emitted = np.empty_like(m_all)  # per chunk: its sender's messages emitted up to and including it
+        for u in np.unique(src):
+            rows = order_src == u
+            emitted[rows] = np.cumsum(m_all[rows], axis=0)
+        total = np.maximum(n_msgs, 1.0)[order_src]
+        j1 = emitted - m_all + 1.0
+        base, per = begin[order_src], soma[order_src]
+        e_first = base + per * j1 / total
+        e_last = base + per * emitted / total
+        chains = [self._chain(f, k, syn_per, den_per) for f in flows]
+        live = np.nonzero(m_all.any(axis=1))[0]
+        sent_until = np.empty((len(live), b))
+        done = np.empty((len(live), b))
+        for i, c in enumerate(live):
+            sent_until[i], done[i] = self._chunk(chains[c % n_flows], m_all[c], e_first[c], e_last[c], free, busy,
+                                                 hist, timeline)
+        on = m_all[live] > 0
+        sent_until[~on] = -np.inf
+        done[~on] = 0.0
+        f_live = live % n_flows
+        for to, ends, target in ((src[f_live], sent_until, soma_end), (dst[f_live], done, ready)):
+            for u in np.unique(to):
+                rows = to == u
+                np.maximum(target[u], ends[rows].max(axis=0), out=target[u])
+                used[u] |= on[rows].any(axis=0)
 
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
         """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
@@ -289,40 +333,54 @@ class EventTiming:
     def _chunk(self, chain, m, e_first, e_last, free, busy, hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
         servers; return (start of its last message at the first server, end of its last at the last server)."""
-        on = m > 0
         if not chain:
             return e_last, e_last
+        on = m > 0
+        every = bool(on.all())  # no inference of the batch skips the chunk: no masking needed
+        many = m >= 2.0
+        single = not many.all()
+        after_first = m - 2.0
+        depth = self.depth
         starts, first = [], []  # start and finish (blocking included) of the first message at each server
         prev = e_first
         for srv, tj, blocking, delay in chain:
             start = np.maximum(prev, free[srv])
             f = start + tj
             if blocking:
-                f = np.maximum(f, hist.room(srv, self.depth, last=False))
+                room = hist.room(srv, depth, last=False)
+                if room is not None:
+                    f = np.maximum(f, room)
             starts.append(start)
             first.append(f)
-            prev = f + delay
+            prev = f + delay if delay else f
         prev_last = e_last
-        last_starts, lasts = [], []
+        last_starts = []
         for j, (srv, tj, blocking, delay) in enumerate(chain):
             # the last message starts once it has arrived and the one before it has left (the first one: at its
             # start); its service ends t later, and it leaves when the next buffer has room
-            arrived = prev_last if j == 0 else prev_last + chain[j - 1][3]
-            last_start = np.where(m >= 2.0, np.maximum(first[j] + (m - 2.0) * tj, arrived), starts[j])
+            arrived = prev_last + chain[j - 1][3] if j and chain[j - 1][3] else prev_last
+            last_start = np.maximum(first[j] + after_first * tj, arrived)
+            if single:
+                last_start = np.where(many, last_start, starts[j])
             lj = last_start + tj
             if blocking:
-                lj = np.maximum(lj, hist.room(srv, self.depth, last=True))
+                room = hist.room(srv, depth, last=True)
+                if room is not None:
+                    lj = np.maximum(lj, room)
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
-            free[srv] = np.where(on, lj, free[srv])
-            busy[srv] += np.where(on, lj - starts[j], 0.0)
+            if every:
+                free[srv] = lj
+                busy[srv] += lj - starts[j]
+            else:
+                free[srv] = np.where(on, lj, free[srv])
+                busy[srv] += np.where(on, lj - starts[j], 0.0)
             last_starts.append(last_start)
-            lasts.append(lj)
             prev_last = lj
         for j, (srv, _, blocking, _) in enumerate(chain):
             if blocking:
-                hist.record(srv, on, starts[j + 1], last_starts[j + 1])
-        return last_starts[0], lasts[-1] + chain[-1][3]
+                hist.record(srv, None if every else on, starts[j + 1], last_starts[j + 1])
+        return last_starts[0], prev_last + chain[-1][3]
 
 
 class _History:
@@ -339,21 +397,25 @@ class _History:
         self.last = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
         self.size = dict.fromkeys(capacity, 0)
 
-    def record(self, srv: int, on: np.ndarray, start_first: np.ndarray, start_last: np.ndarray) -> None:
+    def record(self, srv: int, on: np.ndarray | None, start_first: np.ndarray, start_last: np.ndarray) -> None:
+        """Add the slot of a chunk (``on`` [b] where it holds messages; None: in every inference)."""
         k = self.size[srv]
         first, last = self.first[srv], self.last[srv]
+        if on is not None:
+            start_first = np.where(on, start_first, -np.inf)
+            start_last = np.where(on, start_last, -np.inf)
         if k:
-            first[k] = np.maximum(first[k - 1], np.where(on, start_first, -np.inf))
-            last[k] = np.maximum(last[k - 1], np.where(on, start_last, -np.inf))
+            np.maximum(first[k - 1], start_first, out=first[k])
+            np.maximum(last[k - 1], start_last, out=last[k])
         else:
-            first[k] = np.where(on, start_first, -np.inf)
-            last[k] = np.where(on, start_last, -np.inf)
+            first[k] = start_first
+            last[k] = start_last
         self.size[srv] = k + 1
 
-    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | float:
+    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | None:
         """When the chunk ``depth`` slots back had its first (or ``last``) message start at the next server: the
-        earliest the next chunk's first (last) message can enter the buffer (-inf: the buffer had room)."""
+        earliest the next chunk's first (last) message can enter the buffer (None: the buffer had room)."""
         k = self.size.get(srv, 0) - depth
         if k < 0:
-            return -np.inf
+            return None
         return (self.last if last else self.first)[srv][k]
