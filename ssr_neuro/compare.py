@@ -46,7 +46,7 @@ from ssr_neuro.training.train import TrainConfig
 
 PAPER_REDUCTION_PCT = 59.43  # SSR paper (Di Yu et al., IJCAI 2025): average energy reduction against its baselines
 DEFAULT_MODELS = ("pop", "gru4rec", "sasrec", "fmlp-rec", "ssr")
-NEUTRAL_TRAINING_KEYS = ("compile", "eval_batch_size")  # change speed, not results
+NEUTRAL_TRAINING_KEYS = ("compile", "eval_batch_size", "device")  # change speed, not results
 CALIBRATION_SAMPLES = 1024  # as 'ssr-neuro simulate model.pt' converts a checkpoint
 ACTIVITY_SAMPLES = 256  # training histories the mapper records activity on (as 'ssr-neuro map' / 'simulate')
 QUALITY = ("HR@10", "NDCG@10", "MRR@10")

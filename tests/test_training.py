@@ -67,7 +67,7 @@ def test_seeded_cpu_training_is_reproducible(synthetic):
     states = []
     for _ in range(2):
         model = _small_model(synthetic, seed=7, dim=16)
-        train(model, synthetic, TrainConfig(epochs=1, seed=5, compile=False), show_progress=False)
+        train(model, synthetic, TrainConfig(epochs=1, seed=5, compile=False, device="cpu"), show_progress=False)
         states.append(model.state_dict())
     for k in states[0]:
         assert torch.equal(states[0][k], states[1][k]), k

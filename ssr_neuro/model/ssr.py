@@ -163,8 +163,9 @@ class SSR(nn.Module):
                 m.reset_parameters()
 
     def use_compiled_kernels(self, compiled: bool = True) -> bool:
-        """Run the LIF neurons with torch.compile'd kernels (same spikes, faster); returns whether that worked."""
-        kernels = LIFKernels(compiled=compiled)
+        """Run the LIF neurons with kernels torch.compile'd for the device the model is on now (same spikes,
+        faster); returns whether that worked. Call it again after moving the model to another device type."""
+        kernels = LIFKernels(compiled=compiled, device=self.item_embedding.weight.device)
         for inter in self.intermediates:
             inter.kernels = kernels
         return kernels.compiled

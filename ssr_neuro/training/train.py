@@ -2,7 +2,9 @@
 
 The best weights are deep-copied when validation MRR@10 improves (the reference stored a reference to the live
 state dict, so its "best" model was the last one). The test set is never looked at here. Ctrl-C stops training
-and returns the best weights so far. With the same seed and thread count, CPU runs are reproducible.
+and returns the best weights so far. With the same seed and thread count, CPU runs are reproducible. ``device``
+("auto", "cpu", "cuda") says where: the model and the training samples are moved there once (a GPU run is seeded
+too, but GPU kernels do not promise bit-identical results from run to run).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from ssr_neuro.data.types import SequentialDataset
 from ssr_neuro.errors import UserError
 from ssr_neuro.progress import log, progress_bar
+from ssr_neuro.training.device import device_name, resolve_device
 from ssr_neuro.training.evaluate import Recommender, evaluate_model
 
 SELECTION_METRIC = "MRR@10"
@@ -36,6 +39,7 @@ class TrainConfig:
     # use_compiled_kernels (the ANN baselines) ignore it
     compile: bool = True
     eval_batch_size: int = 1024
+    device: str = "auto"  # "auto" (CUDA when torch sees a GPU, else CPU), "cpu", "cuda" or "cuda:N"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -45,6 +49,7 @@ class TrainConfig:
             raise UserError(f"--lr must be > 0 (got {self.lr})")
         if self.patience < 0:
             raise UserError(f"--patience must be >= 0 (got {self.patience}); 0 disables early stopping")
+        resolve_device(self.device)  # refuses an unknown device, or cuda where torch sees none, before any work
 
 
 @dataclass
@@ -55,6 +60,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     interrupted: bool = False
     train_samples_per_s: float = 0.0
+    device: str = "cpu"  # where it trained: "cpu" or "cuda:N (the GPU's name)"
 
 
 def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
@@ -62,35 +68,39 @@ def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
     the thread count, plus ``extra``."""
     return {"config": {**cfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
             "interrupted": result.interrupted, "history": result.history,
-            "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads(), **extra}
+            "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads(),
+            "device": result.device, **extra}
 
 
 def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
     """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid``;
-    returns the best weights and the history.
+    returns the best weights and the history. The model is moved to ``cfg.device`` and stays there.
 
     The model's initial weights come from the caller (seed torch before building it); ``cfg.seed`` seeds the
     shuffling here and dropout draws from torch's generator, seeded again with ``cfg.seed`` at the start.
     """
+    device = resolve_device(cfg.device)
+    model.to(device)
     torch.manual_seed(cfg.seed)
-    shuffle_gen = torch.Generator().manual_seed(cfg.seed)
+    shuffle_gen = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on any device
     if cfg.compile and hasattr(model, "use_compiled_kernels"):
-        model.use_compiled_kernels(True)
+        model.use_compiled_kernels(True)  # compiled for the device the model is on
     # fused=True: one kernel for the whole update (same Adam arithmetic, about 3x less time than the per-tensor loop)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    history_t = torch.from_numpy(data.train.history)
-    length_t = torch.from_numpy(data.train.length)
-    target_t = torch.from_numpy(data.train.target)
+    history_t = torch.from_numpy(data.train.history).to(device)
+    length_t = torch.from_numpy(data.train.length).to(device)
+    target_t = torch.from_numpy(data.train.target).to(device)
     n = len(data.train)
     n_batches = math.ceil(n / cfg.batch_size)
-    result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_epoch=0, best_valid={})
+    result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_epoch=0, best_valid={},
+                         device=device_name(device))
     best_score, stale = -math.inf, 0
     train_time, trained = 0.0, 0
     try:
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            order = torch.randperm(n, generator=shuffle_gen)
+            order = torch.randperm(n, generator=shuffle_gen).to(device)
             total_loss, t0 = 0.0, time.perf_counter()
             with progress_bar(f"epoch {epoch}/{cfg.epochs}", total=n, enabled=show_progress) as advance:
                 for b in range(n_batches):
