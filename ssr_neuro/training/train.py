@@ -13,6 +13,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -72,9 +73,14 @@ def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
             "device": result.device, **extra}
 
 
-def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
+def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True,
+          after_epoch: Callable[[int, Recommender], dict] | None = None) -> TrainResult:
     """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid``;
     returns the best weights and the history. The model is moved to ``cfg.device`` and stays there.
+
+    ``after_epoch(epoch, model)``, if given, runs after each epoch's validation on the live (not the best) model;
+    the dict it returns joins that epoch's history row (e.g. a per-epoch test evaluation for a study of the
+    training curve; it must not draw from torch's random generator, or the next epochs' dropout changes).
 
     The model's initial weights come from the caller (seed torch before building it); ``cfg.seed`` seeds the
     shuffling here and dropout draws from torch's generator, seeded again with ``cfg.seed`` at the start.
@@ -127,6 +133,8 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
             row = {"epoch": epoch, "loss": total_loss / n, "lr": opt.param_groups[0]["lr"],
                    "train_s": epoch_time, "samples_per_s": n / epoch_time,
                    **{f"valid_{k}": v for k, v in valid.items() if k != "n_samples"}}
+            if after_epoch is not None:
+                row.update(after_epoch(epoch, model))
             result.history.append(row)
             log(f"epoch {epoch:>3}/{cfg.epochs}  loss {row['loss']:.4f}  valid HR@10 {valid['HR@10']:.4f}  "
                 f"NDCG@10 {valid['NDCG@10']:.4f}  MRR@10 {valid['MRR@10']:.4f}  "
