@@ -384,6 +384,9 @@ def main(argv=None) -> int:
     p.add_argument("--eval-grad", action="store_true",
                    help="evaluate without torch.no_grad(), as their final main.py evaluation did")
     p.add_argument("--epochs", type=int, default=0, help="also train this many full epochs and report test metrics")
+    p.add_argument("--eval-every-epoch", action="store_true",
+                   help="with --epochs: evaluate the test set after every epoch, as their fit() did")
+    p.add_argument("--no-speed", action="store_true", help="skip the throughput rounds (only --epochs)")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = p.parse_args(argv)
@@ -455,18 +458,20 @@ def main(argv=None) -> int:
                 f"{prefix}_samples_per_s_max": rates[-1], f"{prefix}_ms_per_batch": ms[len(ms) // 2],
                 f"{prefix}_runs": runs}
 
-    model.train()
-    result["loadavg_1m_start"] = round(os.getloadavg()[0], 2)
-    runs = measure(train_ds, True, lambda seq, target, lens: train_step(model, optimizer, seq, target, lens),
-                   args.batches)
-    result.update(summary("train", runs))
-    result["train_epoch_s_est"] = round(len(train_ds) / result["train_samples_per_s"], 1)
+    if not args.no_speed:
+        model.train()
+        result["loadavg_1m_start"] = round(os.getloadavg()[0], 2)
+        runs = measure(train_ds, True, lambda seq, target, lens: train_step(model, optimizer, seq, target, lens),
+                       args.batches)
+        result.update(summary("train", runs))
+        result["train_epoch_s_est"] = round(len(train_ds) / result["train_samples_per_s"], 1)
 
-    model.eval()  # their evaluate body; under no_grad as in their fit() (unless --eval-grad)
-    with torch.set_grad_enabled(args.eval_grad):
-        runs = measure(test_ds, False, lambda seq, target, lens: eval_step(model, seq, target, lens), eval_batches)
-    result.update(summary("eval", runs))
-    result["eval_grad"] = args.eval_grad
+        model.eval()  # their evaluate body; under no_grad as in their fit() (unless --eval-grad)
+        with torch.set_grad_enabled(args.eval_grad):
+            runs = measure(test_ds, False, lambda seq, target, lens: eval_step(model, seq, target, lens),
+                           eval_batches)
+        result.update(summary("eval", runs))
+        result["eval_grad"] = args.eval_grad
 
     # --- optional full training (fresh model, same seed) and test metrics
     if args.epochs > 0:
@@ -484,7 +489,11 @@ def main(argv=None) -> int:
                 total += train_step(model, optimizer, seq, target, lens)
             scheduler.step()
             epoch_log.append({"epoch": epoch, "loss_sum": round(total, 4), "s": round(time.perf_counter() - t_ep, 1)})
-            print(f"epoch {epoch}/{args.epochs} loss_sum {total:.4f} {epoch_log[-1]['s']}s", file=sys.stderr)
+            if args.eval_every_epoch:  # their fit(): the test set after every epoch, under no_grad
+                epoch_log[-1]["test"] = evaluate(model, test_loader, 10)
+            print(f"epoch {epoch}/{args.epochs} loss_sum {total:.4f} {epoch_log[-1]['s']}s"
+                  + (f" test HR@10 {epoch_log[-1]['test']['HR@10']:.4f}" if args.eval_every_epoch else ""),
+                  file=sys.stderr)
         t_ev = time.perf_counter()
         metrics = evaluate(model, test_loader, 10, grad=args.eval_grad)
         result.update(epochs=args.epochs, epoch_log=epoch_log, test_eval_s=round(time.perf_counter() - t_ev, 1),

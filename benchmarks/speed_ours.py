@@ -8,6 +8,8 @@ tensors with a shuffled permutation, forward, full-softmax cross-entropy, backwa
 Warm-up (2 batches, plus the torch.compile of the LIF kernels) is outside the clock, as the reference's warm-up is.
 Evaluation: full ranking of test samples at our evaluation batch size (1024) or ``--eval-batch-size``.
 Peak RSS from getrusage. ``foreign_cpu_pct``: CPU used by other processes during a round (see reference_ssr.py).
+``cpu_ms_per_batch``: this process's CPU time per batch (all its threads), as reference_ssr.py reports it: less
+sensitive than wall time to being descheduled on a loaded machine.
 """
 
 from __future__ import annotations
@@ -81,11 +83,12 @@ def main(argv=None) -> int:
         runs = []
         for r in range(args.repeats):
             busy0 = busy_jiffies()
-            t0, samples = time.perf_counter(), 0
+            cpu0, t0, samples = time.process_time(), time.perf_counter(), 0
             for b in range(n_steps):
                 samples += step(2 + r * n_steps + b)
-            sec = time.perf_counter() - t0
+            sec, cpu = time.perf_counter() - t0, time.process_time() - cpu0
             runs.append({"samples_per_s": round(samples / sec, 1), "ms_per_batch": round(1000 * sec / n_steps, 1),
+                         "cpu_ms_per_batch": round(1000 * cpu / n_steps, 1),
                          "foreign_cpu_pct": foreign_cpu_pct(busy0, busy_jiffies(), sec)})
         rates = sorted(x["samples_per_s"] for x in runs)
         return rates[len(rates) // 2], runs

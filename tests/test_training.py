@@ -68,7 +68,7 @@ def test_seeded_cpu_training_is_reproducible(synthetic):
     states = []
     for _ in range(2):
         model = _small_model(synthetic, seed=7, dim=16)
-        train(model, synthetic, TrainConfig(epochs=1, seed=5, compile=False), show_progress=False)
+        train(model, synthetic, TrainConfig(epochs=1, seed=5, compile=False, device="cpu"), show_progress=False)
         states.append(model.state_dict())
     for k in states[0]:
         assert torch.equal(states[0][k], states[1][k]), k
@@ -204,3 +204,18 @@ def test_metrics_of_no_samples_are_none():
     m = metrics_from_ranks(np.array([], dtype=np.int64))
     assert m["n_samples"] == 0
     assert {v for k, v in m.items() if k != "n_samples"} == {None}
+
+
+def test_after_epoch_rows_join_the_history_and_evaluating_there_changes_nothing(synthetic):
+    states, rows = [], []
+    for hook in (None, lambda epoch, live: {"test_HR@10": evaluate_model(live, synthetic.test)["HR@10"],
+                                            "seen": epoch}):
+        model = _small_model(synthetic, seed=3, dim=8)
+        result = train(model, synthetic, TrainConfig(epochs=2, compile=False, patience=0, device="cpu"),
+                       show_progress=False, after_epoch=hook)
+        states.append(model.state_dict())
+        rows.append(result.history)
+    assert [r["seen"] for r in rows[1]] == [1, 2] and "seen" not in rows[0][0]
+    assert all(0.0 <= r["test_HR@10"] <= 1.0 for r in rows[1])
+    for k in states[0]:  # evaluation in eval mode draws no random numbers: training is the same
+        assert torch.equal(states[0][k], states[1][k]), k

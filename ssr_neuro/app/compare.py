@@ -54,7 +54,7 @@ from ssr_neuro.training.train import TrainConfig
 
 PAPER_REDUCTION_PCT = 59.43  # SSR paper (Di Yu et al., IJCAI 2025): average energy reduction against its baselines
 DEFAULT_MODELS = ("pop", "gru4rec", "sasrec", "fmlp-rec", "ssr")
-NEUTRAL_TRAINING_KEYS = ("compile", "eval_batch_size")  # change speed, not results
+NEUTRAL_TRAINING_KEYS = ("compile", "eval_batch_size", "device")  # change speed, not results
 QUALITY = ("HR@10", "NDCG@10", "MRR@10")
 REDUCTIONS = {"reduction_paper_rule_pct": ("energy_paper_rule_uJ", "paper rule: SNN rule vs E_MAC x MACs"),
               "reduction_chip_vs_45nm_pct": ("energy_45nm_uJ", "chip simulation vs the ANN at 45 nm"),

@@ -102,36 +102,39 @@ _EAGER_KERNELS = {"forward_const": _spikes_const, "forward_seq": _spikes_seq, "i
 
 
 class LIFKernels:
-    """The kernels, eager or compiled by ``torch.compile`` (falls back to eager if compiling fails).
+    """The kernels, eager or compiled by ``torch.compile`` for a device type ("cpu": C++, "cuda": Triton), falling
+    back to eager if compiling fails there.
 
     Training kernels are compiled for static sizes (a batch size and the last partial batch: the fastest code);
     the forward-only inference kernels (no h kept) become dynamic in the size, since evaluation batches vary.
     """
 
-    def __init__(self, compiled: bool = False) -> None:
-        self.kernels = _compiled_kernels() if compiled else _EAGER_KERNELS
+    def __init__(self, compiled: bool = False, device: str | torch.device = "cpu") -> None:
+        self.device_type = torch.device(device).type
+        self.kernels = _compiled_kernels(self.device_type) if compiled else _EAGER_KERNELS
         self.compiled = self.kernels is not _EAGER_KERNELS
 
     def __getitem__(self, name: str):
         return self.kernels[name]
 
     def __repr__(self) -> str:
-        return f"LIFKernels(compiled={self.compiled})"
+        return f"LIFKernels(compiled={self.compiled}, device={self.device_type!r})"
 
 
-@functools.lru_cache(maxsize=1)
-def _compiled_kernels() -> dict:
-    """Compile the kernels once per process; on any failure (no C++ compiler, ...) warn and return the eager ones."""
+@functools.lru_cache(maxsize=None)
+def _compiled_kernels(device_type: str) -> dict:
+    """Compile the kernels once per process and device type, trying one on that device now so that a failure (no
+    C++ compiler, no Triton for the GPU, ...) shows here: then warn and return the eager ones."""
     try:
         out = {name: torch.compile(fn, dynamic=None if name.startswith("infer") else False)
                for name, fn in _EAGER_KERNELS.items()}
-        x = torch.zeros(4, 8)
-        s = out["forward_seq"](x, 4, 2.0, 1.0)  # compile one now so that a failure shows here
+        x = torch.zeros(4, 8, device=device_type)
+        s = out["forward_seq"](x, 4, 2.0, 1.0)
         out["backward_seq"](torch.zeros_like(s), x, 2.0, 1.0, 2.0)
         return out
     except Exception as exc:  # noqa: BLE001 - any compiler problem means: run eagerly
-        print(f"warning: torch.compile unavailable ({type(exc).__name__}); LIF runs eagerly (slower)",
-              file=sys.stderr)
+        print(f"warning: torch.compile unavailable on {device_type} ({type(exc).__name__}); LIF runs eagerly "
+              f"(slower)", file=sys.stderr)
         return _EAGER_KERNELS
 
 

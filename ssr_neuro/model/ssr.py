@@ -33,6 +33,7 @@ from torch import nn
 from ssr_neuro.model.config import SSRConfig
 from ssr_neuro.model.instrument import Recorder
 from ssr_neuro.model.lif import LIFKernels, lif, lif_constant
+from ssr_neuro.model.spike_linear import spike_linear
 
 
 def _bn(bn: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
@@ -122,7 +123,8 @@ class Intermediate(nn.Module):
         c = self.cfg
         z = _bn(self.norm_1, self.dense_1(h))  # [B, L, 4D], computed once (direct encoding)
         s1 = lif_constant(z, c.time_steps, c.tau, c.threshold, c.surrogate_alpha, self.kernels)  # [T, B, L, 4D]
-        y = self.dropout.add(self.dense_2(s1), h, mask_like=h)  # [T, B, L, D], one dropout mask shared over T
+        # dense_2 on spikes: sums of selected weight columns (spike_linear), one dropout mask shared over T
+        y = self.dropout.add(spike_linear(s1, self.dense_2.weight, self.dense_2.bias), h, mask_like=h)  # [T, B, L, D]
         s2 = lif(_bn(self.norm_2, y), c.tau, c.threshold, c.surrogate_alpha, self.kernels)  # [T, B, L, D]
         out = _bn(self.norm_out, s2.mean(0))
         if rec is not None:
@@ -161,8 +163,9 @@ class SSR(nn.Module):
                 m.reset_parameters()
 
     def use_compiled_kernels(self, compiled: bool = True) -> bool:
-        """Run the LIF neurons with torch.compile'd kernels (same spikes, faster); returns whether that worked."""
-        kernels = LIFKernels(compiled=compiled)
+        """Run the LIF neurons with kernels torch.compile'd for the device the model is on now (same spikes,
+        faster); returns whether that worked. Call it again after moving the model to another device type."""
+        kernels = LIFKernels(compiled=compiled, device=self.item_embedding.weight.device)
         for inter in self.intermediates:
             inter.kernels = kernels
         return kernels.compiled

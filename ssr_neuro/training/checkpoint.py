@@ -7,7 +7,9 @@ returns whichever model the file holds.
 
 Written with ``torch.save`` of plain data only (tensors, dicts, lists, str, int, float) and read back with
 ``torch.load(weights_only=True)``, which refuses anything that would run code while loading. Writes are atomic
-(temporary file in the same folder, then rename) and never replace an existing file unless asked.
+(temporary file in the same folder, then rename) and never replace an existing file unless asked. Weights are
+stored on the CPU and read onto the CPU (``map_location``, so a file written on a GPU machine loads anywhere), then
+the model is moved to the ``device`` asked for ("cpu" by default; "auto", "cuda").
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ssr_neuro.baselines import BASELINES, BaselineConfig, build_model
 from ssr_neuro.errors import CheckpointError, UserError
 from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.model import SSR, SSRConfig
+from ssr_neuro.training.device import resolve_device
 from ssr_neuro.training.evaluate import Recommender
 
 FORMAT = "ssr-neuro/checkpoint"
@@ -85,8 +88,8 @@ def _read_payload(path: Path) -> dict:
     return payload
 
 
-def _build(path: Path, payload: dict) -> nn.Module:
-    """The model of a checked payload with its weights, in eval mode."""
+def _build(path: Path, payload: dict, device: str | torch.device) -> nn.Module:
+    """The model of a checked payload with its weights, in eval mode, on ``device``."""
     try:
         if payload.get("model", SSR_KIND) == SSR_KIND:
             cfg = SSRConfig.from_dict(payload["model_config"])
@@ -100,26 +103,26 @@ def _build(path: Path, payload: dict) -> nn.Module:
         raise CheckpointError(f"{path} is damaged: its weights do not fit its model config "
                               f"({type(exc).__name__}); re-run 'ssr-neuro train'") from None
     model.eval()
-    return model
+    return model.to(resolve_device(device))
 
 
 def _meta(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k != "state_dict"}
 
 
-def load_model_checkpoint(path: Path) -> tuple[nn.Module, dict]:
-    """Read a checkpoint of SSR or a baseline safely -> (model in eval mode, the payload without the weights);
-    ``payload.get("model", "ssr")`` says which."""
+def load_model_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Read a checkpoint of SSR or a baseline safely -> (model in eval mode on ``device``, the payload without the
+    weights); ``payload.get("model", "ssr")`` says which."""
     payload = _read_payload(path)
-    return _build(Path(path), payload), _meta(payload)
+    return _build(Path(path), payload, device), _meta(payload)
 
 
-def load_checkpoint(path: Path) -> tuple[SSR, dict]:
-    """Read an SSR checkpoint safely -> (model in eval mode, the payload without the weights); a baseline's
-    checkpoint is refused (use ``load_model_checkpoint`` for either)."""
+def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[SSR, dict]:
+    """Read an SSR checkpoint safely -> (model in eval mode on ``device``, the payload without the weights); a
+    baseline's checkpoint is refused (use ``load_model_checkpoint`` for either)."""
     payload = _read_payload(path)
     kind = payload.get("model", SSR_KIND)
     if kind != SSR_KIND:
         raise CheckpointError(f"{path} holds the ANN baseline {kind!r}, not SSR; this needs an SSR checkpoint "
                               f"written by 'ssr-neuro train'")
-    return _build(Path(path), payload), _meta(payload)
+    return _build(Path(path), payload, device), _meta(payload)

@@ -1,7 +1,8 @@
 """Evaluation of a model, or of the POP baseline, by full ranking over all items (see ``metrics``).
 
 A model is anything with the :class:`Recommender` interface: SSR (``ssr_neuro.model``) and the ANN baselines
-(``ssr_neuro.baselines``).
+(``ssr_neuro.baselines``). A model is evaluated on the device it is on (CPU or GPU: put it there with
+``model.to`` or ``load_model_checkpoint(path, device=...)``); the samples go there batch by batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 
 from ssr_neuro.data.types import Samples
 from ssr_neuro.metrics import DEFAULT_KS, metrics_from_ranks
+from ssr_neuro.training.device import model_device
 from ssr_neuro.training.metrics import target_ranks
 from ssr_neuro.progress import progress_bar
 
@@ -44,7 +46,8 @@ class Recommender(Protocol):
 
 
 def _ranks(score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], samples: Samples, batch_size: int,
-           mask_history: bool, label: str, show_progress: bool) -> np.ndarray:
+           mask_history: bool, label: str, show_progress: bool,
+           device: torch.device = torch.device("cpu")) -> np.ndarray:
     history = torch.from_numpy(samples.history)
     length = torch.from_numpy(samples.length)
     target = torch.from_numpy(samples.target)
@@ -52,9 +55,10 @@ def _ranks(score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], sampl
     with progress_bar(label, total=len(samples), unit="samples", enabled=show_progress) as advance:
         for start in range(0, len(samples), batch_size):
             sl = slice(start, start + batch_size)
-            scores = score_fn(history[sl], length[sl])
-            r = target_ranks(scores, target[sl], history[sl] if mask_history else None)
-            ranks[sl] = r.numpy()
+            hist = history[sl].to(device)
+            scores = score_fn(hist, length[sl].to(device))
+            r = target_ranks(scores, target[sl].to(device), hist if mask_history else None)
+            ranks[sl] = r.cpu().numpy()
             advance(r.shape[0])
     return ranks
 
@@ -62,11 +66,12 @@ def _ranks(score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], sampl
 @torch.no_grad()
 def evaluate_model(model: Recommender, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS, batch_size: int = 1024,
                    mask_history: bool = False, label: str = "evaluate", show_progress: bool = False) -> dict:
-    """HR/NDCG/MRR@K of ``model`` on ``samples`` (model put in eval mode; its train/eval mode is restored)."""
+    """HR/NDCG/MRR@K of ``model`` on ``samples``, on the model's device (model put in eval mode; its train/eval
+    mode is restored)."""
     was_training = model.training
     model.eval()
     try:
-        ranks = _ranks(model.scores, samples, batch_size, mask_history, label, show_progress)
+        ranks = _ranks(model.scores, samples, batch_size, mask_history, label, show_progress, model_device(model))
     finally:
         model.train(was_training)
     return metrics_from_ranks(ranks, ks)

@@ -5,6 +5,8 @@ state dict, so its "best" model was the last one). Without a validation set (``v
 protocol) there is nothing to select on: every epoch runs, early stopping is off, and the last epoch's weights are
 kept (``TrainResult.selection`` says which rule chose them). The test set is never looked at here. Ctrl-C stops
 training and returns the weights chosen so far. With the same seed and thread count, CPU runs are reproducible.
+``device`` ("auto", "cpu", "cuda") says where: the model and the training samples are moved there once (a GPU run is
+seeded too, but GPU kernels do not promise bit-identical results from run to run).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
 from ssr_neuro.data.types import SequentialDataset
 from ssr_neuro.errors import UserError
 from ssr_neuro.progress import log, progress_bar
+from ssr_neuro.training.device import device_name, resolve_device
 from ssr_neuro.training.evaluate import Recommender, evaluate_model
 
 SELECTION_METRIC = "MRR@10"
@@ -40,6 +44,7 @@ class TrainConfig:
     # use_compiled_kernels (the ANN baselines) ignore it
     compile: bool = True
     eval_batch_size: int = 1024
+    device: str = "auto"  # "auto" (CUDA when torch sees a GPU, else CPU), "cpu", "cuda" or "cuda:N"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -49,6 +54,7 @@ class TrainConfig:
             raise UserError(f"--lr must be > 0 (got {self.lr})")
         if self.patience < 0:
             raise UserError(f"--patience must be >= 0 (got {self.patience}); 0 disables early stopping")
+        resolve_device(self.device)  # refuses an unknown device, or cuda where torch sees none, before any work
 
 
 @dataclass
@@ -60,6 +66,7 @@ class TrainResult:
     interrupted: bool = False
     train_samples_per_s: float = 0.0
     selection: str = BEST_VALID  # how best_epoch was chosen: BEST_VALID, or LAST_EPOCH without a validation set
+    device: str = "cpu"  # where it trained: "cpu" or "cuda:N (the GPU's name)"
 
 
 def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
@@ -68,31 +75,40 @@ def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
     return {"config": {**cfg.__dict__}, "best_epoch": result.best_epoch, "selection": result.selection,
             "epochs_run": len(result.history),
             "interrupted": result.interrupted, "history": result.history,
-            "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads(), **extra}
+            "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads(),
+            "device": result.device, **extra}
 
 
-def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
+def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True,
+          after_epoch: Callable[[int, Recommender], dict] | None = None) -> TrainResult:
     """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid`` (the last
-    epoch when it is empty); returns the kept weights and the history.
+    epoch when it is empty); returns the kept weights and the history. The model is moved to ``cfg.device`` and
+    stays there.
+
+    ``after_epoch(epoch, model)``, if given, runs after each epoch's validation on the live (not the best) model;
+    the dict it returns joins that epoch's history row (e.g. a per-epoch test evaluation for a study of the
+    training curve; it must not draw from torch's random generator, or the next epochs' dropout changes).
 
     The model's initial weights come from the caller (seed torch before building it); ``cfg.seed`` seeds the
     shuffling here and dropout draws from torch's generator, seeded again with ``cfg.seed`` at the start.
     """
+    device = resolve_device(cfg.device)
+    model.to(device)
     torch.manual_seed(cfg.seed)
-    shuffle_gen = torch.Generator().manual_seed(cfg.seed)
+    shuffle_gen = torch.Generator().manual_seed(cfg.seed)  # on the CPU: the same order on any device
     if cfg.compile and hasattr(model, "use_compiled_kernels"):
-        model.use_compiled_kernels(True)
+        model.use_compiled_kernels(True)  # compiled for the device the model is on
     # fused=True: one kernel for the whole update (same Adam arithmetic, about 3x less time than the per-tensor loop)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    history_t = torch.from_numpy(data.train.history)
-    length_t = torch.from_numpy(data.train.length)
-    target_t = torch.from_numpy(data.train.target)
+    history_t = torch.from_numpy(data.train.history).to(device)
+    length_t = torch.from_numpy(data.train.length).to(device)
+    target_t = torch.from_numpy(data.train.target).to(device)
     n = len(data.train)
     n_batches = math.ceil(n / cfg.batch_size)
     validate = len(data.valid) > 0
     result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_epoch=0, best_valid={},
-                         selection=BEST_VALID if validate else LAST_EPOCH)
+                         selection=BEST_VALID if validate else LAST_EPOCH, device=device_name(device))
     if not validate:
         log(f"no validation set: training all {cfg.epochs} epochs (no early stopping) and keeping the last one")
     best_score, stale = -math.inf, 0
@@ -100,7 +116,7 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
     try:
         for epoch in range(1, cfg.epochs + 1):
             model.train()
-            order = torch.randperm(n, generator=shuffle_gen)
+            order = torch.randperm(n, generator=shuffle_gen).to(device)
             total_loss, t0 = 0.0, time.perf_counter()
             with progress_bar(f"epoch {epoch}/{cfg.epochs}", total=n, enabled=show_progress) as advance:
                 for b in range(n_batches):
@@ -129,6 +145,8 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
             row = {"epoch": epoch, "loss": total_loss / n, "lr": opt.param_groups[0]["lr"],
                    "train_s": epoch_time, "samples_per_s": n / epoch_time,
                    **{f"valid_{k}": v for k, v in valid.items() if k != "n_samples"}}
+            if after_epoch is not None:
+                row.update(after_epoch(epoch, model))
             result.history.append(row)
             scores = (f"valid HR@10 {valid['HR@10']:.4f}  NDCG@10 {valid['NDCG@10']:.4f}  MRR@10 {valid['MRR@10']:.4f}"
                       if validate else "no validation")
