@@ -71,3 +71,18 @@ def test_training_and_evaluation_on_cuda_match_the_cpu(synthetic, tmp_path):
     for k in ("HR@10", "NDCG@10", "MRR@10"):  # same weights, other kernels: equal up to float ties
         assert on_cpu[k] == pytest.approx(on_gpu[k], abs=0.02), k
     assert on_gpu["HR@10"] > 0
+
+
+def test_the_cli_refuses_a_device_torch_cannot_see(capsys, tmp_path):
+    """--device on train (and the other commands that take it) is checked before any data is read."""
+    import torch
+
+    from ssr_neuro.app.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("torch sees a CUDA GPU here: --device cuda is valid")
+    rc = main(["train", "--device", "cuda", "--epochs", "1", "--out", str(tmp_path / "m.pt")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.strip().splitlines()[-1].startswith("error: --device cuda") and "Traceback" not in err
+    assert not (tmp_path / "m.pt").exists()
+    assert main(["train", "--device", "tpu", "--epochs", "1", "--out", str(tmp_path / "m.pt")]) == 2

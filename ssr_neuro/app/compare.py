@@ -370,6 +370,7 @@ def compare_models(cfg: CompareConfig) -> Comparison:
             metrics, reused = {**test, **_record(payload.get("training", {}))}, True
         else:
             model, metrics, reused = train_or_reuse(name, cfg, ds, hits[name])
+        model.cpu()  # counted, converted and priced on the CPU, wherever it trained
         plan = SamplePlan(evaluation=cfg.samples, seed=cfg.sim_seed)
         energy = (ssr_energies(model, ds, cfg.chip, plan) if name == "ssr" else ann_energies(model, ds, cfg.chip, plan))
         energies[name] = energy

@@ -39,6 +39,7 @@ class VariantTrainer:
     folder: Path
     data_dir: Path | None = None
     calibration_seed: int = 0
+    device: str = "auto"  # where the variants train (``TrainConfig.device``; not part of the cache key)
 
     def _base_meta(self) -> dict:
         from ssr_neuro.graph.io import load_graph
@@ -89,7 +90,7 @@ class VariantTrainer:
 
         t = self.training
         tcfg = TrainConfig(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, weight_decay=t.weight_decay,
-                           patience=t.patience, seed=t.seed, compile=t.compile)
+                           patience=t.patience, seed=t.seed, compile=t.compile, device=self.device)
         ds = load_described(desc, self.data_dir, what=str(self.base_graph))
         torch.manual_seed(t.seed)
         model = SSR(SSRConfig.from_dict(config))

@@ -117,7 +117,7 @@ def convert_model(model, ds, plan: SamplePlan, weight_bits: int = 8, activation_
     from ssr_neuro.conversion import to_graph
     from ssr_neuro.graph.quantize import quantize, quantize_like
 
-    float_graph = to_graph(model.eval(), ds.describe())
+    float_graph = to_graph(model.cpu().eval(), ds.describe())  # conversion reads the weights on the CPU
     if float_only:
         return float_graph, float_graph
     calibration = plan.calibration_of(ds)

@@ -40,6 +40,8 @@ def convert(
     check: bool = typer.Option(True, "--check/--no-check", help="evaluate float and fixed graphs on valid and test"),
     data_dir: Optional[Path] = typer.Option(None, help="folder holding the dataset's files"),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    device: str = typer.Option("auto", help="where --check evaluates the torch model: auto, cpu, cuda, cuda:N "
+                                            "(the conversion itself runs on the CPU)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Convert a checkpoint into a graph of LIF populations and synapse layers in fixed point; compare with float."""
@@ -47,14 +49,16 @@ def convert(
     from ssr_neuro.conversion import evaluate_graph
     from ssr_neuro.files import check_writable
     from ssr_neuro.graph.io import save_graph
-    from ssr_neuro.training import evaluate_model
+    from ssr_neuro.training import evaluate_model, resolve_device
 
     check_writable(out, force)
+    where = resolve_device(device) if check else None
     plan = SamplePlan(calibration=calibration_samples, seed=seed)
     set_threads(threads)
     src = fixed_graph(model, plan, data_dir, weight_bits=bits, activation_bits=activation_bits, float_only=float_only)
     quality: dict[str, dict] = {}
     if check:
+        src.model.to(where)
         for split in ("valid", "test"):
             samples = getattr(src.dataset, split)
             quality[f"torch {split}"] = evaluate_model(src.model, samples)

@@ -37,6 +37,7 @@ def compare_(
     samples: int = typer.Option(2000, help="test inferences SSR is simulated on (chip energy)"),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
     compile: bool = typer.Option(True, "--compile/--no-compile", help="torch.compile SSR's LIF kernels (faster)"),
+    device: str = typer.Option("auto", help="where torch trains: auto (a GPU when torch sees one), cpu, cuda, cuda:N"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Train SSR and the baselines under one protocol; quality, size, operations and energy per inference."""
@@ -47,7 +48,7 @@ def compare_(
 
     cfg = CompareConfig(dataset=dataset, data_dir=data_dir, models=parse_models(models), out=out,
                         ssr_checkpoint=ssr_checkpoint,
-                        training=TrainConfig(epochs=epochs, patience=patience, seed=seed, compile=compile),
+                        training=TrainConfig(epochs=epochs, patience=patience, seed=seed, compile=compile, device=device),
                         split=split.value, max_len=max_len, dim=dim, chip=chip, samples=samples, force=force)
     have_matplotlib = have_matplotlib_()
     if plot is not None and not have_matplotlib:
@@ -86,6 +87,7 @@ def dse(
                                    help="Pareto objectives, NAME:min|max, comma-separated (also what "
                                         'sampling = "nsga2" searches for)'),
     plot: Optional[Path] = typer.Option(None, help="write pareto.png and sensitivity.png into this folder"),
+    device: str = typer.Option("auto", help="where the model variants train: auto, cpu, cuda, cuda:N"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Sweep a hardware design space: every point's energy, latency, area and on-chip HR@10, and the Pareto front."""
@@ -110,7 +112,7 @@ def dse(
         from ssr_neuro.app.model_variants import VariantTrainer
 
         folder = spec.training.models or out.parent / f"{out.stem}-models"
-        models = VariantTrainer(spec.base.graph, spec.training, folder, spec.base.data_dir, spec.base.seed)
+        models = VariantTrainer(spec.base.graph, spec.training, folder, spec.base.data_dir, spec.base.seed, device)
     bases = Bases(load_base(spec.base), models, spec.training)
     if spec.sampling == "nsga2":
         from ssr_neuro.app.dse.search import search

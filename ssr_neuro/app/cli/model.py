@@ -38,6 +38,7 @@ def train(
     seed: int = typer.Option(2024, help="seed for data generation, initialisation, shuffling and dropout"),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads (default: torch's choice)"),
     compile: bool = typer.Option(True, "--compile/--no-compile", help="torch.compile the LIF kernels (faster)"),
+    device: str = typer.Option("auto", help="where torch runs: auto (a GPU when torch sees one), cpu, cuda, cuda:N"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object with the results"),
 ) -> None:
     """Train SSR (or an ANN baseline with --model), select the epoch on validation MRR@10, report test
@@ -52,7 +53,7 @@ def train(
 
     check_writable(out, force)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
-                       seed=seed, compile=compile)
+                       seed=seed, compile=compile, device=device)
     options = {"dropout": dropout} if dropout is not None else {}
     if model_name == "ssr":
         options.update(n_blocks=blocks, time_steps=time_steps, tau=tau, threshold=threshold)
@@ -94,11 +95,12 @@ def evaluate(
     on: EvalSplit = typer.Option(EvalSplit.test, "--on", help="which samples to rank: test or valid"),
     mask_history: bool = typer.Option(False, help="remove items already in the history from the ranking"),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    device: str = typer.Option("auto", help="where torch runs: auto (a GPU when torch sees one), cpu, cuda, cuda:N"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Full-ranking HR/NDCG/MRR@{5,10,20} of a checkpoint (on the data it was trained on) or of POP."""
     from ssr_neuro.app.pipeline import dataset_of
-    from ssr_neuro.training import evaluate_model, evaluate_pop, load_model_checkpoint
+    from ssr_neuro.training import evaluate_model, evaluate_pop, load_model_checkpoint, resolve_device
 
     set_threads(threads)
     if (model is None) == (baseline is None):
@@ -110,7 +112,7 @@ def evaluate(
         label = "POP"
         m = evaluate_pop(ds.item_counts, getattr(ds, on.value), mask_history=mask_history)
     else:
-        net, meta = load_model_checkpoint(model)
+        net, meta = load_model_checkpoint(model, device=resolve_device(device))
         ds = dataset_of(meta, data_dir, what=str(model))
         label = "SSR" if meta.get("model", "ssr") == "ssr" else meta["model"]
         m = evaluate_model(net, getattr(ds, on.value), mask_history=mask_history, label=on.value,
