@@ -8,8 +8,8 @@ Energy of one inference (pJ):
     E = sum_counters count x energy_pJ[counter]  +  barrier_sync x n_steps  +  E_static
     E_static = leakage_mW_per_core x used cores x latency_us x 1000           (mW x us = nJ = 1000 pJ)
 
-Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle; memory = weight_read_byte;
-network = spike_out, message_out, hop_ew, hop_ns, barrier_sync; static = leakage. The barrier and static energy are
+Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle, compare; memory =
+weight_read_byte; network = spike_out, message_out, hop_ew, hop_ns, barrier_sync, result_out; static = leakage. The barrier and static energy are
 chip-wide: by core they are split evenly over the used cores, by layer they are the entries "barrier" and "static".
 
 Time (cycles of mesh.clock_MHz; a host MAC takes host.mac_cycles x mesh.clock_MHz / host.clock_MHz of them). Busy
@@ -34,22 +34,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from hardware.chip import ACTIONS
+from hardware.chip import ACTIONS, OPTIONAL_ACTIONS
 
 from hardware.program import TALLIES
 
-COUNTERS = ACTIONS + ("host_mac",) + TALLIES
-PRICED = ACTIONS + ("host_mac",)
+CHIP_ACTIONS = ACTIONS + OPTIONAL_ACTIONS
+COUNTERS = CHIP_ACTIONS + ("host_mac",) + TALLIES
+PRICED = CHIP_ACTIONS + ("host_mac",)
 KIND_OF = {"synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
            "neuron_update_idle": "compute", "weight_read_byte": "memory", "spike_out": "network",
-           "message_out": "network", "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network"}
+           "message_out": "network", "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network",
+           "compare": "compute", "result_out": "network"}
 KINDS = ("compute", "memory", "network", "static")
 
 
 def counter_energy_pJ(chip) -> np.ndarray:
     """pJ of one count of each counter [len(COUNTERS)] (tallies 0; host_mac 0 on a chip without a host)."""
     host = chip.host.mac_pJ if chip.host is not None else 0.0
-    return np.array([chip.energy_pJ.get(c, 0.0) if c in ACTIONS else host if c == "host_mac" else 0.0
+    return np.array([chip.energy_pJ.get(c, 0.0) if c in CHIP_ACTIONS else host if c == "host_mac" else 0.0
                      for c in COUNTERS])
 
 
@@ -66,7 +68,7 @@ def counter_cycles(chip, unit_kind: str) -> np.ndarray:
         elif c == "mac":
             out[i] = chip.cycles.get("mac", 0.0) / max(chip.core.mac_units, 1)
         else:
-            out[i] = chip.cycles[c]
+            out[i] = chip.cycles.get(c, 0.0)  # an optional action absent from the chip file takes no time
     return out
 
 

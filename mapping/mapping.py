@@ -26,6 +26,7 @@ from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
 from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
+from mapping.tables import Table, table_traffic, tables_of
 from mapping.traffic import piece_affinity, rates_of
 
 FORMAT, VERSION = "ssr-neuro/mapping", 1
@@ -137,12 +138,15 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     slots = Slots.of(chip.mesh)
     plan = STRATEGIES[strategy]
     affinity = piece_affinity(graph, pops, pieces, rates) if len(plan.partitions) > 1 else None
+    tables = tables_of(graph, chip)
+    n_tables = sum(len(t.ranges) for t in tables.values())
     best, needs = None, []
     for partition in plan.partitions:
         cores = partition(pops, pieces, chip, affinity)
         cores, placed_pieces, traffic, routes, per_piece = repair_routes(graph, pops, cores, host, pieces, rates, chip)
-        if len(cores) > len(slots.row):
-            needs.append(len(cores))
+        traffic, routes = _with_tables(graph, tables, cores, traffic, routes, rates, chip)
+        if len(cores) + n_tables > len(slots.row):
+            needs.append(len(cores) + n_tables)
             continue
         slot_of = plan.place(traffic, slots, np.random.default_rng(seed), deadline)
         key = (hop_traffic(traffic, slots, slot_of), len(cores))
@@ -156,7 +160,7 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
             "use a bigger mesh, a chip with larger cores, or fewer weight bits")
     (hop, _), partition_name, cores, placed_pieces, traffic, routes, per_piece, slot_of = best
     steps = time_steps_per_inference(graph)
-    n = len(cores)
+    n = len(cores) + n_tables
     core_of = {p.id: k for k, core in enumerate(cores) for p in core.pieces}
     placed = []
     for p in placed_pieces:
@@ -171,6 +175,16 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
                        {"neurons": core.neurons, "input_axons": core.input_axons, "output_axons": int(routes[k]),
                         "synapse_memory_bytes": core.synapse_memory_bytes},
                        float(traffic[:, k].sum()), float(traffic[k, :].sum())) for k, core in enumerate(cores)]
+    k = len(cores)
+    for t in tables.values():
+        for r in t.ranges:
+            use = {**t.resources(r), "output_routes": t.routes(r)}
+            placed.append(PlacedPiece(len(placed), t.name, (r[0], r[1]), (r[2], r[3]), use["neurons"], k,
+                                      _mesh_of(int(slot_of[k]), chip.mesh), use))
+            used.append(PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [len(placed) - 1],
+                                   {**t.resources(r), "output_axons": int(routes[k])},
+                                   float(traffic[:, k].sum()), float(traffic[k, :].sum())))
+            k += 1
     util = {}
     for key in RESOURCES:
         frac = np.array([c.resources[key] / getattr(chip.core, key) for c in used])
@@ -178,6 +192,8 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     info = {
         "chip": chip.name, "strategy": strategy, "partition": partition_name, "seed": seed,
         "graph_digest": graph_digest(graph),
+        "embedding": {t.target: {"mode": t.mode, "table_cores": len(t.ranges), "item_ranges": t.item_ranges}
+                      for t in tables.values()},
         "cores_used": n, "cores_available": len(slots.row), "pieces": len(placed),
         "utilisation": util,
         "traffic": float(traffic.sum()), "hop_weighted_traffic": hop,
@@ -195,6 +211,33 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         "map_time_s": time.perf_counter() - start,
     }
     return Mapping(chip.name, placed, used, info)
+
+
+def _with_tables(graph: NeuroGraph, tables: dict[str, Table], cores: list[CoreState], traffic: np.ndarray,
+                 routes: np.ndarray, rates: dict[str, np.ndarray], chip) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's traffic [n+2, n+2] and routes [n] with the table cores (``mapping.tables``) added after its
+    n cores (host and io stay last); MappingError if a table core has more output routes than a core allows."""
+    if not tables:
+        return traffic, routes
+    n = len(cores)
+    owner_of = {}
+    for target in tables:
+        own = np.full(graph.node(target).shape, n, dtype=np.int64)
+        for k, core in enumerate(cores):
+            for p in core.pieces:
+                if p.population == target:
+                    own[slice(*p.rows), slice(*p.chans)] = k
+        owner_of[target] = own
+    extra, table_routes = table_traffic(tables, owner_of, rates, n, n)
+    m = extra.shape[0] - 2
+    idx = np.r_[np.arange(n), m, m + 1]  # the partition's locations in the larger matrix
+    extra[np.ix_(idx, idx)] += traffic
+    limit = chip.core.output_axons
+    if (table_routes > limit).any():
+        raise MappingError(
+            f"cannot map the item table: a table core sends {_fmt(table_routes.max())} values (output routes), a core "
+            f"of chip '{chip.name}' has {_fmt(limit)} (core.output_axons); use a chip with more output axons per core")
+    return extra, np.concatenate([routes, table_routes])
 
 
 def check_fits(mapping: Mapping, chip) -> None:

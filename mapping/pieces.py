@@ -27,12 +27,16 @@ Per core (``CoreState``), with the rules of the chip schema:
                                 piece's channels for diagonal);
                       "readout" a readout edge carries only row length-1 at each inference: one axon per source
                                 channel (all for dense, the piece's channels for diagonal);
-                      "host"    one per target neuron of a population with host layers.
+                      "host"    one per target neuron of a population with host layers;
+                      "table"   (an item table feeds the piece, ``mapping.tables``) with core.shared_weights one per
+                                channel of the piece per item range ("fanin"; 1 range for "lookup"), shared by
+                                the positions; "table-rows" without it, one per neuron and item range.
                       Axons of different kinds are distinct, also from the same source.
 - synapse memory    = ceil(sum of weight bits / 8) bytes                                     <= core.synapse_memory_bytes
                       dense: with core.shared_weights one weight row per distinct target channel on the core
                       (C_in weights), else C_in per neuron; diagonal: one weight per distinct channel (shared) or per
-                      neuron; circulant (not position-wise): P_in weights per neuron; host layers: none.
+                      neuron; circulant (not position-wise): P_in weights per neuron; host layers and item
+                      tables: none (a table's weights sit on its table cores, ``mapping.tables``).
 - weight bits       = the layer's ``fixed.bits`` (a float graph is assumed quantised to core.weight_bits) <= core.weight_bits
 - LIF state bits    = ``LIFFixed.state_bits`` of a quantised graph                          <= core.state_bits
 Host: the weights of every layer it evaluates, stored once (weights x bits), <= host.memory_bytes (``mapping``).
@@ -48,7 +52,10 @@ import numpy as np
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, is_spiking
 
+from mapping.tables import tables_of
+
 RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes")
+TABLE_KINDS = ("table", "table-rows")
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,8 @@ class InEdge:
 
     ``axons`` is how the layer's input axons are counted on a core ("neuron", "channel", "readout", see the module
     docstring) or "host" for a host layer; ``synapses`` = the layer's connections (its MACs per inference when
-    the host evaluates it: a graded source sends once); ``weights`` = weights stored once (the weight array's size)."""
+    the host evaluates it: a graded source sends once); ``weights`` = weights stored once (the weight array's size).
+    For a table kind ``fan_in`` is the number of input axons per target channel (or neuron): the item ranges."""
 
     source: str
     source_shape: tuple[int, int]
@@ -131,6 +139,7 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
     Raises MappingError for what no splitting can fix: graded input without MAC units or host, too many weight bits,
     too many LIF state bits."""
     core = chip.core
+    tables = tables_of(graph, chip)
     out: dict[str, Population] = {}
     for name, node in graph.nodes():
         if isinstance(node, ItemInput):
@@ -151,7 +160,11 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
             bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
             kind = _axon_kind(syn.structure, syn.positions, needs_host and is_graded and not on_host,
                               core.shared_weights)
-            edges.append(InEdge(src, tuple(graph.node(src).shape), syn.structure, syn.positions, syn.fan_in(), bits,
+            fan_in = syn.fan_in()
+            if isinstance(graph.node(src), ItemInput) and name in tables:
+                kind = "table" if core.shared_weights else "table-rows"
+                fan_in = 1 if tables[name].mode == "lookup" else tables[name].item_ranges
+            edges.append(InEdge(src, tuple(graph.node(src).shape), syn.structure, syn.positions, fan_in, bits,
                                 kind, syn.n_synapses(graph.node(src), node), int(syn.weight.size)))
         if not on_host:
             for e in edges:
@@ -168,7 +181,7 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
         shared = core.shared_weights or on_host
         per_neuron = per_channel = 0
         for e in edges:
-            if e.axons == "host":
+            if e.axons == "host" or e.axons in TABLE_KINDS:
                 continue
             if e.structure == "circulant" or not shared:
                 per_neuron += e.fan_in * e.weight_bits
@@ -191,7 +204,10 @@ def feed_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple
 
 def axon_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice]:
     """The axons edge ``e`` needs for the target rectangle, as a rectangle of its kind's axon array: source rows x
-    channels for "neuron", row 0 x source channels for the per-channel kinds ("channel", "readout")."""
+    channels for "neuron", row 0 x source channels for the per-channel kinds ("channel", "readout"); for the table
+    kinds the target's own channels (row 0, or its rows for "table-rows"), each holding ``e.fan_in`` axons."""
+    if e.axons in TABLE_KINDS:
+        return (slice(0, 1) if e.axons == "table" else slice(*rows)), slice(*chans)
     rs, cs = feed_rect(e, rows, chans)
     return (rs if e.axons == "neuron" else slice(0, 1)), cs
 
@@ -262,7 +278,8 @@ class CoreState:
                 continue
             rs, cs = axon_rect(e, piece.rows, piece.chans)
             held = self.axons.get((e.source, e.axons))
-            axons += (rs.stop - rs.start) * (cs.stop - cs.start) - (held.count(rs, cs) if held else 0)
+            new = (rs.stop - rs.start) * (cs.stop - cs.start) - (held.count(rs, cs) if held else 0)
+            axons += new * (e.fan_in if e.axons in TABLE_KINDS else 1)
         have = self.chans.get(piece.population)
         cs = slice(*piece.chans)
         new_chans = (cs.stop - cs.start) - (have.count(slice(0, 1), cs) if have else 0)
@@ -282,7 +299,7 @@ class CoreState:
     def _receive(self, e: InEdge, piece: Piece) -> None:
         """Record the axons and routes edge ``e`` needs to feed ``piece`` here."""
         self.axons.setdefault((e.source, e.axons), Region()).add(*axon_rect(e, piece.rows, piece.chans))
-        if e.axons != "readout":
+        if e.axons not in ("readout",) + TABLE_KINDS:  # table values come from table cores (mapping.tables)
             self.routed.setdefault(e.source, Region()).add(*feed_rect(e, piece.rows, piece.chans))
 
     def add(self, piece: Piece) -> None:
@@ -329,8 +346,9 @@ def _too_big(pop: Population, piece: Piece, chip) -> MappingError:
     use = state.usage_with(piece)
     core = chip.core
     advice = {"neurons": "use a chip with more neurons per core",
-              "input_axons": "one neuron's fan-in cannot be split across cores: use a chip with more input axons "
-                             "per core or a model with fewer inputs per neuron",
+              "input_axons": "this layer's fan-in is not split across cores (only the item input's is, by "
+                             "core.embedding): use a chip with more input axons per core or a model with fewer "
+                             "inputs per neuron",
               "synapse_memory_bytes": "use fewer weight bits, a chip with more synapse memory per core"
                                       + ("" if core.shared_weights else " or one with core.shared_weights")}
     for key in ("neurons", "input_axons", "synapse_memory_bytes"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.chip import ACTIONS, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc
+from hardware.chip import ACTIONS, OPTIONAL_ACTIONS, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc
 from ssr_neuro.errors import ChipError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def test_presets_load_and_validate(name):
     assert Path(chip.source) == PRESETS_DIR / f"{name}.toml"
     assert chip.n_cores == chip.mesh.rows * chip.mesh.cols * chip.mesh.cores_per_router
     assert 0 <= chip.mesh.io_router[0] < chip.mesh.rows and 0 <= chip.mesh.io_router[1] < chip.mesh.cols
-    expected = set(ACTIONS) if chip.core.mac_units > 0 else set(ACTIONS) - {"mac"}
+    expected = set(ACTIONS + OPTIONAL_ACTIONS) - ({"mac"} if chip.core.mac_units == 0 else set())
     assert set(chip.energy_pJ) == expected and set(chip.cycles) == expected
     assert all(v >= 0 for v in [*chip.energy_pJ.values(), *chip.cycles.values(), *chip.static.values()])
 

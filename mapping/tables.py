@@ -1,0 +1,173 @@
+"""Item tables: how the item input reaches its target population (the embedding) when it does not come as today's
+spiking fan-in on the target's own cores (``chip.core.embedding``, rules in ``hardware.chip``). numpy only.
+
+The layer ItemInput -> X is dense, weight [D, N+1]: one column of D weights per item (plus padding item 0), one
+spike per position on the axon of its item. Its values are a column gather, W[:, item[p]] for position p, so the
+same integers reach X whichever way the chip moves them (bit for bit: X sums them raw and rounds once, as
+``ssr_neuro.graph.fixed`` does).
+
+A :class:`Table` puts the weight array on *table cores*, split by item-id range (and for "fanin" also by channel
+range), one table piece per table core:
+- "lookup"  the item id arrives as an address (1 input axon); the core holding the id reads the item's row
+            (its D weights: D x bits / 8 bytes, ``weight_read_byte`` each) and sends the D values on, one message
+            per value (position tagged). Per core: 0 neurons, 1 input axon, rows x D x bits / 8 bytes of synapse
+            memory, rows = as many as the memory holds.
+- "fanin"   the fan-in split by id range: one input axon per item of the range (per (position, item) without
+            ``core.shared_weights``); a spike on it makes one synaptic op per channel of the piece into a partial
+            accumulator per (position, channel), which updates (``neuron_update``) and sends its partial sum on.
+            Per core: P x channels neurons (the accumulators), rows axons, rows x channels x bits / 8 bytes;
+            channels = as many as core.neurons allows (P per channel), rows = as many as axons and memory allow.
+X's cores then merge: one add (``synaptic_op``, no weight read) per value received. Their input axons for the
+table ("table" kind in ``mapping.pieces``): lookup one per channel (the row's values address it, whichever table
+core sends), fanin one per (item range, channel) (each partial sum is its own input); per (position, channel) in
+both without core.shared_weights.
+
+Traffic: the io port sends each position's spike to the table cores of its item's range (one message each); a
+table core sends each value to the core of its target neuron (one message per value), which
+``table_traffic`` adds to a partition's traffic matrix; its output routes are its values (P x channels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ssr_neuro.errors import MappingError
+from ssr_neuro.graph.ir import ItemInput, NeuroGraph
+
+PREFIX = "table>"
+
+
+@dataclass(frozen=True)
+class Table:
+    """The item table of the layer ``source`` (the ItemInput) -> ``target``, and its pieces: ``ranges`` lists
+    (item i0, i1, channel d0, d1) per table core."""
+
+    source: str
+    target: str
+    mode: str  # "lookup" | "fanin"
+    positions: int
+    width: int  # D, the target's channels
+    items: int  # N + 1 rows
+    weight_bits: int
+    shared: bool  # core.shared_weights
+    ranges: tuple[tuple[int, int, int, int], ...]
+
+    @property
+    def name(self) -> str:
+        return PREFIX + self.target
+
+    @property
+    def item_ranges(self) -> int:
+        """How many distinct item-id ranges the table has (fanin: partial sums per channel of X)."""
+        return len({(i0, i1) for i0, i1, _, _ in self.ranges})
+
+    def resources(self, r: tuple[int, int, int, int]) -> dict[str, int]:
+        """Neurons, input axons and synapse memory bytes of the table core holding range ``r``."""
+        i0, i1, d0, d1 = r
+        rows, dc = i1 - i0, d1 - d0
+        memory = -(-rows * dc * self.weight_bits // 8)
+        if self.mode == "lookup":
+            return {"neurons": 0, "input_axons": 1, "synapse_memory_bytes": memory}
+        return {"neurons": self.positions * dc, "input_axons": rows * (1 if self.shared else self.positions),
+                "synapse_memory_bytes": memory}
+
+    def routes(self, r: tuple[int, int, int, int]) -> int:
+        """Output routes of the table core holding ``r``: one per value it sends (position x channel)."""
+        return self.positions * (r[3] - r[2])
+
+    def piece_of(self, items: np.ndarray) -> np.ndarray:
+        """For item ids [...] -> index of the item range holding each (into the sorted distinct item ranges)."""
+        starts = np.array(sorted({i0 for i0, _, _, _ in self.ranges}))
+        return np.searchsorted(starts, items, side="right") - 1
+
+
+def fanin_fits(core, items: int, bits: int) -> bool:
+    """Whether one channel of today's fan-in (one axon per item, items x bits of weights) fits an empty core."""
+    return items <= core.input_axons and -(-items * bits // 8) <= core.synapse_memory_bytes and core.neurons >= 1
+
+
+def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
+    """The item tables a chip uses for ``graph``: target population -> Table (empty where today's fan-in is kept).
+    MappingError, naming the key, when a table cannot be cut to fit a core."""
+    core = chip.core
+    out: dict[str, Table] = {}
+    for source, node in graph.nodes():
+        if not isinstance(node, ItemInput):
+            continue
+        for target in sorted(graph.g.successors(source)):
+            syn = graph.synapse(source, target)
+            if syn.structure != "dense":
+                continue
+            bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
+            items, (P, D) = node.shape[1], graph.node(target).shape
+            mode = core.embedding
+            if mode != "lookup" and fanin_fits(core, items, bits):
+                continue
+            mode = "fanin" if mode == "fanin" else "lookup"
+            ranges = _ranges(mode, P, D, items, bits, core, chip.name, target)
+            out[target] = Table(source, target, mode, P, D, items, bits, core.shared_weights, tuple(ranges))
+    return out
+
+
+def _ranges(mode: str, P: int, D: int, items: int, bits: int, core, chip: str, target: str
+            ) -> list[tuple[int, int, int, int]]:
+    what = f"the item table of {target} ({mode})"
+    if mode == "lookup":
+        dc = D
+        rows = core.synapse_memory_bytes * 8 // (D * bits)
+        if rows < 1:
+            raise MappingError(
+                f"cannot map {what}: one item's row ({D} weights of {bits} bits) needs {-(-D * bits // 8):,} bytes, "
+                f"a core of chip '{chip}' has {core.synapse_memory_bytes:,} (core.synapse_memory_bytes); use a chip "
+                "with more synapse memory per core or fewer weight bits")
+    else:
+        dc = min(D, core.neurons // P)
+        if dc < 1:
+            raise MappingError(
+                f"cannot map {what}: a channel's partial sums need {P:,} neurons (one per position), a core of chip "
+                f"'{chip}' has {core.neurons:,} (core.neurons); use core.embedding = \"lookup\" or a chip with more "
+                "neurons per core")
+        per_axon = 1 if core.shared_weights else P
+        by_axons, by_memory = core.input_axons // per_axon, core.synapse_memory_bytes * 8 // (dc * bits)
+        rows = min(by_axons, by_memory)
+        if rows < 1:
+            key = "input_axons" if by_axons < 1 else "synapse_memory_bytes"
+            raise MappingError(
+                f"cannot map {what}: one item needs {per_axon if key == 'input_axons' else -(-dc * bits // 8):,} "
+                f"{key.replace('_', ' ')}, a core of chip '{chip}' has {getattr(core, key):,} (core.{key}); use "
+                "core.embedding = \"lookup\" or a chip with larger cores")
+    rows = -(-items // -(-items // rows))  # balance the ranges
+    dc = -(-D // -(-D // dc))
+    return [(i0, min(items, i0 + rows), d0, min(D, d0 + dc)) for i0 in range(0, items, rows)
+            for d0 in range(0, D, dc)]
+
+
+def table_traffic(tables: dict[str, Table], owner_of: dict[str, np.ndarray], rates: dict[str, np.ndarray],
+                  n: int, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """Messages per inference between locations with the table cores added (module docstring), and their routes.
+
+    ``owner_of[target]`` [P, D] gives the location (core index, ``n`` for the host) of each target neuron; the
+    table cores take locations ``first``, ``first + 1``, ... in the order of the tables' ranges. Returns (traffic
+    [n_all + 2, n_all + 2] of the table messages only, the host at n_all and io at n_all + 1, with n_all = first +
+    number of table cores; routes per table core)."""
+    count = sum(len(t.ranges) for t in tables.values())
+    n_all = first + count
+    traffic = np.zeros((n_all + 2, n_all + 2))
+    routes = np.zeros(count, dtype=np.int64)
+    k = first
+    for target, t in tables.items():
+        rate = rates[t.source]  # [P, N+1]: spikes per inference of each (position, item)
+        own = owner_of[target]
+        own = np.where(own == n, n_all, own)  # the host moves behind the table cores
+        for r in t.ranges:
+            i0, i1, d0, d1 = r
+            hits = rate[:, i0:i1].sum(axis=1)  # [P] spikes per inference that reach this range
+            traffic[n_all + 1, k] += hits.sum()
+            dest = own[:, d0:d1]  # [P, dc]
+            np.add.at(traffic[k], dest, np.broadcast_to(hits[:, None], dest.shape))
+            routes[k - first] = t.routes(r)
+            k += 1
+    return traffic, routes
+
