@@ -25,7 +25,7 @@ from ssr_neuro.graph.fixed import lif_run
 from ssr_neuro.graph.ir import LIF, ItemInput
 
 from hardware.costs import COUNTERS, counter_cycles
-from hardware.program import Block, Program
+from hardware.program import TABLE_PREFIX, Block, Program
 
 COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}
 
@@ -144,7 +144,7 @@ def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray
 
 
 def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarray, spikes: dict[str, np.ndarray],
-                 active: dict[int, np.ndarray]) -> None:
+                 active: dict[int, np.ndarray], history: np.ndarray) -> None:
     """Charge one batch of inferences (``rows`` of the ledger) from what its neurons did, whichever backend ran it:
     ``spikes`` LIF population -> 0/1 [T, b, P * C]; ``active`` phase index -> active neuron updates [b, K] per core
     of that LIF phase's update block (``Program.updates``; active by ``chip.core.active_update``, see
@@ -158,7 +158,9 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         node = graph.node(phase.population) if phase.population in graph.g else None
         events = None
         if isinstance(node, ItemInput):
-            events = np.ones((b, node.shape[0], 1), np.float32)
+            events = program.input_events(history)
+        elif phase.population in program.emissions and node is None and phase.population.startswith(TABLE_PREFIX):
+            events = program.table_events(phase.population[len(TABLE_PREFIX):], history)
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
             ledger.spikes[rows] += events.sum(axis=(1, 2))
@@ -230,7 +232,7 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
             update = program.updates.get(phase.population)
             if update is not None and phase.population in spikes:
                 active[k] = (on[phase.population][phase.t].astype(np.float32) @ update.each).astype(np.float64)
-        charge_batch(program, ledger, rows, batch.length, spikes, active)
+        charge_batch(program, ledger, rows, batch.length, spikes, active, batch.history)
         if start == 0:
             raster = {name: s[:, 0].copy() for name, s in spikes.items()}
         start += b

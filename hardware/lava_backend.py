@@ -124,6 +124,8 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
     host_fed = sorted({p.population[len("host>"):] for p in program.phases if p.population.startswith("host>")})
     for x in host_fed:
         add_emitter(f"host>{x}", emitters[x][1])
+    for x, (table, _) in program.tables.items():  # a table's values, one slot per neuron of its target
+        add_emitter(table.name, emitters[x][1])
 
     units = [{"name": u.name, "kind": u.kind, "senders": set(), "pops": [], "edges": []}
              for u in program.units[:program.n_cores + 1]]  # the cores, then the host
@@ -171,8 +173,28 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
         w_off[k] += w.size
         units[k]["edges"].append(spec)
 
+    for x, (table, table_units) in program.tables.items():
+        tshape = graph.node(x).shape
+        full = np.asarray(graph.synapse(table.source, x).fixed.weight, np.int64)
+        for (i0, i1, d0, d1), k in zip(table.ranges, table_units):
+            idx = (np.arange(tshape[0])[:, None] * tshape[1] + np.arange(d0, d1)[None]).ravel()
+            hold(k, table.name, "Table", tshape, idx, np.zeros(tshape[0] * tshape[1]))
+            j = len(units[k]["edges"])
+            units[k]["edges"].append({"source": table.source, "target": table.name, "kind": "item",
+                                      "structure": "table", "mode": table.mode, "i0": i0, "d0": d0, "shift": 0,
+                                      "positions": "each", "src_shape": [tshape[0], table.items], "fan_in": 1,
+                                      "w_off": w_off[k], "w_shape": [d1 - d0, i1 - i0]})
+            weights[k].append(full[d0:d1, i0:i1].ravel())
+            w_off[k] += (d1 - d0) * (i1 - i0)
+        shift = edge_shift(graph.synapse(table.source, x), graph.node(table.source), graph.node(x))
+        own = program.owner[x].ravel()
+        for k in np.unique(own):
+            edge(int(k), table.name, x, None, "table", shift, np.flatnonzero(own == k), tshape, tshape)
+
     for s, t, syn in graph.edges():
         src, tgt = graph.node(s), graph.node(t)
+        if s == input_name and t in program.tables:
+            continue  # lowered above, as the table's units and the table's values into t
         kind = "item" if isinstance(src, ItemInput) else ("spike" if is_spiking(src) else "graded")
         shift = edge_shift(syn, src, tgt)
         host_layer = not pops[t].on_host and any(e.source == s and e.axons == "host" for e in pops[t].in_edges)
@@ -233,7 +255,7 @@ def run_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_
             run_worker(plan, result, timeout_s, Path(tmp) / "worker.log")
         with np.load(result, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
-    got = read_result(program, meta, out, length)
+    got = read_result(program, meta, out, history, length)
     got.timings_s.update(lower=lowered - start, total=time.perf_counter() - start)
     return got
 
@@ -254,7 +276,7 @@ def simulate_lava(graph, mapping, chip, history: np.ndarray, length: np.ndarray,
     return assemble(program, ledger, scores, raster)
 
 
-def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], length: np.ndarray,
+def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], history: np.ndarray, length: np.ndarray,
                 batch_size: int = 256) -> LavaRun:
     """Scores, a Ledger charged from the Lava run's own spikes and active counts, and the raster of inference 0;
     LavaError if the counters the Lava units kept disagree with that Ledger."""
@@ -272,7 +294,8 @@ def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], length
     for start in range(0, n, batch_size):
         rows = slice(start, min(n, start + batch_size))
         active = {k: out["active"][rows, k][:, cores].astype(np.float64) for k, cores in active_cols.items()}
-        charge_batch(program, ledger, rows, length[rows], {p: s[:, rows] for p, s in spikes.items()}, active)
+        charge_batch(program, ledger, rows, length[rows], {p: s[:, rows] for p, s in spikes.items()}, active,
+                     history[rows])
     raster = {p: s[:, 0].copy() for p, s in spikes.items()} if n else {}
     counters = out["counters"]
     _check_counters(program, meta, ledger, counters)

@@ -49,6 +49,7 @@ from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Readout, Synapse, is_
 
 from mapping.mapping import check_fits
 from mapping.pieces import populations
+from mapping.tables import PREFIX as TABLE_PREFIX, Table, tables_of
 
 # counters: the chip's actions, the host's MACs, then unpriced tallies (memory bytes read, incoming events)
 MEMORIES = ("synapse_weights", "embedding_table", "item_table", "neuron_state", "host_weights")
@@ -110,6 +111,23 @@ class Program:
     links: list[tuple[tuple[int, int], tuple[int, int]]]  # directed mesh links (from router, to router)
     routes: dict[tuple[int, int], list[int]]  # (from unit, to unit) -> links crossed (XY routing)
     background: list[list[str]] = field(default_factory=list)  # per phase: populations on cores updated idle there
+    tables: dict[str, tuple[Table, list[int]]] = field(default_factory=dict)  # target -> table, unit per range
+    topk_groups: np.ndarray | None = None  # with chip.top_k: the unit holding each item's score [N+1]
+
+    def input_events(self, history: np.ndarray) -> np.ndarray:
+        """Events [b, P, 1 + J] of the item input's emission: column 0 every position (the layers without a
+        table), column 1 + j the positions whose item lies in table range j (the tables' ranges in order)."""
+        cols = [np.ones(history.shape + (1,), np.float32)]
+        for table, _ in self.tables.values():
+            for i0, i1, _, _ in table.ranges:
+                cols.append(((history >= i0) & (history < i1)).astype(np.float32)[..., None])
+        return np.concatenate(cols, axis=-1)
+
+    def table_events(self, target: str, history: np.ndarray) -> np.ndarray:
+        """Events [b, P, J * D] of table X's emission: row (p, j, d) sends when item[p] lies in range j."""
+        table, _ = self.tables[target]
+        hit = np.stack([((history >= i0) & (history < i1)) for i0, i1, _, _ in table.ranges], axis=-1)
+        return np.repeat(hit.astype(np.float32), table.width, axis=-1)
 
     @property
     def n_cores(self) -> int:
@@ -153,6 +171,8 @@ def _owners(graph: NeuroGraph, mapping, n_cores: int, host: int) -> dict[str, np
     owner = {name: np.full(node.shape, -1, dtype=np.int64) for name, node in graph.nodes()
              if not isinstance(node, ItemInput)}
     for p in mapping.pieces:
+        if p.population.startswith(TABLE_PREFIX):
+            continue
         if p.population not in owner:
             raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
                             "map this graph again (ssr-neuro map)")
@@ -219,11 +239,14 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     n_units = len(units)
     owner = _owners(graph, mapping, n_cores, host)
     input_name = graph.input_name()
+    tables = _table_units(tables_of(graph, chip), mapping)
 
     # where each layer's synaptic work is done, and what one event of each source row costs there
     work: dict[str, list] = {name: [] for name, _ in graph.nodes()}
     host_sources: dict[str, list[str]] = {}
     for s, t, syn in graph.edges():
+        if s == input_name and t in tables:
+            continue  # the item table's work: the input's and the table's emissions below
         on_host = pops[t].on_host or any(e.source == s and e.axons == "host" for e in pops[t].in_edges)
         units_of = np.full(graph.node(t).shape, host) if on_host else owner[t]
         if s == input_name and syn.structure != "dense":
@@ -234,7 +257,8 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
         memory = ("host_weights" if on_host else "embedding_table" if s == input_name
                   else "item_table" if isinstance(graph.node(t), Readout) else "synapse_weights")
-        work[s].append((t, each, ro, action, bits / 8.0, memory, on_host))
+        charges = [(action, 1.0)] + ([] if on_host else [("weight_read_byte", bits / 8.0)])
+        work[s].append((t, each, ro, charges + [(f"bytes_{memory}", bits / 8.0)]))
         if on_host and not pops[t].on_host:
             host_sources.setdefault(t, []).append(s)
 
@@ -253,14 +277,21 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
 
     emissions: dict[str, Block] = {}
     output = graph.output_name()
+    topk_groups = None
     for name, node in graph.nodes():
         shape = (node.shape[0], 1) if name == input_name else tuple(node.shape)
         src_owner = np.full(shape, io) if name == input_name else owner[name]
         targets = work[name]
+        if name == input_name and tables:
+            shape, src_owner, targets = _input_with_tables(shape[0], tables, targets, io, n_units)
         if name == output:
+            if chip.top_k > 0:
+                topk_groups = owner[name][0].copy()
+                emissions[name] = _topk_block(name, topk_groups, chip.top_k, io, units)
+                continue
             to_io = np.zeros((node.shape[0] * node.shape[1], n_units), np.float32)
             to_io[:, io] = 1.0
-            targets = [("io", to_io, None, None, 0.0, None, False)]
+            targets = [("io", to_io, None, [("result_out", 1.0)])]
         emissions[name] = _emission(name, shape, src_owner, targets, units, spiking=is_spiking(node),
                                     local=chip.core.charge_local_messages)
     for t in host_sources:  # the host's one graded message per neuron of t, to the neuron's core
@@ -268,13 +299,110 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         to_own = np.zeros((rows.size, n_units), np.float32)
         to_own[np.arange(rows.size), rows] = 1.0
         emissions[f"host>{t}"] = _emission(t, (rows.size, 1), np.full((rows.size, 1), host),
-                                           [(t, to_own, None, None, 0.0, None, False)], units, spiking=False)
+                                           [(t, to_own, None, None)], units, spiking=False)
+    for t, (table, table_units) in tables.items():
+        emissions[table.name] = _table_emission(table, table_units, owner[t], units,
+                                                chip.core.charge_local_messages)
 
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
-    steps, phases = _schedule(graph, input_name, last_host_source)
+    steps, phases = _schedule(graph, input_name, last_host_source, [t.name for t, _ in tables.values()])
     background = _background(phases, list(updates), chip.core.neuron_updates == "every_step")
-    return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes, background)
+    return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes, background, tables,
+                   topk_groups)
+
+
+def _table_units(tables: dict[str, Table], mapping) -> dict[str, tuple[Table, list[int]]]:
+    """Each item table with the unit (core index) of each of its ranges, from the mapping's table pieces;
+    UserError when they are not the table the chip's rules give (a mapping made with another chip file)."""
+    out = {}
+    for target, table in tables.items():
+        placed = {(p.rows[0], p.rows[1], p.chans[0], p.chans[1]): p.core for p in mapping.pieces
+                  if p.population == table.name}
+        if set(placed) != set(table.ranges) or any(placed[r] is None for r in table.ranges):
+            raise UserError(f"the mapping's item table of {target} is not the one chip '{mapping.chip}' gives "
+                            f"(core.embedding = {table.mode!r}); map this graph again on this chip")
+        out[target] = (table, [int(placed[r]) for r in table.ranges])
+    return out
+
+
+def _input_with_tables(P: int, tables: dict[str, tuple[Table, list[int]]], targets: list, io: int, n_units: int
+                       ) -> tuple[tuple[int, int], np.ndarray, list]:
+    """The item input's emission with tables: rows (p, column), column 0 for the layers without a table (their
+    ``targets``), column 1 + j for table range j (``Program.input_events``): the spike of position p reaches the
+    table core of its item's range, which reads the row (lookup: one row of D weights) or accumulates it (fanin: a
+    synaptic op per channel of the range)."""
+    J = sum(len(t.ranges) for t, _ in tables.values())
+    cols = 1 + J
+    out = []
+    for target, each, ro, charges in targets:  # column 0 of every row
+        wide = np.zeros((P, cols, n_units), np.float32)
+        wide[:, 0] = each.reshape(P, n_units)
+        out.append((target, wide.reshape(P * cols, n_units), ro, charges))
+    j = 1
+    for target, (table, table_units) in tables.items():
+        for (i0, i1, d0, d1), unit in zip(table.ranges, table_units):
+            dc = d1 - d0
+            each = np.zeros((P, cols, n_units), np.float32)
+            each[:, j, unit] = 1.0
+            nbytes = dc * table.weight_bits / 8.0
+            charges = ([("weight_read_byte", nbytes)] if table.mode == "lookup"
+                       else [("synaptic_op", float(dc)), ("weight_read_byte", nbytes)])
+            out.append((table.target, each.reshape(P * cols, n_units), None,
+                        charges + [("bytes_embedding_table", nbytes)]))
+            j += 1
+    return (P, cols), np.full((P, cols), io), out
+
+
+def _table_emission(table: Table, table_units: list[int], owner: np.ndarray, units: list[Unit], local: bool
+                    ) -> Block:
+    """Table X's emission: rows (p, j, d) (``Program.table_events``), sent by the core of range j to the core of
+    X's neuron (p, d) when d lies in the range's channels; the receiver adds it (a synaptic op without a weight
+    read). With "fanin" the partial accumulator also takes one active ``neuron_update`` when it sends."""
+    P, D, J = table.positions, table.width, len(table.ranges)
+    n_units = len(units)
+    each = np.zeros((P, J, D, n_units), np.float32)
+    src = np.zeros((P, J, D), np.int64)
+    partial = np.zeros((P, J, D, n_units), np.float32)
+    for j, ((_, _, d0, d1), unit) in enumerate(zip(table.ranges, table_units)):
+        src[:, j, :] = unit
+        p_idx, d_idx = np.meshgrid(np.arange(P), np.arange(d0, d1), indexing="ij")
+        each[p_idx, j, d_idx, owner[p_idx, d_idx]] = 1.0
+        partial[:, j, d0:d1, unit] = 1.0
+    rows = P * J * D
+    targets = [(table.target, each.reshape(rows, n_units), None, [("synaptic_op", 1.0)])]
+    if table.mode == "fanin":
+        targets.append((table.target, partial.reshape(rows, n_units), None,
+                        [("neuron_update", 1.0), ("bytes_neuron_state", 3.0)]))
+    return _emission(table.name, (P, J * D), src.reshape(P, J * D), targets, units, spiking=False,
+                     layer=table.target, local=local)
+
+
+def _topk_block(name: str, groups: np.ndarray, k: int, io: int, units: list[Unit]) -> Block:
+    """The Readout's emission with on-chip top-k (``hardware.chip``): per inference, one ``compare`` per ranked
+    score on the unit holding it; each unit sends its best k + 1 (fewer if it holds fewer) to io, which compares
+    each once (the merge) and sends out k + 1 results. One row (events: once per inference) holding the sums."""
+    columns: list[list[Charge]] = []
+    sums: list[float] = []
+    pairs: list[tuple[int, int, int]] = []
+    ranked = groups[1:]  # item 0 is padding, never ranked
+    for u in np.unique(ranked):
+        held = int((ranked == u).sum())
+        columns.append([Charge(int(u), "compare", name)])
+        sums.append(float(held))
+        route = xy_route(units[u].router, units[io].router)
+        ew = sum(a[0] == b[0] for a, b in route)
+        if u != io:
+            pairs.append((len(columns), int(u), io))
+        columns.append([Charge(int(u), "spike_out", name), Charge(int(u), "message_out", name),
+                        Charge(int(u), "hop_ew", name, float(ew)),
+                        Charge(int(u), "hop_ns", name, float(len(route) - ew)),
+                        Charge(io, "in_packets", name), Charge(io, "in_graded", name),
+                        Charge(io, "compare", name)])
+        sums.append(float(min(k + 1, held)))
+    columns.append([Charge(io, "result_out", name)])
+    sums.append(float(min(k + 1, ranked.size)))
+    return Block(np.array([sums], np.float32), None, columns, pairs)
 
 
 def _background(phases: list[Phase], on_cores: list[str], every_step: bool) -> list[list[str]]:
@@ -314,23 +442,19 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
         ro_cols.append(np.zeros((shape[0], shape[1]), np.float32) if ro is None else ro)
         columns.append(charges)
 
-    for target, each, ro, action, nbytes, memory, _ in targets:
+    for target, each, ro, charge_list in targets:
         if each is not None:
             dest_each |= each > 0
         if ro is not None:
             dest_ro |= ro > 0
-        if action is None:
+        if charge_list is None:
             continue
         for k in range(n_units):
             e = None if each is None else each[:, k]
             r = None if ro is None else np.broadcast_to(ro[:, k], shape)
             if (e is None or not e.any()) and (r is None or not r.any()):
                 continue
-            charges = [Charge(k, action, target)]
-            if action != "host_mac":
-                charges.append(Charge(k, "weight_read_byte", target, nbytes))
-            charges.append(Charge(k, f"bytes_{memory}", target, nbytes))
-            add(e, r, charges)
+            add(e, r, [Charge(k, counter, target, mult) for counter, mult in charge_list])
 
     # the readout row sends to dest_each | dest_ro: its extra destinations are dest_ro & ~dest_each[row]
     each_rows = dest_each.reshape(shape[0], shape[1], n_units)
@@ -381,7 +505,7 @@ def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Blo
     return Block(one, None, columns)
 
 
-def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, list[str]]
+def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, list[str]], tables: list[str]
               ) -> tuple[list[str], list[Phase]]:
     """Steps and phases (module docstring): stages in topological order, a window's LIF populations at each t."""
     lif = [n for n, node in graph.nodes() if isinstance(node, LIF)]
@@ -414,6 +538,7 @@ def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, li
             steps.append(f"{label}[t={t}]" if isinstance(node, LIF) else label)
             if k == 0:
                 phases.append(Phase(k, input_name, 0))
+                phases += [Phase(k, name, 0) for name in tables]
             for p in pops:
                 phases.append(Phase(k, p, t))
                 if t == 0:

@@ -98,7 +98,7 @@ def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
             continue
         for target in sorted(graph.g.successors(source)):
             syn = graph.synapse(source, target)
-            if syn.structure != "dense":
+            if syn.structure != "dense" or syn.positions != "each":
                 continue
             bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
             items, (P, D) = node.shape[1], graph.node(target).shape

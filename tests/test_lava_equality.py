@@ -53,7 +53,7 @@ def assert_same(program, fast, other) -> None:
 def serial(program, history, length, tmp_path):
     meta = write_plan(program, history, length, tmp_path / "plan.npz")
     out, counters = run_serial(*load_plan(tmp_path / "plan.npz"))
-    got = read_result(program, meta, {**out, "counters": counters}, length)
+    got = read_result(program, meta, {**out, "counters": counters}, history, length)
     return got.scores, got.ledger, got.raster
 
 
