@@ -21,6 +21,9 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
                       received over the mesh)
 - ``raster``          LIF population -> spikes [T, P*C] (0/1) of inference 0
 - ``links``           directed mesh links ``{"from": [r, c], "to": [r, c], "packets": mean per inference}``
+- ``topk``            with on-chip top-k (``[output] top_k`` = k): the chip's list, {"ids" [B, k], "scores" [B, k],
+                      "boundary" [B]} (``hardware.topk``; the full ``scores`` stay for the quality metrics);
+                      empty without it
 - ``counting``        the counting methods side by side (filled by ``hardware.counting``; empty until then)
 - ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
                       what ``hardware.counting.compare(graph, result.rates, result)`` reads (added after the contract;
@@ -54,6 +57,7 @@ class SimResult:
     links: list[dict]
     counting: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
+    topk: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """JSON-ready digest: means per inference (energy in uJ, latency in us and cycles), the breakdown in uJ,
