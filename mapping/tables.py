@@ -9,7 +9,8 @@ same integers reach X whichever way the chip moves them (bit for bit: X sums the
 A :class:`Table` puts the weight array on *table cores*, split by item-id range (and for "fanin" also by channel
 range), one table piece per table core:
 - "lookup"  the item id arrives as an address (1 input axon); the core holding the id reads the item's row
-            (its D weights: D x bits / 8 bytes, ``weight_read_byte`` each) and sends the D values on, one message
+            (its D weights, or the channels of the range when P x D values exceed core.output_axons: dc x bits / 8
+            bytes, ``weight_read_byte`` each) and sends the values on, one message
             per value (position tagged). Per core: 0 neurons, 1 input axon, rows x D x bits / 8 bytes of synapse
             memory, rows = as many as the memory holds.
 - "fanin"   the fan-in split by id range: one input axon per item of the range (per (position, item) without
@@ -114,16 +115,21 @@ def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
 def _ranges(mode: str, P: int, D: int, items: int, bits: int, core, chip: str, target: str
             ) -> list[tuple[int, int, int, int]]:
     what = f"the item table of {target} ({mode})"
+    routes = core.output_axons // P  # a table core sends P x channels values, one output route each
+    if routes < 1:
+        raise MappingError(
+            f"cannot map {what}: a table core sends at least {P:,} values (one per position), a core of chip "
+            f"'{chip}' has {core.output_axons:,} output axons (core.output_axons); use a chip with more output axons")
     if mode == "lookup":
-        dc = D
-        rows = core.synapse_memory_bytes * 8 // (D * bits)
+        dc = min(D, routes)
+        rows = core.synapse_memory_bytes * 8 // (dc * bits)
         if rows < 1:
             raise MappingError(
-                f"cannot map {what}: one item's row ({D} weights of {bits} bits) needs {-(-D * bits // 8):,} bytes, "
+                f"cannot map {what}: one item's row ({dc} weights of {bits} bits) needs {-(-dc * bits // 8):,} bytes, "
                 f"a core of chip '{chip}' has {core.synapse_memory_bytes:,} (core.synapse_memory_bytes); use a chip "
                 "with more synapse memory per core or fewer weight bits")
     else:
-        dc = min(D, core.neurons // P)
+        dc = min(D, core.neurons // P, routes)
         if dc < 1:
             raise MappingError(
                 f"cannot map {what}: a channel's partial sums need {P:,} neurons (one per position), a core of chip "

@@ -69,7 +69,11 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
 
     no_mac = chip.core.mac_units == 0
     where: dict[tuple[str, int, int], object] = {}
+    tables: dict[str, list] = {}  # item tables (mapping.tables): target -> its pieces (rows = item ids, chans)
     for p in mapping.pieces:
+        if p.population.startswith("table>"):
+            tables.setdefault(p.population[len("table>"):], []).append(p)
+            continue
         for r in range(*p.rows):
             for c in range(*p.chans):
                 assert (p.population, r, c) not in where, f"neuron {(p.population, r, c)} placed twice"
@@ -91,6 +95,12 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         """(axon key or None, source neurons, where they are sent) for neuron (r, c) of population name on k."""
         for s, syn in graph.in_edges(name):
             Ps, Cs = graph.node(s).shape
+            if name in tables and isinstance(graph.node(s), ItemInput):  # values from the table cores
+                ranges = {(0, 0)} if mapping.info["embedding"][name]["mode"] == "lookup" else \
+                    {tuple(t.rows) for t in tables[name]}
+                yield from ((("table", j, c) if chip.core.shared_weights else ("table", j, r, c), [], k)
+                            for j in sorted(ranges))
+                continue
             chans = range(Cs) if syn.structure == "dense" else [c]
             if syn.structure == "circulant":
                 keyed = [((s, l, c), [(s, l, c)]) for l in range(Ps)]
@@ -127,7 +137,7 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         count = sum(1 for (n2, _, _), k2 in where.items() if n2 == name and k2 == k)
         for s, syn in graph.in_edges(name):
             bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
-            if k == "host" or host_layer(s, k):
+            if k == "host" or host_layer(s, k) or (name in tables and isinstance(graph.node(s), ItemInput)):
                 continue
             assert bits <= chip.core.weight_bits
             if syn.structure == "circulant":
@@ -141,6 +151,25 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
             if no_mac and not is_spiking(graph.node(s)):
                 bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
                 memory_bits["host"] = memory_bits.get("host", 0) + syn.weight.size * bits
+    for name, pieces in tables.items():  # each table core: its rows of weights, ids in, one value out per route
+        mode = mapping.info["embedding"][name]["mode"]
+        syn = graph.synapse(graph.input_name(), name)
+        bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
+        P, D = graph.node(name).shape
+        covered = np.zeros(syn.weight.shape[::-1], int)
+        for t in pieces:
+            k = t.core
+            (i0, i1), (d0, d1) = t.rows, t.chans
+            covered[i0:i1, d0:d1] += 1
+            neurons[k] = neurons.get(k, 0) + (0 if mode == "lookup" else P * (d1 - d0))
+            keys = [("addr",)] if mode == "lookup" else [(i,) if chip.core.shared_weights else (p, i)
+                                                          for i in range(i0, i1) for p in range(P)]
+            axons.setdefault(k, set()).update(keys)
+            memory_bits[k] = memory_bits.get(k, 0) + (i1 - i0) * (d1 - d0) * bits
+            routes.setdefault(k, set()).update(((t.population, p, d), where[(name, p, d)])
+                                               for p in range(P) for d in range(d0, d1))
+            where[(t.population, i0, d0)] = k
+        assert (covered == 1).all(), "the item table's pieces do not tile its weights"
     used = {k for k in where.values() if k != "host"}
     assert used == {c.id for c in mapping.cores}
     slots = set()
@@ -158,6 +187,7 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
                                   "output_axons": len(routes.get(k, ())),
                                   "synapse_memory_bytes": -(-memory_bits.get(k, 0) // 8)}
     host = mapping.summary()["host"]
+    memory_bits.pop("io", None)
     if "host" in memory_bits:
         assert host["memory_bytes"] == -(-memory_bits["host"] // 8) <= chip.host.memory_bytes
     else:
