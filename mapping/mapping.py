@@ -24,7 +24,8 @@ from ssr_neuro.files import atomic_write
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
-from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split
+from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split, splits_of
+from mapping.splits import Split, split_traffic
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
 from mapping.tables import Table, table_traffic, tables_of
 from mapping.traffic import piece_affinity, rates_of
@@ -138,15 +139,15 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     slots = Slots.of(chip.mesh)
     plan = STRATEGIES[strategy]
     affinity = piece_affinity(graph, pops, pieces, rates) if len(plan.partitions) > 1 else None
-    tables = tables_of(graph, chip)
-    n_tables = sum(len(t.ranges) for t in tables.values())
+    tables, splits = tables_of(graph, chip), splits_of(pops)
+    extra = [(t, r) for t in tables.values() for r in t.ranges] + [(s, r) for s in splits.values() for r in s.ranges]
     best, needs = None, []
     for partition in plan.partitions:
         cores = partition(pops, pieces, chip, affinity)
         cores, placed_pieces, traffic, routes, per_piece = repair_routes(graph, pops, cores, host, pieces, rates, chip)
-        traffic, routes = _with_tables(graph, tables, cores, traffic, routes, rates, chip)
-        if len(cores) + n_tables > len(slots.row):
-            needs.append(len(cores) + n_tables)
+        traffic, routes = _with_extra(graph, tables, splits, cores, traffic, routes, rates, chip)
+        if len(cores) + len(extra) > len(slots.row):
+            needs.append(len(cores) + len(extra))
             continue
         slot_of = plan.place(traffic, slots, np.random.default_rng(seed), deadline)
         key = (hop_traffic(traffic, slots, slot_of), len(cores))
@@ -160,7 +161,7 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
             "use a bigger mesh, a chip with larger cores, or fewer weight bits")
     (hop, _), partition_name, cores, placed_pieces, traffic, routes, per_piece, slot_of = best
     steps = time_steps_per_inference(graph)
-    n = len(cores) + n_tables
+    n = len(cores) + len(extra)
     core_of = {p.id: k for k, core in enumerate(cores) for p in core.pieces}
     placed = []
     for p in placed_pieces:
@@ -175,16 +176,13 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
                        {"neurons": core.neurons, "input_axons": core.input_axons, "output_axons": int(routes[k]),
                         "synapse_memory_bytes": core.synapse_memory_bytes},
                        float(traffic[:, k].sum()), float(traffic[k, :].sum())) for k, core in enumerate(cores)]
-    k = len(cores)
-    for t in tables.values():
-        for r in t.ranges:
-            use = {**t.resources(r), "output_routes": t.routes(r)}
-            placed.append(PlacedPiece(len(placed), t.name, (r[0], r[1]), (r[2], r[3]), use["neurons"], k,
-                                      _mesh_of(int(slot_of[k]), chip.mesh), use))
-            used.append(PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [len(placed) - 1],
-                                   {**t.resources(r), "output_axons": int(routes[k])},
-                                   float(traffic[:, k].sum()), float(traffic[k, :].sum())))
-            k += 1
+    for k, (whole, r) in enumerate(extra, start=len(cores)):  # table and partial cores, one piece each
+        use = {key: v for key, v in whole.resources(r).items() if key != "output_axons"}
+        placed.append(PlacedPiece(len(placed), whole.name, (r[0], r[1]), (r[2], r[3]), use["neurons"], k,
+                                  _mesh_of(int(slot_of[k]), chip.mesh), {**use, "output_routes": int(routes[k])}))
+        used.append(PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [len(placed) - 1],
+                               {**use, "output_axons": int(routes[k])},
+                               float(traffic[:, k].sum()), float(traffic[k, :].sum())))
     util = {}
     for key in RESOURCES:
         frac = np.array([c.resources[key] / getattr(chip.core, key) for c in used])
@@ -194,6 +192,8 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         "graph_digest": graph_digest(graph),
         "embedding": {t.target: {"mode": t.mode, "table_cores": len(t.ranges), "item_ranges": t.item_ranges}
                       for t in tables.values()},
+        "splits": {f"{s.source} -> {s.target}": {"partial_cores": len(s.ranges), "fan_in_ranges": len(s.fan_ranges)}
+                   for s in splits.values()},
         "cores_used": n, "cores_available": len(slots.row), "pieces": len(placed),
         "utilisation": util,
         "traffic": float(traffic.sum()), "hop_weighted_traffic": hop,
@@ -213,31 +213,43 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     return Mapping(chip.name, placed, used, info)
 
 
-def _with_tables(graph: NeuroGraph, tables: dict[str, Table], cores: list[CoreState], traffic: np.ndarray,
-                 routes: np.ndarray, rates: dict[str, np.ndarray], chip) -> tuple[np.ndarray, np.ndarray]:
-    """The partition's traffic [n+2, n+2] and routes [n] with the table cores (``mapping.tables``) added after its
-    n cores (host and io stay last); MappingError if a table core has more output routes than a core allows."""
-    if not tables:
+def _with_extra(graph: NeuroGraph, tables: dict[str, Table], splits: dict[str, Split], cores: list[CoreState],
+                traffic: np.ndarray, routes: np.ndarray, rates: dict[str, np.ndarray], chip
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's traffic [n+2, n+2] and routes [n] with the table cores (``mapping.tables``) and then the
+    partial cores of split layers (``mapping.splits``) added after its n cores (host and io stay last); the
+    sources of split layers gain one route per partial core they reach. MappingError if a core then has more
+    output routes than a core allows."""
+    if not tables and not splits:
         return traffic, routes
     n = len(cores)
+    n_t = sum(len(t.ranges) for t in tables.values())
+    n_all = n + n_t + sum(len(s.ranges) for s in splits.values())
+    needed = set(tables) | {s.source for s in splits.values()} | {s.target for s in splits.values()}
     owner_of = {}
-    for target in tables:
-        own = np.full(graph.node(target).shape, n, dtype=np.int64)
+    for name in needed:
+        own = np.full(graph.node(name).shape, n_all, dtype=np.int64)  # the host's pieces
         for k, core in enumerate(cores):
             for p in core.pieces:
-                if p.population == target:
+                if p.population == name:
                     own[slice(*p.rows), slice(*p.chans)] = k
-        owner_of[target] = own
-    extra, table_routes = table_traffic(tables, owner_of, rates, n, n)
-    m = extra.shape[0] - 2
-    idx = np.r_[np.arange(n), m, m + 1]  # the partition's locations in the larger matrix
-    extra[np.ix_(idx, idx)] += traffic
+        owner_of[name] = own
+    sends = {s.source: float(getattr(graph.node(s.source), "time_steps", 1)) for s in splits.values()}
+    t_traffic, t_routes = table_traffic(tables, owner_of, rates, n, n_all)
+    s_traffic, s_routes, source_routes = split_traffic(splits, owner_of, rates, sends, n + n_t, n_all)
+    out = t_traffic + s_traffic
+    idx = np.r_[np.arange(n), n_all, n_all + 1]  # the partition's locations in the larger matrix
+    out[np.ix_(idx, idx)] += traffic
+    all_routes = np.concatenate([routes + source_routes[:n], t_routes, s_routes])
     limit = chip.core.output_axons
-    if (table_routes > limit).any():
+    if (all_routes > limit).any():
+        k = int(np.argmax(all_routes))
+        what = ("a table core" if n <= k < n + n_t else "a partial-sum core" if k >= n + n_t
+                else "a core sending to partial-sum cores")
         raise MappingError(
-            f"cannot map the item table: a table core sends {_fmt(table_routes.max())} values (output routes), a core "
-            f"of chip '{chip.name}' has {_fmt(limit)} (core.output_axons); use a chip with more output axons per core")
-    return extra, np.concatenate([routes, table_routes])
+            f"cannot map the graph: {what} needs {_fmt(all_routes[k])} output routes, a core of chip '{chip.name}' "
+            f"has {_fmt(limit)} (core.output_axons); use a chip with more output axons per core")
+    return out, all_routes
 
 
 def check_fits(mapping: Mapping, chip) -> None:

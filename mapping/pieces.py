@@ -30,13 +30,16 @@ Per core (``CoreState``), with the rules of the chip schema:
                       "host"    one per target neuron of a population with host layers;
                       "table"   (an item table feeds the piece, ``mapping.tables``) with core.shared_weights one per
                                 channel of the piece per item range ("fanin"; 1 range for "lookup"), shared by
-                                the positions; "table-rows" without it, one per neuron and item range.
+                                the positions; "table-rows" without it, one per neuron and item range;
+                      "merge"   (a layer split by fan-in, ``mapping.splits``: its partial sums come from partial
+                                cores) with core.shared_weights one per channel of the piece per fan-in range,
+                                "merge-rows" without it one per neuron and fan-in range.
                       Axons of different kinds are distinct, also from the same source.
 - synapse memory    = ceil(sum of weight bits / 8) bytes                                     <= core.synapse_memory_bytes
                       dense: with core.shared_weights one weight row per distinct target channel on the core
                       (C_in weights), else C_in per neuron; diagonal: one weight per distinct channel (shared) or per
-                      neuron; circulant (not position-wise): P_in weights per neuron; host layers and item
-                      tables: none (a table's weights sit on its table cores, ``mapping.tables``).
+                      neuron; circulant (not position-wise): P_in weights per neuron; host layers, item
+                      tables and split layers: none (their weights sit on table or partial cores).
 - weight bits       = the layer's ``fixed.bits`` (a float graph is assumed quantised to core.weight_bits) <= core.weight_bits
 - LIF state bits    = ``LIFFixed.state_bits`` of a quantised graph                          <= core.state_bits
 Host: the weights of every layer it evaluates, stored once (weights x bits), <= host.memory_bytes (``mapping``).
@@ -45,17 +48,19 @@ Output routes (distinct (source neuron, destination core) pairs) depend on the w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, is_spiking
 
+from mapping.splits import MERGE_KINDS, Split, plan_split
 from mapping.tables import tables_of
 
 RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes")
 TABLE_KINDS = ("table", "table-rows")
+PARTIAL_KINDS = TABLE_KINDS + MERGE_KINDS  # inputs that arrive as values from other cores, ``fan_in`` axons each
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,8 @@ class InEdge:
     ``axons`` is how the layer's input axons are counted on a core ("neuron", "channel", "readout", see the module
     docstring) or "host" for a host layer; ``synapses`` = the layer's connections (its MACs per inference when
     the host evaluates it: a graded source sends once); ``weights`` = weights stored once (the weight array's size).
-    For a table kind ``fan_in`` is the number of input axons per target channel (or neuron): the item ranges."""
+    For a table kind ``fan_in`` is the number of input axons per target channel (or neuron): the item ranges; for a
+    merge kind (a layer split by fan-in, ``split``, ``mapping.splits``) the number of fan-in ranges."""
 
     source: str
     source_shape: tuple[int, int]
@@ -94,6 +100,7 @@ class InEdge:
     axons: str
     synapses: int
     weights: int
+    split: Split | None = None
 
 
 @dataclass(frozen=True)
@@ -178,17 +185,48 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
                 raise MappingError(
                     f"cannot map {name}: its LIF state needs {fixed.state_bits} bits, a core of chip '{chip.name}' "
                     f"has {core.state_bits} (core.state_bits); use a chip with more state bits")
-        shared = core.shared_weights or on_host
-        per_neuron = per_channel = 0
-        for e in edges:
-            if e.axons == "host" or e.axons in TABLE_KINDS:
-                continue
-            if e.structure == "circulant" or not shared:
-                per_neuron += e.fan_in * e.weight_bits
-            else:
-                per_channel += e.fan_in * e.weight_bits
-        out[name] = Population(name, tuple(node.shape), tuple(edges), on_host, per_neuron, per_channel)
+        pop = _population(name, tuple(node.shape), edges, on_host, core.shared_weights)
+        out[name] = pop if on_host else _with_splits(pop, graph.input_name(), chip)
     return out
+
+
+def _population(name: str, shape: tuple[int, int], edges: list[InEdge], on_host: bool, shared_weights: bool
+                ) -> Population:
+    """The population with its memory costs per neuron and per channel from its in-edges."""
+    shared = shared_weights or on_host
+    per_neuron = per_channel = 0
+    for e in edges:
+        if e.axons == "host" or e.axons in PARTIAL_KINDS:
+            continue
+        if e.structure == "circulant" or not shared:
+            per_neuron += e.fan_in * e.weight_bits
+        else:
+            per_channel += e.fan_in * e.weight_bits
+    return Population(name, shape, tuple(edges), on_host, per_neuron, per_channel)
+
+
+def _with_splits(pop: Population, input_name: str, chip) -> Population:
+    """``pop`` with in-layers split by fan-in (``mapping.splits``), largest fan-in first, until one of its neurons
+    fits an empty core (or nothing is left to split: then ``split`` names the limit)."""
+    one = Piece(-1, pop.name, (0, 1), (0, 1))
+    while not CoreState({pop.name: pop}).fits(one, chip.core):
+        edges = list(pop.in_edges)
+        can = [i for i, e in enumerate(edges) if e.split is None and e.source != input_name
+               and e.structure in ("dense", "circulant") and e.axons in ("neuron", "channel", "readout")]
+        if not can:
+            break
+        i = max(can, key=lambda i: (edges[i].fan_in * edges[i].weight_bits, -i))
+        e = edges[i]
+        s = plan_split(e.source, pop.name, e.structure, e.positions, e.source_shape, pop.shape, e.weight_bits, chip)
+        edges[i] = replace(e, axons="merge" if chip.core.shared_weights else "merge-rows",
+                           fan_in=len(s.fan_ranges), split=s)
+        pop = _population(pop.name, pop.shape, edges, False, chip.core.shared_weights)
+    return pop
+
+
+def splits_of(pops: dict[str, Population]) -> dict[str, Split]:
+    """Every layer split by fan-in (``mapping.splits``): partial population name -> Split."""
+    return {e.split.name: e.split for pop in pops.values() for e in pop.in_edges if e.split is not None}
 
 
 def feed_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice]:
@@ -206,8 +244,8 @@ def axon_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple
     """The axons edge ``e`` needs for the target rectangle, as a rectangle of its kind's axon array: source rows x
     channels for "neuron", row 0 x source channels for the per-channel kinds ("channel", "readout"); for the table
     kinds the target's own channels (row 0, or its rows for "table-rows"), each holding ``e.fan_in`` axons."""
-    if e.axons in TABLE_KINDS:
-        return (slice(0, 1) if e.axons == "table" else slice(*rows)), slice(*chans)
+    if e.axons in PARTIAL_KINDS:
+        return (slice(0, 1) if e.axons in ("table", "merge") else slice(*rows)), slice(*chans)
     rs, cs = feed_rect(e, rows, chans)
     return (rs if e.axons == "neuron" else slice(0, 1)), cs
 
@@ -279,7 +317,7 @@ class CoreState:
             rs, cs = axon_rect(e, piece.rows, piece.chans)
             held = self.axons.get((e.source, e.axons))
             new = (rs.stop - rs.start) * (cs.stop - cs.start) - (held.count(rs, cs) if held else 0)
-            axons += new * (e.fan_in if e.axons in TABLE_KINDS else 1)
+            axons += new * (e.fan_in if e.axons in PARTIAL_KINDS else 1)
         have = self.chans.get(piece.population)
         cs = slice(*piece.chans)
         new_chans = (cs.stop - cs.start) - (have.count(slice(0, 1), cs) if have else 0)
@@ -299,7 +337,7 @@ class CoreState:
     def _receive(self, e: InEdge, piece: Piece) -> None:
         """Record the axons and routes edge ``e`` needs to feed ``piece`` here."""
         self.axons.setdefault((e.source, e.axons), Region()).add(*axon_rect(e, piece.rows, piece.chans))
-        if e.axons not in ("readout",) + TABLE_KINDS:  # table values come from table cores (mapping.tables)
+        if e.axons not in ("readout",) + PARTIAL_KINDS:  # values from table or partial cores, not the source
             self.routed.setdefault(e.source, Region()).add(*feed_rect(e, piece.rows, piece.chans))
 
     def add(self, piece: Piece) -> None:
@@ -346,9 +384,9 @@ def _too_big(pop: Population, piece: Piece, chip) -> MappingError:
     use = state.usage_with(piece)
     core = chip.core
     advice = {"neurons": "use a chip with more neurons per core",
-              "input_axons": "this layer's fan-in is not split across cores (only the item input's is, by "
-                             "core.embedding): use a chip with more input axons per core or a model with fewer "
-                             "inputs per neuron",
+              "input_axons": "its layers' fan-in is already split across cores where it can be (dense and "
+                             "circulant layers, mapping.splits; the item input's by core.embedding): use a chip "
+                             "with more input axons per core or a model with fewer inputs per neuron",
               "synapse_memory_bytes": "use fewer weight bits, a chip with more synapse memory per core"
                                       + ("" if core.shared_weights else " or one with core.shared_weights")}
     for key in ("neurons", "input_axons", "synapse_memory_bytes"):

@@ -151,22 +151,20 @@ def _ranges(mode: str, P: int, D: int, items: int, bits: int, core, chip: str, t
 
 
 def table_traffic(tables: dict[str, Table], owner_of: dict[str, np.ndarray], rates: dict[str, np.ndarray],
-                  n: int, first: int) -> tuple[np.ndarray, np.ndarray]:
+                  first: int, n_all: int) -> tuple[np.ndarray, np.ndarray]:
     """Messages per inference between locations with the table cores added (module docstring), and their routes.
 
-    ``owner_of[target]`` [P, D] gives the location (core index, ``n`` for the host) of each target neuron; the
-    table cores take locations ``first``, ``first + 1``, ... in the order of the tables' ranges. Returns (traffic
-    [n_all + 2, n_all + 2] of the table messages only, the host at n_all and io at n_all + 1, with n_all = first +
-    number of table cores; routes per table core)."""
+    ``owner_of[target]`` [P, D] gives the location of each target neuron (a core index, ``n_all`` for the host);
+    the table cores take locations ``first``, ``first + 1``, ... in the order of the tables' ranges. Returns
+    (traffic [n_all + 2, n_all + 2] of the table messages only, the host at n_all and io at n_all + 1; routes per
+    table core)."""
     count = sum(len(t.ranges) for t in tables.values())
-    n_all = first + count
     traffic = np.zeros((n_all + 2, n_all + 2))
     routes = np.zeros(count, dtype=np.int64)
     k = first
     for target, t in tables.items():
         rate = rates[t.source]  # [P, N+1]: spikes per inference of each (position, item)
         own = owner_of[target]
-        own = np.where(own == n, n_all, own)  # the host moves behind the table cores
         for r in t.ranges:
             i0, i1, d0, d1 = r
             hits = rate[:, i0:i1].sum(axis=1)  # [P] spikes per inference that reach this range
@@ -176,4 +174,3 @@ def table_traffic(tables: dict[str, Table], owner_of: dict[str, np.ndarray], rat
             routes[k - first] = t.routes(r)
             k += 1
     return traffic, routes
-
