@@ -27,6 +27,10 @@ holds a target neuron of one of its layers (the host for host layers), except it
 packet) unless ``chip.core.charge_local_messages``: then a core's message to itself costs a ``message_out`` and is
 received as a packet, 0 hops. Row length-1 of a source also sends on its "readout" edges; Readout neurons send
 their score to ``io``.
+A layer split by fan-in (``mapping.splits``) does its synaptic work (with its weight reads) on its partial cores,
+which receive the source's messages; right after each phase of the source comes the phase of its partial sums:
+every partial accumulator updates and sends its raw sum to the core of its target neuron, which adds it (one
+``synaptic_op`` without a weight read per value; the target rounds the merged sum once, as the unsplit layer's).
 
 Tables (per emission: rows = the emitter's neurons, or positions for the ItemInput, whose dense layers cost the same
 whatever the item): a matrix ``each`` [rows, columns] of what one event of each row causes, and ``readout`` [P, C,
@@ -48,7 +52,8 @@ from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Readout, Synapse, is_spiking
 
 from mapping.mapping import check_fits
-from mapping.pieces import populations
+from mapping.pieces import populations, splits_of
+from mapping.splits import PREFIX as SPLIT_PREFIX, Split
 from mapping.tables import PREFIX as TABLE_PREFIX, Table, tables_of
 
 # counters: the chip's actions, the host's MACs, then unpriced tallies (memory bytes read, incoming events)
@@ -113,6 +118,7 @@ class Program:
     background: list[list[str]] = field(default_factory=list)  # per phase: populations on cores updated idle there
     tables: dict[str, tuple[Table, list[int]]] = field(default_factory=dict)  # target -> table, unit per range
     topk_groups: np.ndarray | None = None  # with chip.top_k: the unit holding each item's score [N+1]
+    splits: dict[str, tuple[Split, list[int]]] = field(default_factory=dict)  # partial name -> split, unit per range
 
     def input_events(self, history: np.ndarray) -> np.ndarray:
         """Events [b, P, 1 + J] of the item input's emission: column 0 every position (the layers without a
@@ -171,7 +177,7 @@ def _owners(graph: NeuroGraph, mapping, n_cores: int, host: int) -> dict[str, np
     owner = {name: np.full(node.shape, -1, dtype=np.int64) for name, node in graph.nodes()
              if not isinstance(node, ItemInput)}
     for p in mapping.pieces:
-        if p.population.startswith(TABLE_PREFIX):
+        if p.population.startswith((TABLE_PREFIX, SPLIT_PREFIX)):
             continue
         if p.population not in owner:
             raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
@@ -240,6 +246,8 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     owner = _owners(graph, mapping, n_cores, host)
     input_name = graph.input_name()
     tables = _table_units(tables_of(graph, chip), mapping)
+    splits = _split_units(splits_of(pops), mapping)
+    split_of = {(sp.source, sp.target): (sp, sp_units) for sp, sp_units in splits.values()}
 
     # where each layer's synaptic work is done, and what one event of each source row costs there
     work: dict[str, list] = {name: [] for name, _ in graph.nodes()}
@@ -251,7 +259,10 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         units_of = np.full(graph.node(t).shape, host) if on_host else owner[t]
         if s == input_name and syn.structure != "dense":
             raise UserError(f"synapse {s} -> {t}: the simulator supports only dense layers from the item input")
-        each, ro = _synapse_counts(syn, graph.node(s).shape, units_of, n_units, s == input_name)
+        if (s, t) in split_of:  # the layer's synaptic work on its partial cores (mapping.splits)
+            each, ro = _split_counts(*split_of[(s, t)], n_units)
+        else:
+            each, ro = _synapse_counts(syn, graph.node(s).shape, units_of, n_units, s == input_name)
         spike = is_spiking(graph.node(s))
         action = "host_mac" if on_host else ("synaptic_op" if spike else "mac")
         bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
@@ -303,13 +314,49 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     for t, (table, table_units) in tables.items():
         emissions[table.name] = _table_emission(table, table_units, owner[t], units,
                                                 chip.core.charge_local_messages)
+    for name, (sp, sp_units) in splits.items():
+        emissions[name] = _partial_emission(name, sp.target, sp.target_shape, [r[2:] for r in sp.ranges], sp_units,
+                                            owner[sp.target], units, chip.core.charge_local_messages, True)
 
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
-    steps, phases = _schedule(graph, input_name, last_host_source, [t.name for t, _ in tables.values()])
+    partial_after: dict[str, list[str]] = {}
+    for name, (sp, _) in splits.items():
+        partial_after.setdefault(sp.source, []).append(name)
+    steps, phases = _schedule(graph, input_name, last_host_source, [t.name for t, _ in tables.values()],
+                              partial_after)
     background = _background(phases, list(updates), chip.core.neuron_updates == "every_step")
     return Program(graph, chip, units, owner, steps, phases, emissions, updates, links, routes, background, tables,
-                   topk_groups)
+                   topk_groups, splits)
+
+
+def _split_units(splits: dict[str, Split], mapping) -> dict[str, tuple[Split, list[int]]]:
+    """Each split layer with the unit (core index) of each of its partial pieces, from the mapping; UserError when
+    they are not the split the chip's rules give (a mapping made with another chip file or graph)."""
+    out = {}
+    for name, sp in splits.items():
+        placed = {(p.rows[0], p.rows[1], p.chans[0], p.chans[1]): p.core for p in mapping.pieces
+                  if p.population == name}
+        if set(placed) != set(sp.ranges) or any(placed[r] is None for r in sp.ranges):
+            raise UserError(f"the mapping's partial sums of layer {sp.source} -> {sp.target} are not the ones chip "
+                            f"'{mapping.chip}' gives; map this graph again on this chip")
+        out[name] = (sp, [int(placed[r]) for r in sp.ranges])
+    return out
+
+
+def _split_counts(sp: Split, sp_units: list[int], n_units: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``_synapse_counts`` for a split layer: synapses from each source neuron to the partial accumulators on each
+    unit, (each [Ps * Cs, U] or None, readout [Cs, U] or None for a "readout" edge)."""
+    ps, cs = sp.source_shape
+    per = np.zeros((ps, cs, n_units), np.float32)
+    for (a0, a1, d0, d1), u in zip(sp.ranges, sp_units):
+        if sp.structure == "circulant":  # source (l, c) reaches every target row of channel c
+            per[a0:a1, d0:d1, u] += sp.target_shape[0]
+        else:  # dense: source (p, c) reaches the piece's channels of row p (of row 0 for a readout edge)
+            per[:, a0:a1, u] += d1 - d0
+    if sp.positions == "readout":
+        return None, per[0]
+    return per.reshape(ps * cs, n_units), None
 
 
 def _table_units(tables: dict[str, Table], mapping) -> dict[str, tuple[Table, list[int]]]:
@@ -356,26 +403,36 @@ def _input_with_tables(P: int, tables: dict[str, tuple[Table, list[int]]], targe
 
 def _table_emission(table: Table, table_units: list[int], owner: np.ndarray, units: list[Unit], local: bool
                     ) -> Block:
-    """Table X's emission: rows (p, j, d) (``Program.table_events``), sent by the core of range j to the core of
-    X's neuron (p, d) when d lies in the range's channels; the receiver adds it (a synaptic op without a weight
-    read). With "fanin" the partial accumulator also takes one active ``neuron_update`` when it sends."""
-    P, D, J = table.positions, table.width, len(table.ranges)
+    """Table X's emission (``Program.table_events``): see :func:`_partial_emission`; with "fanin" the partial
+    accumulator also takes one active ``neuron_update`` when it sends."""
+    return _partial_emission(table.name, table.target, (table.positions, table.width), [r[2:] for r in table.ranges],
+                             table_units, owner, units, local, table.mode == "fanin")
+
+
+def _partial_emission(name: str, target: str, shape: tuple[int, int], chans: list[tuple[int, int]],
+                      senders: list[int], owner: np.ndarray, units: list[Unit], local: bool, accumulators: bool
+                      ) -> Block:
+    """The values that table or partial cores send to the cores of ``target`` (shape P x D): rows (p, j, d), sent
+    by unit ``senders[j]`` to the core of the target's neuron (p, d) when d lies in ``chans[j]``; the receiver adds
+    it (a synaptic op without a weight read). With ``accumulators`` the sender's accumulator also takes one active
+    ``neuron_update`` when it sends (and reads its state)."""
+    (P, D), J = shape, len(chans)
     n_units = len(units)
     each = np.zeros((P, J, D, n_units), np.float32)
     src = np.zeros((P, J, D), np.int64)
     partial = np.zeros((P, J, D, n_units), np.float32)
-    for j, ((_, _, d0, d1), unit) in enumerate(zip(table.ranges, table_units)):
+    for j, ((d0, d1), unit) in enumerate(zip(chans, senders)):
         src[:, j, :] = unit
         p_idx, d_idx = np.meshgrid(np.arange(P), np.arange(d0, d1), indexing="ij")
         each[p_idx, j, d_idx, owner[p_idx, d_idx]] = 1.0
         partial[:, j, d0:d1, unit] = 1.0
     rows = P * J * D
-    targets = [(table.target, each.reshape(rows, n_units), None, [("synaptic_op", 1.0)])]
-    if table.mode == "fanin":
-        targets.append((table.target, partial.reshape(rows, n_units), None,
+    targets = [(target, each.reshape(rows, n_units), None, [("synaptic_op", 1.0)])]
+    if accumulators:
+        targets.append((target, partial.reshape(rows, n_units), None,
                         [("neuron_update", 1.0), ("bytes_neuron_state", 3.0)]))
-    return _emission(table.name, (P, J * D), src.reshape(P, J * D), targets, units, spiking=False,
-                     layer=table.target, local=local)
+    return _emission(name, (P, J * D), src.reshape(P, J * D), targets, units, spiking=False, layer=target,
+                     local=local)
 
 
 def _topk_block(name: str, groups: np.ndarray, k: int, io: int, units: list[Unit]) -> Block:
@@ -505,9 +562,10 @@ def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Blo
     return Block(one, None, columns)
 
 
-def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, list[str]], tables: list[str]
-              ) -> tuple[list[str], list[Phase]]:
-    """Steps and phases (module docstring): stages in topological order, a window's LIF populations at each t."""
+def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, list[str]], tables: list[str],
+              partial_after: dict[str, list[str]]) -> tuple[list[str], list[Phase]]:
+    """Steps and phases (module docstring): stages in topological order, a window's LIF populations at each t;
+    the partial sums of a split layer right after each phase of its source (``partial_after``)."""
     lif = [n for n, node in graph.nodes() if isinstance(node, LIF)]
     sub = graph.g.subgraph(lif)
     window_of = {n: i for i, comp in enumerate(nx.weakly_connected_components(sub)) for n in comp}
@@ -541,6 +599,7 @@ def _schedule(graph: NeuroGraph, input_name: str, last_host_source: dict[str, li
                 phases += [Phase(k, name, 0) for name in tables]
             for p in pops:
                 phases.append(Phase(k, p, t))
+                phases += [Phase(k, name, t) for name in partial_after.get(p, [])]
                 if t == 0:
                     phases += [Phase(k, f"host>{fed}", 0) for fed in last_host_source.get(p, [])]
     return steps, phases

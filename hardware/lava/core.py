@@ -81,6 +81,7 @@ def save_npz(path: Path | str, arrays: dict[str, np.ndarray]) -> None:
 class _Pop:
     name: str
     kind: str  # LIF | Graded | Readout | Sum (the host's sum of host layers into X, emitted as host>X) | Table
+    #           | Partial (raw partial sums of a split layer, mapping.splits)
     idx: np.ndarray  # flat neuron indices held here
     bias: np.ndarray  # float64 integers (LIF: bias_mant << bias_exp)
     sl: slice  # this population's part of the unit's LIF or graded state
@@ -93,7 +94,7 @@ class _Pop:
 class _Edge:
     source: str
     target: _Pop
-    kind: str  # item | spike | graded | host | table (an item table's values into its target)
+    kind: str  # item | spike | graded | host | table (an item table's values into its target) | partial
     structure: str  # dense | diagonal | circulant | copy | table (an item table's range: the ids into a Table)
     readout: bool
     shift: int
@@ -104,6 +105,8 @@ class _Edge:
     counter: int  # which counter its synaptic work goes to
     src_shape: tuple[int, int]
     table: tuple[str, int, int] | None = None  # structure "table": (mode, first item id, first channel)
+    window: tuple[int, int] | None = None  # a split layer's fan-in range (source channels, circulant: positions)
+    const: bool = False  # kind "partial": graded partial sums into a LIF population (a constant drive)
 
 
 class UnitCore:
@@ -149,7 +152,8 @@ class UnitCore:
                 raw = None
             edge = _Edge(e["source"], target, e["kind"], e["structure"], e["positions"] == "readout", e["shift"], w,
                          arrays.get(f"{k}.e{j}.wi"), e["fan_in"], raw, counter, tuple(e["src_shape"]),
-                         (e["mode"], e["i0"], e["d0"]) if e["structure"] == "table" else None)
+                         (e["mode"], e["i0"], e["d0"]) if e["structure"] == "table" else None,
+                         tuple(e["window"]) if e.get("window") else None, bool(e.get("const", False)))
             self.edges_from.setdefault(e["source"], []).append(edge)
         self.n_raw = n_raw
 
@@ -208,6 +212,16 @@ class UnitCore:
                 else:
                     state["raw"][e.raw] += vals.astype(np.int64)
                 continue
+            if e.kind == "partial":  # raw partial sums of a split layer: merged by adding, rounded once here
+                vals = x[pop.idx]
+                state["counters"][_C["synaptic_op"]] += pop.idx.size * e.fan_in  # one add per value received
+                if pop.kind != "LIF":
+                    state["raw"][e.raw] += vals.astype(np.int64)
+                elif e.const:
+                    state["lif_const"][pop.sl] += round_shift(vals, e.shift).astype(np.int64)
+                else:
+                    state["lif_acc"][t, pop.sl] += round_shift(vals, e.shift).astype(np.int64)
+                continue
             contrib, n_inputs = self._propagate(e, x, length)
             state["counters"][e.counter] += int(n_inputs)
             if pop.kind == "LIF":
@@ -249,6 +263,9 @@ class UnitCore:
             ids = x[:-1].astype(np.int64)
             return e.weight[e.wi, ids[rows]], float(n)
         X = x.astype(np.float64).reshape(e.src_shape)
+        if e.window is not None:  # a partial core: only its fan-in range
+            a0, a1 = e.window
+            X = X[a0:a1] if e.structure == "circulant" else X[:, a0:a1]
         graded = e.kind == "graded"
         if e.structure == "dense":
             out = np.einsum("nc,nc->n", e.weight[e.wi], X[rows])
@@ -267,6 +284,12 @@ class UnitCore:
         counters = state["counters"]
         if pop.kind == "Table":
             out[pop.slots] = state["graded_in"][pop.sl]
+            return 0
+        if pop.kind == "Partial":  # raw partial sums, sent and cleared; each accumulator updates once
+            for e in (e for edges in self.edges_from.values() for e in edges if e.target is pop):
+                out[pop.slots] += state["raw"][e.raw]
+                state["raw"][e.raw] = 0
+            counters[_C["neuron_update"]] += pop.idx.size
             return 0
         if pop.kind == "LIF":
             fx = self.meta["lif"][pop.name]
