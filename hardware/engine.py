@@ -31,15 +31,42 @@ COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}
 
 
 @dataclass
+class _Sparse:
+    """A matrix [rows, cols] kept as its non-zeros grouped by column, for products x [b, rows] @ M that cost in
+    its non-zeros (the program's tables are sparse: a column charges one unit, a row reaches few columns), not in
+    rows x cols, and that do not go through a threaded BLAS (whose start-up dominates such small products)."""
+
+    rows: np.ndarray  # row of each non-zero, sorted by column
+    vals: np.ndarray
+    starts: np.ndarray  # first non-zero of each column that has some
+    cols: np.ndarray  # those columns
+    n_cols: int
+
+    @staticmethod
+    def of(m: np.ndarray) -> "_Sparse":
+        r, c = np.nonzero(m.T)
+        cols, starts = np.unique(r, return_index=True)
+        return _Sparse(c, m[c, r], starts, cols, m.shape[1])
+
+    def left(self, x: np.ndarray) -> np.ndarray:
+        """x [b, rows] @ M -> [b, cols] (dtype of x times the values)."""
+        out = np.zeros((x.shape[0], self.n_cols), np.result_type(x, self.vals))
+        if self.rows.size:
+            out[:, self.cols] = np.add.reduceat(x[:, self.rows] * self.vals, self.starts, axis=1)
+        return out
+
+
+@dataclass
 class _Compiled:
     """A block's columns turned into matrices: counts [B, cols] @ act -> counters, @ busy -> unit cycles."""
 
-    act: np.ndarray  # [cols, counters]
-    busy: np.ndarray  # [cols, units]
+    act: _Sparse  # [cols, counters]
+    busy: _Sparse  # [cols, units]
     entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # col, unit, counter, layer, mult
     pair_cols: np.ndarray  # [pairs]
     pair_latency: np.ndarray  # [pairs] cycles of one packet's route
-    pair_links: np.ndarray  # [pairs, links] 0/1
+    pair_links: _Sparse  # [pairs, links] 0/1
+    totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
 
 
 class Ledger:
@@ -89,10 +116,15 @@ class Ledger:
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
-        got = _Compiled(act, busy, tuple(np.array(v) for v in entries),
-                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links)
+        got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
+                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
+                        block.each.sum(0, dtype=np.float64))
         self._cache[id(block)] = got
         return got
+
+    def totals(self, block: Block) -> np.ndarray:
+        """Column sums of ``block.each`` (every row once), computed once per block."""
+        return self._compile(block).totals
 
     def begin(self, rows: slice) -> None:
         """Start a batch: inferences ``rows`` of the ledger."""
@@ -109,8 +141,8 @@ class Ledger:
         cb = self._compile(block)
         rows = self._rows
         counts = np.asarray(counts, dtype=np.float64)
-        self.counts[rows] += counts @ cb.act
-        self._busy[:, phase] += counts @ cb.busy
+        self.counts[rows] += cb.act.left(counts)
+        self._busy[:, phase] += cb.busy.left(counts)
         col, unit, counter, layer, mult = cb.entries
         if col.size:
             added = counts.sum(0)[col] * mult
@@ -118,18 +150,19 @@ class Ledger:
             np.add.at(self.by_step[self.program.phases[phase].step], (unit, counter), added)
         if cb.pair_cols.size:
             packets = counts[:, cb.pair_cols]
-            load = packets @ cb.pair_links
+            load = cb.pair_links.left(packets)
             route = ((packets > 0) * cb.pair_latency).max(axis=1)
             links = (load * self.link_cycles).max(axis=1)
             self.network[rows, phase] = np.maximum(self.network[rows, phase], np.maximum(route, links))
             self.link_packets += load.sum(0)
 
 
-def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int) -> np.ndarray:
-    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once) through ``each``, plus the
-    readout row's part (row length-1 of each inference)."""
+def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, totals: np.ndarray
+                     ) -> np.ndarray:
+    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: ``totals``, the column
+    sums of ``each``) through ``each``, plus the readout row's part (row length-1 of each inference)."""
     if events is None:
-        counts = np.broadcast_to(block.each.sum(0, dtype=np.float64), (b, block.each.shape[1])).copy()
+        counts = np.broadcast_to(totals, (b, block.each.shape[1])).copy()
     else:
         flat = events.reshape(b, -1).astype(np.float32, copy=False)
         counts = (flat @ block.each).astype(np.float64)
@@ -164,14 +197,14 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
             ledger.spikes[rows] += events.sum(axis=(1, 2))
-        ledger.charge(k, _emission_counts(block, events, length, b), block)
+        ledger.charge(k, _emission_counts(block, events, length, b, ledger.totals(block)), block)
         update = program.updates.get(phase.population)
         if update is not None:
-            total = update.each.sum(0, dtype=np.float64)
+            total = ledger.totals(update)
             on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
             ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
         for name in program.background[k]:
-            idle = program.updates[name].each.sum(0, dtype=np.float64)
+            idle = ledger.totals(program.updates[name])
             ledger.charge(k, np.broadcast_to(np.concatenate([np.zeros_like(idle), idle]), (b, 2 * idle.size)),
                           program.updates[name])
     ledger.end()
@@ -220,10 +253,9 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
     raster: dict[str, np.ndarray] = {}
     rule = program.chip.core.active_update
     start = 0
-    for batch in trace(graph, history, length, batch_size):
+    for batch in trace(graph, history, length, batch_size, scores_out=scores):  # the readout writes scores
         b = batch.history.shape[0]
         rows = slice(start, start + b)
-        scores[rows] = batch.outputs[out_name]
         spikes = {name: batch.outputs[name].reshape(node.time_steps, b, -1) for name, node in graph.nodes()
                   if isinstance(node, LIF)}
         on = {name: active_updates(graph.node(name), batch.inputs[name], spikes[name], rule) for name in spikes}

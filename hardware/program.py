@@ -114,7 +114,7 @@ class Program:
     emissions: dict[str, Block]  # emitter -> its emission table (rows: neurons; ItemInput: positions)
     updates: dict[str, Block]  # population on cores -> neuron update table (columns: active per unit, idle per unit)
     links: list[tuple[tuple[int, int], tuple[int, int]]]  # directed mesh links (from router, to router)
-    routes: dict[tuple[int, int], list[int]]  # (from unit, to unit) -> links crossed (XY routing)
+    routes: dict[tuple[int, int], list[int]]  # (from unit, to unit) -> links crossed (XY routing), packets' pairs
     background: list[list[str]] = field(default_factory=list)  # per phase: populations on cores updated idle there
     tables: dict[str, tuple[Table, list[int]]] = field(default_factory=dict)  # target -> table, unit per range
     topk_groups: np.ndarray | None = None  # with chip.top_k: the unit holding each item's score [N+1]
@@ -281,10 +281,6 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
 
     links = mesh_links(chip.mesh)
     link_index = {link: i for i, link in enumerate(links)}
-    routes = {}
-    for a in range(n_units):
-        for b in range(n_units):
-            routes[(a, b)] = [link_index[k] for k in xy_route(units[a].router, units[b].router)]
 
     emissions: dict[str, Block] = {}
     output = graph.output_name()
@@ -318,6 +314,8 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         emissions[name] = _partial_emission(name, sp.target, sp.target_shape, [r[2:] for r in sp.ranges], sp_units,
                                             owner[sp.target], units, chip.core.charge_local_messages, True)
 
+    pairs = {(a, b) for block in emissions.values() for _, a, b in block.pairs}  # the routes packets take
+    routes = {(a, b): [link_index[k] for k in xy_route(units[a].router, units[b].router)] for a, b in pairs}
     updates = {name: _updates(name, graph.node(name), owner[name], units, chip) for name in owner
                if (owner[name] < n_cores).any()}
     partial_after: dict[str, list[str]] = {}
@@ -549,14 +547,23 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
 
 
 def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Block:
-    """Neuron updates of a population on cores: ``each`` [neurons, K] one-hot of the K cores it uses; the columns are
-    (active at core k) for the K cores, then (idle at core k): counts = [active @ each, (1 - active) @ each].
-    State bytes read per update: u and v (LIF) or the accumulator (Graded, Readout)."""
+    """Neuron updates of a population on cores: ``each`` [neurons, K] one-hot of the K cores it uses (LIF, whose
+    active updates are counted per neuron), or [1, K] its neurons per core (Graded, Readout: every neuron updates
+    once, active; a catalog's readout then costs no [N, K] table); the columns are (active at core k) for the K
+    cores, then (idle at core k): counts = [active @ each, (1 - active) @ each]. State bytes read per update: u and v
+    (LIF) or the accumulator (Graded, Readout)."""
     own = owner.reshape(-1)
     state_bits = getattr(getattr(node, "fixed", None), "state_bits", chip.core.state_bits)
     state_bytes = (2 if isinstance(node, LIF) else 1) * state_bits / 8.0
     cores = [int(k) for k in np.unique(own) if units[k].kind == "core"]
-    one = np.stack([(own == k).astype(np.float32) for k in cores], axis=1)
+    col = np.full(len(units), -1)
+    col[cores] = np.arange(len(cores))
+    on_core = col[own] >= 0
+    if isinstance(node, LIF):
+        one = np.zeros((own.size, len(cores)), np.float32)
+        one[np.flatnonzero(on_core), col[own[on_core]]] = 1.0
+    else:
+        one = np.bincount(col[own[on_core]], minlength=len(cores)).astype(np.float32)[None]
     columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes)]
                for action in ("neuron_update", "neuron_update_idle") for k in cores]
     return Block(one, None, columns)

@@ -102,7 +102,7 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
              for (a, b), p in zip(program.links, ledger.link_packets)]
     rates = {name: total * scale for name, total in ledger.spikes_per_neuron.items()}
-    top = chip_topk(scores, program.topk_groups, chip.top_k) if program.topk_groups is not None else {}
+    top = chip_topk(scores, chip.top_k) if program.topk_groups is not None else {}
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
                      breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates,
                      topk=top)

@@ -4,7 +4,9 @@ and the ranks a host reads from that list. numpy only.
 Order. Items are ranked by score, highest first; ties by item id, lowest first (the order of a stable sort of
 -score, as ``numpy.argsort(-scores, kind="stable")`` gives). Item 0 (padding) is never ranked. Every core that holds
 scores keeps its best k + 1 in that order; the io port merges them into the global best k + 1 (exactly the first
-k + 1 of the full ranking: each of them is among the best k + 1 of its own core). The chip sends out the first k
+k + 1 of the full ranking: each of them is among the best k + 1 of its own core, since fewer than k + 1 items of
+any core rank before it). The simulator therefore selects the global best k + 1 directly (``chip_topk``); the
+per-core selection and the merge are what the program charges (``hardware.program``). The chip sends out the first k
 items with their scores and the (k+1)-th score, the *boundary*.
 
 Ranks. The host's metrics rank a target pessimistically: 1 + #(items scoring higher) + #(other items scoring the
@@ -17,51 +19,48 @@ from __future__ import annotations
 
 import numpy as np
 
+BLOCK = 1024  # columns per block of the threshold pass in ``best``
+
 
 def best(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The best k of each row of scores [B, n] whose columns are items ``ids`` [n] (ascending), in ranking order:
-    (item ids [B, min(k, n)], their scores). O(B n): a partition, then the ties at the k-th score by id."""
-    n = scores.shape[1]
+    (item ids [B, min(k, n)], their scores). O(B n) in two cheap passes: the maxima of ``BLOCK``-column blocks give
+    a threshold, the k-th largest block maximum (k distinct items score at least that, so the k-th best does too);
+    only the columns at or above it (usually a few more than k; all ties included) are sorted."""
+    B, n = scores.shape
     k = min(k, n)
     if k == 0:
-        return np.zeros((scores.shape[0], 0), np.int64), np.zeros((scores.shape[0], 0))
+        return np.zeros((B, 0), np.int64), np.zeros((B, 0))
     if k < n:
-        kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1:k]  # [B, 1] the k-th best score
-        above = scores > kth
-        tied = scores == kth
-        take = above | (tied & (np.cumsum(tied, axis=1) <= k - above.sum(1, keepdims=True)))
-        cols = np.nonzero(take)[1].reshape(-1, k)
+        block = np.maximum.reduceat(scores, np.arange(0, n, BLOCK), axis=1)  # [B, blocks]
+        if block.shape[1] > k:
+            floor = -np.partition(-block, k - 1, axis=1)[:, k - 1:k]
+        else:
+            floor = scores.min(axis=1, keepdims=True)
+        rows, cols = np.nonzero(scores >= floor)
     else:
-        cols = np.broadcast_to(np.arange(n), scores.shape)
-    got = np.take_along_axis(scores, cols, axis=1)
-    order = np.lexsort((ids[cols], -got), axis=1)
-    cols = np.take_along_axis(cols, order, axis=1)
-    return ids[cols], np.take_along_axis(scores, cols, axis=1)
+        rows, cols = np.repeat(np.arange(B), n), np.tile(np.arange(n), B)
+    vals = scores[rows, cols]
+    order = np.lexsort((ids[cols], -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    rank = np.arange(rows.size) - np.searchsorted(rows, np.arange(B))[rows]
+    keep = rank < k
+    return ids[cols[keep]].reshape(B, k), vals[keep].reshape(B, k)
 
 
-def chip_topk(scores: np.ndarray, groups: np.ndarray, k: int) -> dict[str, np.ndarray]:
-    """The chip's path: per unit (``groups`` [N+1], the unit holding each item's score) its best k + 1, merged at
-    the io port. Returns {"ids" [B, k], "scores" [B, k], "boundary" [B] (the (k+1)-th score, -inf if none)}."""
+def chip_topk(scores: np.ndarray, k: int, chunk: int = 16) -> dict[str, np.ndarray]:
+    """The chip's list for scores [B, N+1]: the best k + 1 items of the full ranking, which is what the io port's
+    merge of every core's best k + 1 gives (module docstring), so it is selected here in one pass over each row
+    (``chunk`` rows at a time; the cores' selection is what the program charges). Returns {"ids" [B, k],
+    "scores" [B, k], "boundary" [B] (the (k+1)-th score, -inf if none)}."""
+    B = scores.shape[0]
     items = np.arange(1, scores.shape[1])
-    ranked, owner = scores[:, 1:], groups[1:]
-    cand_ids, cand_scores = [], []
-    for u in np.unique(owner):
-        mine = owner == u
-        i, s = best(ranked[:, mine], items[mine], k + 1)
-        cand_ids.append(i)
-        cand_scores.append(s)
-    ids, sc = np.concatenate(cand_ids, axis=1), np.concatenate(cand_scores, axis=1)
-    order = np.argsort(ids, axis=1, kind="stable")  # ascending ids, as ``best`` needs for its tie order
-    ids, sc = np.take_along_axis(ids, order, axis=1), np.take_along_axis(sc, order, axis=1)
-    top_ids, top_scores = _best_rows(sc, ids, k + 1)
-    boundary = top_scores[:, k] if top_scores.shape[1] > k else np.full(scores.shape[0], -np.inf)
-    return {"ids": top_ids[:, :k], "scores": top_scores[:, :k], "boundary": boundary}
-
-
-def _best_rows(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``best`` with ids per row [B, n] (ascending in each row)."""
-    order = np.lexsort((ids, -scores), axis=1)[:, :k]
-    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(scores, order, axis=1)
+    ids = np.zeros((B, min(k + 1, items.size)), np.int64)
+    top = np.zeros(ids.shape)
+    for r in range(0, B, chunk):
+        ids[r:r + chunk], top[r:r + chunk] = best(scores[r:r + chunk, 1:], items, k + 1)
+    boundary = top[:, k] if top.shape[1] > k else np.full(B, -np.inf)
+    return {"ids": ids[:, :k], "scores": top[:, :k], "boundary": boundary}
 
 
 def ranks_from_topk(top: dict[str, np.ndarray], target: np.ndarray) -> np.ndarray:
