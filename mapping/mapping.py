@@ -312,6 +312,9 @@ def format_summary(summary: dict) -> str:
     lines.append(f"per time step ({s['time_steps_per_inference']} steps per inference): traffic "
                  f"{s['traffic_per_step']:,.1f}, hop-weighted {s['hop_weighted_traffic_per_step']:,.1f}")
     lines.append(f"activity: {s['activity']}")
+    for layer, sp in s.get("splits", {}).items():
+        lines.append(f"split by fan-in: {layer} on {sp['partial_cores']} partial-sum cores "
+                     f"({sp['fan_in_ranges']} fan-in ranges merged by the target's cores)")
     h = s["host"]
     if h is None:
         lines.append("host: nothing (every layer runs on cores)")

@@ -248,3 +248,17 @@ def test_stats_and_listing(tmp_path, isolated_home):
     assert listing["ml-1m"]["downloadable"] and not listing["steam"]["downloadable"]
     assert all(d["where"] == (d["path"] or d["note"]) for d in listing.values())
     json.dumps(list(listing.values()))
+
+
+def test_synthetic_catalog_size_is_a_parameter(tmp_path, small):
+    from ssr_neuro.data.synthetic import SyntheticConfig
+
+    cfg = SyntheticConfig(n_users=200, n_items=3000, min_len=5, max_len=10)
+    big = load_dataset("synthetic", cache_dir=tmp_path, k_core=0, synthetic=cfg)
+    default = load_dataset("synthetic", cache_dir=tmp_path, k_core=0)
+    assert default.n_items <= 400 < big.n_items <= 3000  # the items the 200 users met, ids 1..n_items
+    assert big.train.history.max() <= big.n_items
+    with pytest.raises(DataError, match="synthetic"):
+        load_dataset(small, cache_dir=tmp_path, synthetic=cfg)
+    with pytest.raises(DataError):
+        load_dataset("synthetic", cache_dir=tmp_path, synthetic=SyntheticConfig(n_items=1))
