@@ -52,6 +52,8 @@ for ax, (key, label) in zip(axes, PANELS):
     ax.set_ylabel(label)
     if key == "readout_share":
         ax.set_ylim(0, 1)
+    elif key in ("cores", "energy_uJ"):
+        ax.set_yscale("log")
 axes[0].legend(fontsize=8)
 fig.suptitle(f"SSR on the chip against catalog size ({rows[0]['model']} models; lookup item tables, on-chip top-k)",
              fontsize=9)

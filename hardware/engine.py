@@ -67,6 +67,7 @@ class _Compiled:
     pair_latency: np.ndarray  # [pairs] cycles of one packet's route
     pair_links: _Sparse  # [pairs, links] 0/1
     totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
+    each: _Sparse  # the block's ``each`` [rows, cols] (float32)
 
 
 class Ledger:
@@ -95,7 +96,8 @@ class Ledger:
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
 
-    def _compile(self, block: Block) -> _Compiled:
+    def compiled(self, block: Block) -> _Compiled:
+        """The block's matrices (sparse ``each``, column totals, charges per counter and unit), made once."""
         got = self._cache.get(id(block))
         if got is not None:
             return got
@@ -118,13 +120,9 @@ class Ledger:
             latency[i] = self.link_cycles[route].sum()
         got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
-                        block.each.sum(0, dtype=np.float64))
+                        block.each.sum(0, dtype=np.float64), _Sparse.of(block.each))
         self._cache[id(block)] = got
         return got
-
-    def totals(self, block: Block) -> np.ndarray:
-        """Column sums of ``block.each`` (every row once), computed once per block."""
-        return self._compile(block).totals
 
     def begin(self, rows: slice) -> None:
         """Start a batch: inferences ``rows`` of the ledger."""
@@ -138,7 +136,7 @@ class Ledger:
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
-        cb = self._compile(block)
+        cb = self.compiled(block)
         rows = self._rows
         counts = np.asarray(counts, dtype=np.float64)
         self.counts[rows] += cb.act.left(counts)
@@ -157,15 +155,15 @@ class Ledger:
             self.link_packets += load.sum(0)
 
 
-def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, totals: np.ndarray
+def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, cb: _Compiled
                      ) -> np.ndarray:
-    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: ``totals``, the column
-    sums of ``each``) through ``each``, plus the readout row's part (row length-1 of each inference)."""
+    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: the column sums of
+    ``each``) through ``each``, plus the readout row's part (row length-1 of each inference)."""
     if events is None:
-        counts = np.broadcast_to(totals, (b, block.each.shape[1])).copy()
+        counts = np.broadcast_to(cb.totals, (b, block.each.shape[1])).copy()
     else:
         flat = events.reshape(b, -1).astype(np.float32, copy=False)
-        counts = (flat @ block.each).astype(np.float64)
+        counts = cb.each.left(flat).astype(np.float64)
     if block.readout is not None:
         table = block.readout[length - 1]  # [b, C, columns]
         if events is None:
@@ -197,14 +195,14 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
             ledger.spikes[rows] += events.sum(axis=(1, 2))
-        ledger.charge(k, _emission_counts(block, events, length, b, ledger.totals(block)), block)
+        ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block)), block)
         update = program.updates.get(phase.population)
         if update is not None:
-            total = ledger.totals(update)
+            total = ledger.compiled(update).totals
             on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
             ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
         for name in program.background[k]:
-            idle = ledger.totals(program.updates[name])
+            idle = ledger.compiled(program.updates[name]).totals
             ledger.charge(k, np.broadcast_to(np.concatenate([np.zeros_like(idle), idle]), (b, 2 * idle.size)),
                           program.updates[name])
     ledger.end()
@@ -263,7 +261,8 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         for k, phase in enumerate(program.phases):
             update = program.updates.get(phase.population)
             if update is not None and phase.population in spikes:
-                active[k] = (on[phase.population][phase.t].astype(np.float32) @ update.each).astype(np.float64)
+                on_t = on[phase.population][phase.t].astype(np.float32)
+                active[k] = ledger.compiled(update).each.left(on_t).astype(np.float64)
         charge_batch(program, ledger, rows, batch.length, spikes, active, batch.history)
         if start == 0:
             raster = {name: s[:, 0].copy() for name, s in spikes.items()}
