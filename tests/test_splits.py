@@ -4,8 +4,11 @@ cores), both backends count the same, the merge's work is counted, and a layer t
 
 import dataclasses
 
+import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from hardware.chip import load_chip
 from hardware.engine import run_program
@@ -17,8 +20,9 @@ from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.fixed import edge_shift, round_shift
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
-from test_lava_equality import _lava, assert_same, needs_lava, serial
+from test_lava_equality import RULES, _lava, assert_same, needs_lava, serial
 from test_mapping_helpers import check_mapping
+from test_mapping_properties import graphs
 
 L, N, W = 4, 6, 40  # W: the wide populations' channels, more than the narrow chip's input axons
 
@@ -142,3 +146,35 @@ def test_a_layer_that_cannot_be_split_small_enough_is_refused_naming_the_key():
     assert "split across cores by fan-in" in str(e.value)
     with pytest.raises(MappingError, match=r"core\.synapse_memory_bytes"):
         map_graph(graph, chip(16, shared=False, synapse_memory_bytes=3))
+
+
+@st.composite
+def split_cases(draw):
+    """A random quantised graph mapped with at least one layer split by fan-in (narrow cores, any counting rules)."""
+    graph = draw(graphs())
+    inp = graph.node(graph.input_name())
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    history = rng.integers(0, inp.n_items + 1, size=(6, inp.max_len))
+    length = rng.integers(1, inp.max_len + 1, size=6)
+    fixed = quantize(graph, (history, length))
+    rules = {key: draw(st.sampled_from(values)) for key, values in RULES.items()}
+    narrow = dataclasses.replace(chip(draw(st.integers(2, 6)), draw(st.booleans()), neurons=24, output_axons=64),
+                                 mesh=dataclasses.replace(load_chip("45nm").mesh, rows=8, cols=8))
+    narrow = dataclasses.replace(narrow, core=dataclasses.replace(narrow.core, **rules))
+    try:
+        mapping = map_graph(fixed, narrow, strategy=draw(st.sampled_from(["greedy", "anneal"])), seed=0)
+        program = compile_program(fixed, mapping, narrow)
+    except (MappingError, nx.NetworkXUnfeasible):
+        assume(False)
+    assume(program.splits)
+    return fixed, program, history, length
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(split_cases())
+def test_random_split_layers_compute_bit_for_bit_what_the_graph_does(tmp_path, case):
+    graph, program, history, length = case
+    lowered = serial(program, history, length, tmp_path)
+    assert_same(program, run_program(program, history, length), lowered)
+    np.testing.assert_array_equal(lowered[0], run(graph, history, length)[0])
