@@ -3,13 +3,13 @@ on-chip top-k), one row per (N, chip), measured in one run.
 
     .venv/bin/python benchmarks/catalog_scale.py [--items 10000,50000,200000] [--dim 16] [--inferences 1000]
                                                  [--chips 45nm,loihi,examples/chips/45nm-large.toml]
-                                                 [--trained [--users 150]] [--json F]
+                                                 [--trained [--users 1000]] [--json F]
 
 The model: by default a fresh SSR initialisation (D=--dim, L=20, 2 blocks; BatchNorm statistics randomised as after
-training) with random histories of the catalog; with --trained, SSR trained for one epoch (Python API, no
-torch.compile) on the synthetic generator with a catalog of N items (``SyntheticConfig(n_items=N, n_users=--users,
-min_len=15, max_len=30, zipf_exponent=0.5)``, no k-core filter), whose catalog is all N items (those the few users
-never met keep their initial weights), evaluated on the test histories (repeated up to --inferences). Calibration
+training) with random histories of the catalog; with --trained, SSR trained for one epoch through the Python API on
+the synthetic generator with a catalog of N items (``SyntheticConfig(n_items=N, n_users=--users, min_len=15,
+max_len=30, zipf_exponent=0.5)``, no k-core filter), whose catalog is all N items (those the users never met keep
+their initial weights), evaluated on the test histories (repeated up to --inferences). Calibration
 and activity use the first 256 histories. Columns: cores used (table cores in brackets); energy per inference (uJ)
 and its share by kind (compute/memory/network/static); latency (us); readout share = the Readout's layer energy
 (scoring MACs or synaptic ops, compares, results out) over the total; map time (s); compile time (s, once per
@@ -63,7 +63,7 @@ def build_trained(n_items: int, dim: int, samples: int, users: int, seed: int = 
                         k_core=0, seed=seed, use_cache=False)
     torch.manual_seed(seed)
     model = SSR(SSRConfig(n_items=n_items, dim=dim))
-    train(model, data, TrainConfig(epochs=1, compile=False, patience=0), show_progress=False)
+    train(model, data, TrainConfig(epochs=1, patience=0), show_progress=False)
     train_s = time.perf_counter() - t
     model.eval()
     quality = evaluate_model(model, data.test)
@@ -128,7 +128,7 @@ def main() -> None:
     ap.add_argument("--inferences", type=int, default=1000)
     ap.add_argument("--chips", default="45nm,loihi,examples/chips/45nm-large.toml")
     ap.add_argument("--trained", action="store_true", help="train SSR one epoch on a synthetic catalog of N items")
-    ap.add_argument("--users", type=int, default=150, help="synthetic users with --trained")
+    ap.add_argument("--users", type=int, default=1000, help="synthetic users with --trained")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()

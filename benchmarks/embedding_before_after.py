@@ -6,7 +6,7 @@ presets as shipped (lookup item tables, on-chip top-10). Same graph, same infere
                                                           [--chips 45nm,loihi] [--data-dir ../shared/datasets]
 
 The graph: --graph if given, else runs/ml-1m/model.graph where it exists, else an ML-100K model: the checkpoint
---checkpoint if given, else one trained here through the Python API (SSR defaults, --epochs 2, no torch.compile),
+--checkpoint if given, else one trained here through the Python API (SSR defaults, --epochs 2),
 converted (8-bit weights, 4,096 calibration samples) and saved as runs/ml-100k/model.graph for the next run. Columns: the embedding as mapped (mode and table cores), cores,
 energy per inference (uJ) with compute/memory/network, latency (us), readout share of the energy, HR@10 of the
 full scores and of the chip's top-10 list (equal by ``hardware.topk``).
@@ -48,7 +48,7 @@ def model_graph(args):
         torch.manual_seed(0)
         model = SSR(SSRConfig(n_items=data.n_items))
         t = time.perf_counter()
-        train(model, data, TrainConfig(epochs=args.epochs, compile=False, patience=0), show_progress=False)
+        train(model, data, TrainConfig(epochs=args.epochs, patience=0), show_progress=False)
         how = f"SSR trained here ({args.epochs} epochs, {time.perf_counter() - t:.0f} s)"
     model.eval()
     hr = evaluate_model(model, data.test)["HR@10"]
