@@ -44,6 +44,8 @@ Per core (``CoreState``), with the rules of the chip schema:
 - LIF state bits    = ``LIFFixed.state_bits`` of a quantised graph                          <= core.state_bits
 Host: the weights of every layer it evaluates, stored once (weights x bits), <= host.memory_bytes (``mapping``).
 Output routes (distinct (source neuron, destination core) pairs) depend on the whole partition: ``mapping.traffic``.
+Fan-in splitting: where one neuron of a population does not fit an empty core, its dense and circulant in-layers are
+split by fan-in, largest first, into partial sums on partial cores (``mapping.splits``, chosen in ``populations``).
 """
 
 from __future__ import annotations
