@@ -20,9 +20,8 @@ from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.fixed import edge_shift, round_shift
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
-from test_lava_equality import RULES, _lava, assert_same, needs_lava, serial
+from test_lava_equality import RULES, _lava, assert_same, needs_lava, quantised_graphs, serial
 from test_mapping_helpers import check_mapping
-from test_mapping_properties import graphs
 
 L, N, W = 4, 6, 40  # W: the wide populations' channels, more than the narrow chip's input axons
 
@@ -151,12 +150,7 @@ def test_a_layer_that_cannot_be_split_small_enough_is_refused_naming_the_key():
 @st.composite
 def split_cases(draw):
     """A random quantised graph mapped with at least one layer split by fan-in (narrow cores, any counting rules)."""
-    graph = draw(graphs())
-    inp = graph.node(graph.input_name())
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    history = rng.integers(0, inp.n_items + 1, size=(6, inp.max_len))
-    length = rng.integers(1, inp.max_len + 1, size=6)
-    fixed = quantize(graph, (history, length))
+    fixed, history, length = draw(quantised_graphs())
     rules = {key: draw(st.sampled_from(values)) for key, values in RULES.items()}
     narrow = dataclasses.replace(chip(draw(st.integers(2, 6)), draw(st.booleans()), neurons=24, output_axons=64),
                                  mesh=dataclasses.replace(load_chip("45nm").mesh, rows=8, cols=8))
