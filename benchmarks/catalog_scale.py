@@ -76,7 +76,7 @@ def build_trained(n_items: int, dim: int, samples: int, users: int, seed: int = 
 
 def _convert(model, history: np.ndarray, length: np.ndarray):
     from ssr_neuro.conversion import to_graph
-    from ssr_neuro.conversion.quantize import quantize
+    from ssr_neuro.graph.quantize import quantize
 
     graph = quantize(to_graph(model.eval()), (history[:256], length[:256]))
     return graph, history, length

@@ -36,7 +36,7 @@ def model_graph(args):
     if path.is_file():
         return load_graph(path), data.test, f"{name} graph {path}"
     from ssr_neuro.conversion import to_graph
-    from ssr_neuro.conversion.quantize import quantize
+    from ssr_neuro.graph.quantize import quantize
     from ssr_neuro.model import SSR, SSRConfig
     from ssr_neuro.training import TrainConfig, evaluate_model, load_checkpoint, train
 

@@ -36,7 +36,7 @@ def main() -> None:
     from hardware.chip import load_chip
     from mapping import map_graph
     from ssr_neuro.conversion import to_graph
-    from ssr_neuro.conversion.quantize import quantize
+    from ssr_neuro.graph.quantize import quantize
     from ssr_neuro.graph.execute import run
     from ssr_neuro.model import SSR, SSRConfig
 

@@ -40,12 +40,13 @@ def main() -> None:
     from hardware.lava_backend import run_lava
     from hardware.program import compile_program
     from mapping import map_graph
-    from ssr_neuro.cli import _convert
-    from ssr_neuro.graph.execute import run
+    from ssr_neuro.app.pipeline import SamplePlan, fixed_graph, record_activity
 
     torch.set_num_threads(1)
-    _, _, graph, ds, calib = _convert(args.checkpoint, DATA, 8, 8, False, 4096)
-    _, activity = run(graph, *calib, record=True)
+    plan = SamplePlan()
+    src = fixed_graph(args.checkpoint, plan, DATA)
+    graph, ds = src.graph, src.dataset
+    activity = record_activity(graph, plan.activity_of(ds))
     chip = load_chip(args.chip)
     program = compile_program(graph, map_graph(graph, chip, strategy="anneal", activity=activity, seed=0), chip)
     pick = np.sort(np.random.default_rng(0).choice(len(ds.test), size=args.n, replace=False))

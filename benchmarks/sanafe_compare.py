@@ -404,9 +404,9 @@ def local_messages(graph, mapping, edges, spikes: dict[str, np.ndarray]) -> floa
 # ------------------------------------------------------------------------------------------------ the run
 
 def _pick(graph, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from ssr_neuro.cli import _dataset_of_checkpoint
+    from ssr_neuro.app.pipeline import dataset_of
 
-    ds = _dataset_of_checkpoint(graph.meta, DATA)
+    ds = dataset_of(graph.meta, DATA)
     pick = np.sort(np.random.default_rng(seed).choice(len(ds.test), size=min(n, len(ds.test)), replace=False))
     return ds.test.history[pick], ds.test.length[pick]
 

@@ -30,16 +30,16 @@ def _ml1m_graph(path: Path):
 
     if path.is_file():
         return load_graph(path)
-    from ssr_neuro.cli import _convert
+    from ssr_neuro.app.pipeline import SamplePlan, fixed_graph
 
-    return _convert(REPO / "runs/ml-1m/model.pt", DATA, 8, 8, False, 4096)[2]
+    return fixed_graph(REPO / "runs/ml-1m/model.pt", SamplePlan(), DATA).graph
 
 
 def _random_graph(n_items: int, dim: int, blocks: int, samples: int):
     import torch
 
     from ssr_neuro.conversion import to_graph
-    from ssr_neuro.conversion.quantize import quantize
+    from ssr_neuro.graph.quantize import quantize
     from ssr_neuro.model import SSR, SSRConfig
 
     torch.manual_seed(0)
@@ -78,13 +78,11 @@ def main() -> None:
 
     from hardware.chip import load_chip
     from mapping import map_graph
-    from ssr_neuro.cli import _dataset_of_checkpoint
-    import torch
-
-    from ssr_neuro.training.metrics import metrics_from_ranks, target_ranks
+    from ssr_neuro.app.pipeline import dataset_of
+    from ssr_neuro.metrics import metrics_of_scores
 
     graph = _ml1m_graph(args.graph)
-    ds = _dataset_of_checkpoint(graph.meta, DATA)
+    ds = dataset_of(graph.meta, DATA)
     pick = np.sort(np.random.default_rng(0).choice(len(ds.test), size=min(args.n, len(ds.test)), replace=False))
     history, length, target = ds.test.history[pick], ds.test.length[pick], ds.test.target[pick]
     out: dict = {"graph": str(args.graph), "n_inferences": int(len(pick)), "presets": {}}
@@ -95,8 +93,7 @@ def main() -> None:
         mappings[name] = (chip, map_graph(graph, chip))
         seconds, r = _timed(graph, mappings[name][1], chip, history, length)
         s = r.summary()
-        quality = metrics_from_ranks(target_ranks(torch.from_numpy(r.scores), torch.from_numpy(target)).numpy(),
-                                     ks=(10,))
+        quality = metrics_of_scores(r.scores, target, ks=(10,))
         row = {"cores": len(mappings[name][1].cores), "sim_s": seconds, "inferences_per_s": len(pick) / seconds,
                "synaptic_events_per_s": _events(r) / seconds,
                "energy_uj": s["energy_uj_per_inference"], "latency_us": s["latency_us_per_inference"],

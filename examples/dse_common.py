@@ -1,6 +1,6 @@
 """What the three design-space examples (examples/dse_*.py) share: their command line and one grid sweep.
 
-Each example varies one or two axes around the ML-1M default model on the 45 nm chip with the ``hardware.dse`` API,
+Each example varies one or two axes around the ML-1M default model on the 45 nm chip with the ``ssr_neuro.app.dse`` API,
 keeps its results in ``OUT/<name>-<chip>-<samples>.sqlite`` (a re-run only computes missing points) and writes
 ``OUT/<name>.png``. Defaults are small (1,000 test inferences per point, 2 workers): each finishes within a minute
 on 2 cores.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from hardware.dse.run import executor_for, run_space
-from hardware.dse.space import grid_space
+from ssr_neuro.app.dse.run import executor_for, run_space
+from ssr_neuro.app.dse.space import grid_space
 
 ROOT = Path(__file__).resolve().parents[1]
 

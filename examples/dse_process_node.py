@@ -1,7 +1,7 @@
 """Process node (45 nm vs smaller nodes) vs energy per inference and chip area of the ML-1M model.
 
 Energies of the 45 nm chip are scaled to each node (Stillmaker & Baas 2017, at the chip's 0.9 V; see
-hardware/dse/area.py) and the area is rebuilt from memory bits and logic at that node; the mapping, the spikes and
+hardware/area.py) and the area is rebuilt from memory bits and logic at that node; the mapping, the spikes and
 the latency in cycles do not change. One grid axis, ``chip.process_nm``; writes runs/dse/examples/process_node.png
 (about 15 s on 2 cores):
 

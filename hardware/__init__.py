@@ -7,8 +7,10 @@
 - ``engine``    the fast backend: ``run_program(program, history, length)`` takes the executor's fixed-point values
                 and counts every event per unit, phase and inference by matrix products (a ``Ledger``)
 - ``costs``     pure functions: counts -> pJ by counter and kind, busy and network cycles -> step and inference
-                latency; the pipeline model is written in its docstring
-- ``simulate``  ``simulate(graph, mapping, chip, history, length, batch_size=256) -> SimResult``
+                latency; the analytic pipeline model is written in its docstring
+- ``timing``    the discrete-event timing model (``simulate(..., timing="event")``): the engine's per-phase counts
+                replayed as messages through core stages and routers with finite buffers, vectorised over inferences
+- ``simulate``  ``simulate(graph, mapping, chip, history, length, batch_size=256, timing="analytic") -> SimResult``
 - ``result``    ``SimResult``: the chip's scores, per-inference energy and latency, breakdowns by kind, layer, core and
                 action, steps, cores, raster, links, spike rates; ``summary()`` is JSON-ready
 - ``counting``  the energy of the same inference counted three ways (SNN-paper rule, float32 ANN, the chip)

@@ -6,11 +6,23 @@ Counters (``COUNTERS``): the chip's actions (``hardware.chip.ACTIONS``), ``host_
 Energy of one inference (pJ):
 
     E = sum_counters count x energy_pJ[counter]  +  barrier_sync x n_steps  +  E_static
-    E_static = leakage_mW_per_core x used cores x latency_us x 1000           (mW x us = nJ = 1000 pJ)
+    E_static = 1000 x (leakage_mW_per_core x core_us  +  leakage_mW_per_router x powered routers x latency_us)
+                                                                              (mW x us = nJ = 1000 pJ)
+    core_us  = powered cores x latency_us                                     (power_gating.idle_cores false)
+             = busy_us + idle_leakage_fraction x (used cores x latency_us - busy_us)   (idle_cores true)
+    powered cores = used cores (power_gating.unused_cores, the default) or every core of the chip; powered routers =
+    those holding a used core or the io port or crossed by a route the program uses, or every router; busy_us = the
+    inference's busy cycles summed over its used cores / clock_MHz.
 
-Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle, compare; memory =
-weight_read_byte; network = spike_out, message_out, hop_ew, hop_ns, barrier_sync, result_out; static = leakage. The barrier and static energy are
-chip-wide: by core they are split evenly over the used cores, by layer they are the entries "barrier" and "static".
+Word reads (``words_synapse``, ``words_neuron_state``, ``words_axon_table``, ``words_route_table``: how many words of
+each core memory the events read, ``mapping.memory``) are priced per word by ``mapping.memory.word_read_pJ`` (the
+chip file's ``memory.<memory>_read_pJ`` or the array's size) and take no cycles of their own (each is part of the
+action that makes it).
+
+Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle, compare; memory = weight_read_byte,
+the word reads, accumulator_rmw, neuron_state_access, neuron_reset, axon_lookup; network = spike_out,
+message_out, packet_receive, hop_ew, hop_ns, barrier_sync, result_out; static = leakage. The barrier and static
+energy are chip-wide: by core they are split evenly over the used cores, by layer they are the entries "barrier" and "static".
 
 Time (cycles of mesh.clock_MHz; a host MAC takes host.mac_cycles x mesh.clock_MHz / host.clock_MHz of them). Busy
 cycles of a unit in a phase = sum over its counters of count x cycles[counter], where a core's MACs run on its
@@ -34,25 +46,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from hardware.chip import ACTIONS, OPTIONAL_ACTIONS
+from hardware.chip import ALL_ACTIONS
+from hardware.program import TALLIES, WORDS
+from mapping.memory import word_read_pJ
 
-from hardware.program import TALLIES
-
-CHIP_ACTIONS = ACTIONS + OPTIONAL_ACTIONS
-COUNTERS = CHIP_ACTIONS + ("host_mac",) + TALLIES
-PRICED = CHIP_ACTIONS + ("host_mac",)
-KIND_OF = {"synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
-           "neuron_update_idle": "compute", "weight_read_byte": "memory", "spike_out": "network",
-           "message_out": "network", "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network",
-           "compare": "compute", "result_out": "network"}
+COUNTERS = ALL_ACTIONS + ("host_mac",) + WORDS + TALLIES
+PRICED = ALL_ACTIONS + ("host_mac",) + WORDS
+KIND_OF = {**{w: "memory" for w in WORDS},
+           "synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
+           "neuron_update_idle": "compute", "compare": "compute", "weight_read_byte": "memory",
+           "accumulator_rmw": "memory", "neuron_state_access": "memory", "neuron_reset": "memory",
+           "axon_lookup": "memory", "spike_out": "network", "message_out": "network", "packet_receive": "network",
+           "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network", "result_out": "network"}
 KINDS = ("compute", "memory", "network", "static")
 
 
 def counter_energy_pJ(chip) -> np.ndarray:
-    """pJ of one count of each counter [len(COUNTERS)] (tallies 0; host_mac 0 on a chip without a host)."""
+    """pJ of one count of each counter [len(COUNTERS)] (tallies 0; host_mac 0 on a chip without a host; a word of
+    a core memory at ``mapping.memory.word_read_pJ``)."""
     host = chip.host.mac_pJ if chip.host is not None else 0.0
-    return np.array([chip.energy_pJ.get(c, 0.0) if c in CHIP_ACTIONS else host if c == "host_mac" else 0.0
-                     for c in COUNTERS])
+    words = {f"words_{m}": word_read_pJ(memory) for m, memory in chip.memory.items()}
+    return np.array([chip.energy_pJ.get(c, 0.0) if c in ALL_ACTIONS else host if c == "host_mac"
+                     else words.get(c, 0.0) for c in COUNTERS])
 
 
 def counter_cycles(chip, unit_kind: str) -> np.ndarray:
@@ -72,9 +87,23 @@ def counter_cycles(chip, unit_kind: str) -> np.ndarray:
     return out
 
 
-def static_energy_pJ(chip, n_cores: int, latency_us: np.ndarray) -> np.ndarray:
-    """Leakage of the used cores over each inference's latency: mW x us x 1000 = pJ."""
-    return chip.static["leakage_mW_per_core"] * n_cores * np.asarray(latency_us, dtype=np.float64) * 1000.0
+def static_energy_pJ(chip, used_cores: int, used_routers: int, latency_us: np.ndarray,
+                     busy_us: np.ndarray | None = None) -> np.ndarray:
+    """Leakage per inference, pJ (module docstring): ``used_cores`` and ``used_routers`` are what the mapping powers
+    when unused units are gated; ``busy_us`` [B] the busy time summed over the used cores (needed only with
+    ``power_gating.idle_cores``)."""
+    gating = chip.power_gating
+    latency_us = np.asarray(latency_us, dtype=np.float64)
+    cores = used_cores if gating.unused_cores else chip.n_cores
+    routers = used_routers if gating.unused_cores else chip.mesh.rows * chip.mesh.cols
+    core_us = cores * latency_us
+    if gating.idle_cores:
+        busy = np.minimum(np.asarray(busy_us, dtype=np.float64), used_cores * latency_us)
+        core_us = busy + gating.idle_leakage_fraction * (used_cores * latency_us - busy)
+        if not gating.unused_cores:
+            core_us = core_us + (chip.n_cores - used_cores) * latency_us
+    router_mW = chip.static.get("leakage_mW_per_router", 0.0)
+    return 1000.0 * (chip.static["leakage_mW_per_core"] * core_us + router_mW * routers * latency_us)
 
 
 def step_cycles(busiest: np.ndarray, network: np.ndarray, phase_step: np.ndarray, n_steps: int,

@@ -11,7 +11,8 @@ A :class:`Ledger` holds, for B inferences: counts per inference and counter [B, 
 and the network cycles per inference and phase [B, phases]; summed over the inferences: busy cycles per phase and
 unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per
 (inference, phase, unit) are kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through
-[B, phases] arrays.
+[B, phases] arrays. With a ``sink`` (the event timing model, ``hardware.timing``), each batch's counts per (phase,
+unit, counter) and packets per (phase, from unit, to unit) are also kept until ``end`` and handed to it there.
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ class _Sparse:
         cols, starts = np.unique(r, return_index=True)
         return _Sparse(c, m[c, r], starts, cols, m.shape[1])
 
+    @staticmethod
+    def of_entries(rows, cols, vals, n_rows: int, n_cols: int) -> "_Sparse":
+        """The matrix [n_rows, n_cols] whose (rows[i], cols[i]) entries sum vals[i], without making it dense."""
+        rows, cols, vals = (np.asarray(v) for v in (rows, cols, vals))
+        key = cols.astype(np.int64) * max(n_rows, 1) + rows.astype(np.int64)
+        uniq, inv = np.unique(key, return_inverse=True)
+        summed = np.bincount(inv.ravel(), weights=vals.astype(np.float64), minlength=uniq.size)
+        r, c = uniq % max(n_rows, 1), uniq // max(n_rows, 1)
+        used, starts = np.unique(c, return_index=True)
+        return _Sparse(r, summed, starts, used, n_cols)
+
     def left(self, x: np.ndarray) -> np.ndarray:
         """x [b, rows] @ M -> [b, cols] (dtype of x times the values)."""
         out = np.zeros((x.shape[0], self.n_cols), np.result_type(x, self.vals))
@@ -68,13 +80,17 @@ class _Compiled:
     pair_links: _Sparse  # [pairs, links] 0/1
     totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
     each: _Sparse  # the block's ``each`` [rows, cols] (float32)
+    unit_act: _Sparse  # [cols, units * counters]: counts -> counters per unit (for a timing sink)
+    pair_units: np.ndarray  # [pairs] from unit * units + to unit
 
 
 class Ledger:
     """Counts of B inferences (module docstring); ``charge`` adds one block's counts of some rows of the batch."""
 
-    def __init__(self, program: Program, n_inferences: int) -> None:
+    def __init__(self, program: Program, n_inferences: int, sink=None) -> None:
         self.program = program
+        self.sink = sink  # called at end() with (rows, counts [b, phases, units, counters], packets [b, phases,
+        # units, units]) of the batch, or None
         chip = program.chip
         self.layers = [name for name, _ in program.graph.nodes()]
         self.layer_index = {name: i for i, name in enumerate(self.layers)}
@@ -88,6 +104,7 @@ class Ledger:
         self._rows = slice(0, 0)
         self._busy = np.zeros((0, len(program.phases), n_units))
         self.network = np.zeros((n_inferences, len(program.phases)))
+        self.core_busy = np.zeros(n_inferences)  # busy cycles summed over the cores, per inference (static power)
         self.table = np.zeros((n_units, len(COUNTERS), len(self.layers)))
         self.by_step = np.zeros((len(program.steps), n_units, len(COUNTERS)))  # summed over the inferences
         self.link_packets = np.zeros(len(program.links))
@@ -95,6 +112,8 @@ class Ledger:
         self.spikes_per_neuron = {name: np.zeros(node.shape) for name, node in program.graph.nodes()
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
+        self._unit_counts = np.zeros((0, len(program.phases), n_units, len(COUNTERS)))
+        self._packets = np.zeros((0, len(program.phases), n_units, n_units))
 
     def compiled(self, block: Block) -> _Compiled:
         """The block's matrices (sparse ``each``, column totals, charges per counter and unit), made once."""
@@ -118,9 +137,12 @@ class Ledger:
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
+        unit_act = _Sparse.of_entries(entries[0], np.array(entries[1], np.int64) * len(COUNTERS) + entries[2],
+                                      entries[4], n_cols, n_units * len(COUNTERS))
         got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
-                        block.each.sum(0, dtype=np.float64), _Sparse.of(block.each))
+                        block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act,
+                        np.array([a * n_units + b for _, a, b in block.pairs], dtype=np.int64))
         self._cache[id(block)] = got
         return got
 
@@ -128,11 +150,19 @@ class Ledger:
         """Start a batch: inferences ``rows`` of the ledger."""
         self._rows = rows
         self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
+        if self.sink is not None:
+            b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
+            self._unit_counts = np.zeros((b, n_phases, n_units, len(COUNTERS)))
+            self._packets = np.zeros((b, n_phases, n_units * n_units))
 
     def end(self) -> None:
         """Close the batch: keep each phase's busiest unit per inference and the busy cycles summed."""
         self.busiest[self._rows] = self._busy.max(axis=2)
+        self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
+        if self.sink is not None:
+            b, n_phases, n_units, _ = self._unit_counts.shape
+            self.sink(self._rows, self._unit_counts, self._packets.reshape(b, n_phases, n_units, n_units))
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
@@ -141,6 +171,11 @@ class Ledger:
         counts = np.asarray(counts, dtype=np.float64)
         self.counts[rows] += cb.act.left(counts)
         self._busy[:, phase] += cb.busy.left(counts)
+        if self.sink is not None:
+            self._unit_counts[:, phase] += cb.unit_act.left(counts).reshape(self._unit_counts.shape[0], -1,
+                                                                             len(COUNTERS))
+            if cb.pair_cols.size:
+                np.add.at(self._packets[:, phase], (slice(None), cb.pair_units), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
         if col.size:
             added = counts.sum(0)[col] * mult
@@ -238,14 +273,15 @@ def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -
 
 
 def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
-                progress=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
+                progress=None, sink=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
     """Run histories [B, L] with lengths [B]: (scores [B, N+1] float64 real units, the Ledger, raster of inference 0:
-    LIF population -> spikes [T, P * C]). ``progress(n)`` is called with the inferences done after each batch."""
+    LIF population -> spikes [T, P * C]). ``progress(n)`` is called with the inferences done after each batch;
+    ``sink`` receives each batch's per-phase counts (:class:`Ledger`)."""
     graph = program.graph
     history = np.asarray(history, dtype=np.int64)
     length = np.asarray(length, dtype=np.int64)
     n = history.shape[0]
-    ledger = Ledger(program, n)
+    ledger = Ledger(program, n, sink)
     out_name = graph.output_name()
     scores = np.empty((n, graph.node(out_name).shape[1]))
     raster: dict[str, np.ndarray] = {}

@@ -259,8 +259,9 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
 # ------------------------------------------------------------------------------------------------ running
 
 def run_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_s: float = 600.0,
-             workdir: Path | None = None) -> LavaRun:
-    """Run histories [B, L] with lengths [B] on the mapped chip in Lava (module docstring)."""
+             workdir: Path | None = None, sink=None) -> LavaRun:
+    """Run histories [B, L] with lengths [B] on the mapped chip in Lava (module docstring); ``sink``: the Ledger's
+    (the event timing model, fed the same per-phase counts as with the fast engine)."""
     history = np.asarray(history, dtype=np.int64)
     length = np.asarray(length, dtype=np.int64)
     check_inputs(program.graph.node(program.graph.input_name()), history, length)
@@ -276,29 +277,35 @@ def run_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_
             run_worker(plan, result, timeout_s, Path(tmp) / "worker.log")
         with np.load(result, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
-    got = read_result(program, meta, out, history, length)
+    got = read_result(program, meta, out, history, length, sink=sink)
     got.timings_s.update(lower=lowered - start, total=time.perf_counter() - start)
     return got
 
 
-def run_program_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_s: float = 600.0
-                     ) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
+def run_program_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_s: float = 600.0,
+                     sink=None) -> tuple[np.ndarray, Ledger, dict[str, np.ndarray]]:
     """``hardware.engine.run_program``'s contract, run in Lava: (scores, Ledger, raster of inference 0)."""
-    got = run_lava(program, history, length, timeout_s)
+    got = run_lava(program, history, length, timeout_s, sink=sink)
     return got.scores, got.ledger, got.raster
 
 
-def simulate_lava(graph, mapping, chip, history: np.ndarray, length: np.ndarray, timeout_s: float = 600.0):
-    """``hardware.simulate.simulate`` with the Lava backend: a SimResult priced exactly as the fast engine's."""
-    from hardware.simulate import assemble
+def simulate_lava(graph, mapping, chip, history: np.ndarray, length: np.ndarray, timeout_s: float = 600.0,
+                  timing: str = "analytic", timing_chunk: int = 4):
+    """``hardware.simulate.simulate`` with the Lava backend: a SimResult priced exactly as the fast engine's; with
+    ``timing="event"`` the event timing model runs on the counts charged from the Lava run (the same counts, so the
+    same timing as the fast engine's)."""
+    from hardware.simulate import assemble, check_timing
+    from hardware.timing import EventTiming
 
+    check_timing(timing, timing_chunk)
     program = compile_program(graph, mapping, chip)
-    scores, ledger, raster = run_program_lava(program, history, length, timeout_s)
-    return assemble(program, ledger, scores, raster)
+    events = EventTiming(program, len(length), timing_chunk) if timing == "event" else None
+    scores, ledger, raster = run_program_lava(program, history, length, timeout_s, sink=events)
+    return assemble(program, ledger, scores, raster, events)
 
 
 def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], history: np.ndarray, length: np.ndarray,
-                batch_size: int = 256) -> LavaRun:
+                batch_size: int = 256, sink=None) -> LavaRun:
     """Scores, a Ledger charged from the Lava run's own spikes and active counts, and the raster of inference 0;
     LavaError if the counters the Lava units kept disagree with that Ledger."""
     n = int(length.shape[0])
@@ -311,7 +318,7 @@ def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], histor
             own = program.owner[phase.population].ravel()
             cores = [int(u) for u in np.unique(own) if program.units[u].kind == "core"]
             active_cols[k] = cores
-    ledger = Ledger(program, n)
+    ledger = Ledger(program, n, sink)
     for start in range(0, n, batch_size):
         rows = slice(start, min(n, start + batch_size))
         active = {k: out["active"][rows, k][:, cores].astype(np.float64) for k, cores in active_cols.items()}

@@ -52,12 +52,15 @@ from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph, Readout, Synapse, is_spiking
 
 from mapping.mapping import check_fits
+from mapping.memory import MEMORIES as CORE_MEMORIES, header_words, state_words_per_neuron, words_per_entry_read
 from mapping.pieces import populations, splits_of
 from mapping.splits import PREFIX as SPLIT_PREFIX, Split
 from mapping.tables import PREFIX as TABLE_PREFIX, Table, tables_of
 
-# counters: the chip's actions, the host's MACs, then unpriced tallies (memory bytes read, incoming events)
+# counters: the chip's actions, the host's MACs, words read per core memory (priced by ``mapping.memory``), then
+# unpriced tallies (memory bytes read, incoming events)
 MEMORIES = ("synapse_weights", "embedding_table", "item_table", "neuron_state", "host_weights")
+WORDS = tuple(f"words_{m}" for m in CORE_MEMORIES)
 TALLIES = tuple(f"bytes_{m}" for m in MEMORIES) + ("in_spikes", "in_graded", "in_packets")
 
 
@@ -171,29 +174,15 @@ def xy_route(a: tuple[int, int], b: tuple[int, int]) -> list[tuple[tuple[int, in
 
 # ------------------------------------------------------------------------------------------------ compiling
 
-def _owners(graph: NeuroGraph, mapping, n_cores: int, host: int) -> dict[str, np.ndarray]:
-    """Unit of every neuron of every non-input population, from the mapping's pieces (UserError if they do not
-    tile the graph's populations exactly)."""
+def _owners(graph: NeuroGraph, mapping, host: int) -> dict[str, np.ndarray]:
+    """Unit of every neuron of every non-input population, from the mapping's pieces (``check_fits`` has checked
+    that they tile the graph's populations exactly)."""
     owner = {name: np.full(node.shape, -1, dtype=np.int64) for name, node in graph.nodes()
              if not isinstance(node, ItemInput)}
     for p in mapping.pieces:
         if p.population.startswith((TABLE_PREFIX, SPLIT_PREFIX)):
-            continue
-        if p.population not in owner:
-            raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
-                            "map this graph again (ssr-neuro map)")
-        unit = host if p.core is None else int(p.core)
-        if unit != host and not 0 <= unit < n_cores:
-            raise UserError(f"the mapping's piece {p.id} sits on core {unit}, which the mapping does not list; "
-                            "map the graph again")
-        block = owner[p.population][slice(*p.rows), slice(*p.chans)]
-        if (block != -1).any():
-            raise UserError(f"the mapping's pieces of {p.population} overlap; map the graph again")
-        block[...] = unit
-    for name, own in owner.items():
-        if (own == -1).any():
-            raise UserError(f"the mapping does not place every neuron of {name}; it was made for another graph "
-                            "(map this graph again with ssr-neuro map)")
+            continue  # item tables and partial sums: Program.tables and Program.splits
+        owner[p.population][slice(*p.rows), slice(*p.chans)] = host if p.core is None else int(p.core)
     return owner
 
 
@@ -235,7 +224,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     if mapping.chip != chip.name:
         raise UserError(f"the mapping was made for chip '{mapping.chip}', not '{chip.name}'; map the graph on "
                         f"'{chip.name}' first (ssr-neuro map --chip ...)")
-    check_fits(mapping, chip)
+    mapping = check_fits(mapping, graph, chip)  # per-core resources recomputed, not read from the file
     pops = populations(graph, chip)
     n_cores = len(mapping.cores)
     io_router = tuple(chip.mesh.io_router)
@@ -243,7 +232,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     units += [Unit("host", "host", io_router), Unit("io", "io", io_router)]
     host, io = n_cores, n_cores + 1
     n_units = len(units)
-    owner = _owners(graph, mapping, n_cores, host)
+    owner = _owners(graph, mapping, host)
     input_name = graph.input_name()
     tables = _table_units(tables_of(graph, chip), mapping)
     splits = _split_units(splits_of(pops), mapping)
@@ -268,8 +257,14 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
         memory = ("host_weights" if on_host else "embedding_table" if s == input_name
                   else "item_table" if isinstance(graph.node(t), Readout) else "synapse_weights")
-        charges = [(action, 1.0)] + ([] if on_host else [("weight_read_byte", bits / 8.0)])
-        work[s].append((t, each, ro, charges + [(f"bytes_{memory}", bits / 8.0)]))
+        if on_host:
+            charges, per_event = [("host_mac", 1.0)], []
+        else:
+            fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+            charges = [(action, 1.0), ("weight_read_byte", bits / 8.0), ("accumulator_rmw", 1.0),
+                       ("words_synapse", words_per_entry_read(fmt, syn.structure, bits, word))]
+            per_event = [("words_synapse", float(header_words(fmt, word)))]  # one list per event, layer and core
+        work[s].append((t, each, ro, charges + [(f"bytes_{memory}", bits / 8.0)], per_event))
         if on_host and not pops[t].on_host:
             host_sources.setdefault(t, []).append(s)
 
@@ -290,7 +285,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         src_owner = np.full(shape, io) if name == input_name else owner[name]
         targets = work[name]
         if name == input_name and tables:
-            shape, src_owner, targets = _input_with_tables(shape[0], tables, targets, io, n_units)
+            shape, src_owner, targets = _input_with_tables(shape[0], tables, targets, io, n_units, chip)
         if name == output:
             if chip.top_k > 0:
                 topk_groups = owner[name][0].copy()
@@ -298,7 +293,7 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
                 continue
             to_io = np.zeros((node.shape[0] * node.shape[1], n_units), np.float32)
             to_io[:, io] = 1.0
-            targets = [("io", to_io, None, [("result_out", 1.0)])]
+            targets = [("io", to_io, None, [("result_out", 1.0)], [])]
         emissions[name] = _emission(name, shape, src_owner, targets, units, spiking=is_spiking(node),
                                     local=chip.core.charge_local_messages)
     for t in host_sources:  # the host's one graded message per neuron of t, to the neuron's core
@@ -306,13 +301,12 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
         to_own = np.zeros((rows.size, n_units), np.float32)
         to_own[np.arange(rows.size), rows] = 1.0
         emissions[f"host>{t}"] = _emission(t, (rows.size, 1), np.full((rows.size, 1), host),
-                                           [(t, to_own, None, None)], units, spiking=False)
+                                           [(t, to_own, None, None, [])], units, spiking=False)
     for t, (table, table_units) in tables.items():
-        emissions[table.name] = _table_emission(table, table_units, owner[t], units,
-                                                chip.core.charge_local_messages)
+        emissions[table.name] = _table_emission(table, table_units, owner[t], units, chip)
     for name, (sp, sp_units) in splits.items():
         emissions[name] = _partial_emission(name, sp.target, sp.target_shape, [r[2:] for r in sp.ranges], sp_units,
-                                            owner[sp.target], units, chip.core.charge_local_messages, True)
+                                            owner[sp.target], units, chip, True)
 
     pairs = {(a, b) for block in emissions.values() for _, a, b in block.pairs}  # the routes packets take
     routes = {(a, b): [link_index[k] for k in xy_route(units[a].router, units[b].router)] for a, b in pairs}
@@ -321,6 +315,9 @@ def compile_program(graph: NeuroGraph, mapping, chip) -> Program:
     partial_after: dict[str, list[str]] = {}
     for name, (sp, _) in splits.items():
         partial_after.setdefault(sp.source, []).append(name)
+    state_words = state_words_per_neuron(chip.core.state_bits, chip.memory["neuron_state"].word_bits)
+    emissions[input_name] = _with_resets(emissions[input_name], _accumulators(owner, tables, splits, n_cores),
+                                         n_cores, state_words)
     steps, phases = _schedule(graph, input_name, last_host_source, [t.name for t, _ in tables.values()],
                               partial_after)
     background = _background(phases, list(updates), chip.core.neuron_updates == "every_step")
@@ -371,19 +368,21 @@ def _table_units(tables: dict[str, Table], mapping) -> dict[str, tuple[Table, li
     return out
 
 
-def _input_with_tables(P: int, tables: dict[str, tuple[Table, list[int]]], targets: list, io: int, n_units: int
-                       ) -> tuple[tuple[int, int], np.ndarray, list]:
+def _input_with_tables(P: int, tables: dict[str, tuple[Table, list[int]]], targets: list, io: int, n_units: int,
+                       chip) -> tuple[tuple[int, int], np.ndarray, list]:
     """The item input's emission with tables: rows (p, column), column 0 for the layers without a table (their
     ``targets``), column 1 + j for table range j (``Program.input_events``): the spike of position p reaches the
     table core of its item's range, which reads the row (lookup: one row of D weights) or accumulates it (fanin: a
-    synaptic op per channel of the range)."""
+    synaptic op and accumulator update per channel of the range); either reads the row's entries as synapse words
+    (``mapping.memory``: a dense list, its header once per event)."""
+    fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
     J = sum(len(t.ranges) for t, _ in tables.values())
     cols = 1 + J
     out = []
-    for target, each, ro, charges in targets:  # column 0 of every row
+    for target, each, ro, charges, per_event in targets:  # column 0 of every row
         wide = np.zeros((P, cols, n_units), np.float32)
         wide[:, 0] = each.reshape(P, n_units)
-        out.append((target, wide.reshape(P * cols, n_units), ro, charges))
+        out.append((target, wide.reshape(P * cols, n_units), ro, charges, per_event))
     j = 1
     for target, (table, table_units) in tables.items():
         for (i0, i1, d0, d1), unit in zip(table.ranges, table_units):
@@ -391,29 +390,30 @@ def _input_with_tables(P: int, tables: dict[str, tuple[Table, list[int]]], targe
             each = np.zeros((P, cols, n_units), np.float32)
             each[:, j, unit] = 1.0
             nbytes = dc * table.weight_bits / 8.0
-            charges = ([("weight_read_byte", nbytes)] if table.mode == "lookup"
-                       else [("synaptic_op", float(dc)), ("weight_read_byte", nbytes)])
+            row_words = dc * words_per_entry_read(fmt, "dense", table.weight_bits, word)
+            charges = [("weight_read_byte", nbytes), ("words_synapse", row_words)] + (
+                [] if table.mode == "lookup" else [("synaptic_op", float(dc)), ("accumulator_rmw", float(dc))])
             out.append((table.target, each.reshape(P * cols, n_units), None,
-                        charges + [("bytes_embedding_table", nbytes)]))
+                        charges + [("bytes_embedding_table", nbytes)],
+                        [("words_synapse", float(header_words(fmt, word)))]))
             j += 1
     return (P, cols), np.full((P, cols), io), out
 
 
-def _table_emission(table: Table, table_units: list[int], owner: np.ndarray, units: list[Unit], local: bool
-                    ) -> Block:
+def _table_emission(table: Table, table_units: list[int], owner: np.ndarray, units: list[Unit], chip) -> Block:
     """Table X's emission (``Program.table_events``): see :func:`_partial_emission`; with "fanin" the partial
     accumulator also takes one active ``neuron_update`` when it sends."""
     return _partial_emission(table.name, table.target, (table.positions, table.width), [r[2:] for r in table.ranges],
-                             table_units, owner, units, local, table.mode == "fanin")
+                             table_units, owner, units, chip, table.mode == "fanin")
 
 
 def _partial_emission(name: str, target: str, shape: tuple[int, int], chans: list[tuple[int, int]],
-                      senders: list[int], owner: np.ndarray, units: list[Unit], local: bool, accumulators: bool
+                      senders: list[int], owner: np.ndarray, units: list[Unit], chip, accumulators: bool
                       ) -> Block:
     """The values that table or partial cores send to the cores of ``target`` (shape P x D): rows (p, j, d), sent
     by unit ``senders[j]`` to the core of the target's neuron (p, d) when d lies in ``chans[j]``; the receiver adds
-    it (a synaptic op without a weight read). With ``accumulators`` the sender's accumulator also takes one active
-    ``neuron_update`` when it sends (and reads its state)."""
+    it (a synaptic op and an accumulator read-modify-write, without a weight read). With ``accumulators`` the
+    sender's accumulator also takes one active ``neuron_update`` when it sends (and reads and writes its state)."""
     (P, D), J = shape, len(chans)
     n_units = len(units)
     each = np.zeros((P, J, D, n_units), np.float32)
@@ -425,12 +425,14 @@ def _partial_emission(name: str, target: str, shape: tuple[int, int], chans: lis
         each[p_idx, j, d_idx, owner[p_idx, d_idx]] = 1.0
         partial[:, j, d0:d1, unit] = 1.0
     rows = P * J * D
-    targets = [(target, each.reshape(rows, n_units), None, [("synaptic_op", 1.0)])]
+    targets = [(target, each.reshape(rows, n_units), None, [("synaptic_op", 1.0), ("accumulator_rmw", 1.0)], [])]
     if accumulators:
+        state_words = 2.0 * state_words_per_neuron(chip.core.state_bits, chip.memory["neuron_state"].word_bits)
         targets.append((target, partial.reshape(rows, n_units), None,
-                        [("neuron_update", 1.0), ("bytes_neuron_state", 3.0)]))
+                        [("neuron_update", 1.0), ("bytes_neuron_state", 3.0), ("neuron_state_access", 1.0),
+                         ("words_neuron_state", state_words)], []))
     return _emission(name, (P, J * D), src.reshape(P, J * D), targets, units, spiking=False, layer=target,
-                     local=local)
+                     local=chip.core.charge_local_messages)
 
 
 def _topk_block(name: str, groups: np.ndarray, k: int, io: int, units: list[Unit]) -> Block:
@@ -449,7 +451,8 @@ def _topk_block(name: str, groups: np.ndarray, k: int, io: int, units: list[Unit
         ew = sum(a[0] == b[0] for a, b in route)
         if u != io:
             pairs.append((len(columns), int(u), io))
-        columns.append([Charge(int(u), "spike_out", name), Charge(int(u), "message_out", name),
+        columns.append([Charge(int(u), "spike_out", name), Charge(int(u), "words_route_table", name),
+                        Charge(int(u), "message_out", name),
                         Charge(int(u), "hop_ew", name, float(ew)),
                         Charge(int(u), "hop_ns", name, float(len(route) - ew)),
                         Charge(io, "in_packets", name), Charge(io, "in_graded", name),
@@ -480,7 +483,9 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
               spiking: bool, layer: str | None = None, local: bool = False) -> Block:
     """The emission table of one emitter (module docstring): work columns per (layer, unit), a spike_out column per
     sending core, packet columns per (from unit, to unit), incoming-event columns per receiving unit. ``local``: a
-    core's messages to targets on itself are packets too (0 hops)."""
+    core's messages to targets on itself are packets too (0 hops). Word reads (``mapping.memory``): a synaptic op or
+    MAC reads its entry's share of a synapse word, an event reaching a layer's list on a core its header words, an
+    event arriving at a core one axon-table word, a sending core one route-table word per event."""
     layer = layer or name
     n_units = len(units)
     rows = shape[0] * shape[1]
@@ -497,7 +502,7 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
         ro_cols.append(np.zeros((shape[0], shape[1]), np.float32) if ro is None else ro)
         columns.append(charges)
 
-    for target, each, ro, charge_list in targets:
+    for target, each, ro, charge_list, per_event in targets:
         if each is not None:
             dest_each |= each > 0
         if ro is not None:
@@ -510,6 +515,10 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
             if (e is None or not e.any()) and (r is None or not r.any()):
                 continue
             add(e, r, [Charge(k, counter, target, mult) for counter, mult in charge_list])
+            if per_event and any(mult for _, mult in per_event):
+                add(None if e is None else (e > 0).astype(np.float32),
+                    None if r is None else (r > 0).astype(np.float32),
+                    [Charge(k, counter, target, mult) for counter, mult in per_event])
 
     # the readout row sends to dest_each | dest_ro: its extra destinations are dest_ro & ~dest_each[row]
     each_rows = dest_each.reshape(shape[0], shape[1], n_units)
@@ -521,10 +530,12 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
         if units[k].kind == "core" and (own == k).any():
             mine = (own == k).reshape(shape)
             add((sends_each & mine.ravel()).astype(np.float32), (sends_extra & mine).astype(np.float32),
-                [Charge(k, "spike_out", layer)])
+                [Charge(k, "spike_out", layer), Charge(k, "words_route_table", layer)])
     for k in range(n_units):
         if dest_each[:, k].any() or extra[..., k].any():
-            add(dest_each[:, k].astype(np.float32), extra[..., k].astype(np.float32), [Charge(k, kind, layer)])
+            arrive = [Charge(k, kind, layer)] + ([Charge(k, "axon_lookup", layer), Charge(k, "words_axon_table", layer)]
+                                                 if units[k].kind == "core" else [])
+            add(dest_each[:, k].astype(np.float32), extra[..., k].astype(np.float32), arrive)
     for u in np.unique(own):
         mine = (own == u)
         for k in range(n_units):
@@ -538,12 +549,49 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
                 pairs.append((len(columns), int(u), k))
                 add(e.astype(np.float32), r.astype(np.float32),
                     [Charge(int(u), "message_out", layer), Charge(int(u), "hop_ew", layer, float(ew)),
-                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)])
+                     Charge(int(u), "hop_ns", layer, float(len(route) - ew)), Charge(k, "in_packets", layer)]
+                    + ([Charge(k, "packet_receive", layer)] if units[k].kind == "core" else []))
     each_m = np.stack(cols, axis=1) if cols else np.zeros((rows, 0), np.float32)
     ro_m = np.stack(ro_cols, axis=-1) if ro_cols else None
     if ro_m is not None and not ro_m.any():
         ro_m = None
     return Block(np.ascontiguousarray(each_m, dtype=np.float32), ro_m, columns, pairs)
+
+
+def _accumulators(owner: dict[str, np.ndarray], tables: dict[str, tuple[Table, list[int]]],
+                  splits: dict[str, tuple[Split, list[int]]], n_cores: int) -> dict[str, np.ndarray]:
+    """Unit of every neuron that a reset clears: the populations' (``owner``) and the partial accumulators of
+    "fanin" item tables and split layers (P x channels of a range on its core; "lookup" tables hold none)."""
+    out = dict(owner)
+    for table, table_units in tables.values():
+        if table.mode == "fanin":
+            out[table.name] = np.concatenate([np.full(table.positions * (d1 - d0), u)
+                                              for (_, _, d0, d1), u in zip(table.ranges, table_units)])
+    for name, (sp, sp_units) in splits.items():
+        out[name] = np.concatenate([np.full(sp.target_shape[0] * (d1 - d0), u)
+                                    for (_, _, d0, d1), u in zip(sp.ranges, sp_units)])
+    return out
+
+
+def _with_resets(block: Block, owner: dict[str, np.ndarray], n_cores: int, state_words: int) -> Block:
+    """The input's emission block plus one ``neuron_reset`` per neuron on a core per inference (writing its
+    ``state_words`` neuron-state words): a column per (population, core), counted once (row 0: the input's every row
+    emits once per inference)."""
+    columns, cols = [], []
+    for name, own in owner.items():
+        held = np.bincount(own.ravel(), minlength=n_cores)[:n_cores]
+        for k in np.flatnonzero(held):
+            one = np.zeros(block.each.shape[0], np.float32)
+            one[0] = 1.0
+            cols.append(one)
+            columns.append([Charge(int(k), "neuron_reset", name, float(held[k])),
+                            Charge(int(k), "words_neuron_state", name, float(held[k] * state_words))])
+    if not cols:
+        return block
+    each = np.concatenate([block.each, np.stack(cols, axis=1)], axis=1)
+    readout = None if block.readout is None else np.concatenate(
+        [block.readout, np.zeros(block.readout.shape[:2] + (len(cols),), np.float32)], axis=-1)
+    return Block(np.ascontiguousarray(each), readout, block.columns + columns, block.pairs)
 
 
 def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Block:
@@ -564,7 +612,9 @@ def _updates(name: str, node, owner: np.ndarray, units: list[Unit], chip) -> Blo
         one[np.flatnonzero(on_core), col[own[on_core]]] = 1.0
     else:
         one = np.bincount(col[own[on_core]], minlength=len(cores)).astype(np.float32)[None]
-    columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes)]
+    words = 2.0 * state_words_per_neuron(chip.core.state_bits, chip.memory["neuron_state"].word_bits)  # read, write
+    columns = [[Charge(k, action, name), Charge(k, "bytes_neuron_state", name, state_bytes),
+                Charge(k, "neuron_state_access", name), Charge(k, "words_neuron_state", name, words)]
                for action in ("neuron_update", "neuron_update_idle") for k in cores]
     return Block(one, None, columns)
 

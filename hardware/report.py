@@ -2,12 +2,14 @@
 
 - :func:`format_table` (from ``SimResult.summary()`` and the quality metrics): energy per inference by kind (compute,
   memory, network, static), the top layers and cores, latency with its per-step parts (slowest core, network,
-  barrier), the counting methods of ``hardware.counting`` side by side with their ratios, and HR / NDCG / MRR@10 of
+  barrier), the counting methods of ``ssr_neuro.counting`` side by side with their ratios, and HR / NDCG / MRR@10 of
   the chip's own scores next to the float model's.
 - :func:`write_csv`: one row per inference, the columns of ``SimResult.per_inference`` (units in the names).
 - :func:`write_plots`: ``energy_breakdown.png`` (by kind, by layer, and the counting methods side by side),
   ``raster.png`` (every LIF population's spikes in inference 0, neuron x time step), ``core_load.png`` (energy and
-  busy cycles per router on the mesh; the host apart).
+  busy cycles per router on the mesh; the host apart); with event timing also ``timeline.png`` (inference 0: each
+  unit's stages and each used link against time, step boundaries marked) and ``latency.png`` (the distribution of
+  latency per inference, and of the interval between inferences when they overlap).
 
 Files are written atomically and never replace an existing file unless ``overwrite``; every check runs (and every
 plot is rendered) before the first file is written, so a failure leaves nothing behind. 1 uJ = 1e6 pJ;
@@ -25,10 +27,11 @@ import numpy as np
 
 from hardware.result import KINDS, PER_INFERENCE_KEYS, SimResult
 from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable, pyplot
 
 QUALITY_METRICS = ("HR@10", "NDCG@10", "MRR@10")
 PLOT_FILES = ("energy_breakdown.png", "raster.png", "core_load.png")
+EVENT_PLOT_FILES = ("timeline.png", "latency.png")  # with event timing only
 TOP = 8  # rows of the "top layers / cores" sections
 
 
@@ -61,6 +64,14 @@ def _share_rows(parts_uj: dict[str, float], total_uj: float, top: int | None = N
 
 
 def _steps_block(steps: list[dict], latency_cycles: float) -> list[str]:
+    if steps and "bound" in steps[0]:  # event timing: the analytic estimate beside it, and what bound each step
+        rows = [[s["name"], f"{s['cycles']:,.1f}", f"{s['analytic_cycles']:,.1f}", f"{s['barrier_cycles']:,.1f}",
+                 str(s["bound"])] for s in steps]
+        total = [sum(s[k] for s in steps) for k in ("cycles", "analytic_cycles", "barrier_cycles")]
+        rows.append(["total", f"{total[0]:,.1f}", f"{total[1]:,.1f}", f"{total[2]:,.1f}", ""])
+        return _columns(f"latency per step, event timing (cycles, mean per inference; inference "
+                        f"{latency_cycles:,.1f} cycles)", ["step", "cycles", "analytic", "barrier",
+                                                            "bound by (share of inferences)"], rows)
     rows = [[s["name"], f"{s['cycles']:,.1f}", f"{s['core_cycles_max']:,.1f}", str(s["slowest_core"]),
              f"{s['network_cycles']:,.1f}", f"{s['barrier_cycles']:,.1f}"] for s in steps]
     total = [sum(s[k] for s in steps) for k in ("cycles", "core_cycles_max", "network_cycles", "barrier_cycles")]
@@ -102,9 +113,16 @@ def format_table(summary: dict, quality: dict) -> str:
     label (e.g. "chip (fixed point)", "float model") to its metrics (``HR@10``, ``NDCG@10``, ``MRR@10``); either
     section is left out when empty."""
     total_uj = summary["energy_uj_per_inference"]
-    lines = [f"chip {summary['chip']}: {summary['n_inferences']:,} inferences",
+    bound = summary.get("chip_bound")
+    lines = [f"chip {summary['chip']}: {summary['n_inferences']:,} inferences"
+             + (f" (this chip file is a {bound} bound, not a calibrated chip: real silicon costs "
+                f"{'more' if bound == 'lower' else 'less'})" if bound else ""),
              f"energy  {_uj(total_uj)} uJ per inference    latency  {summary['latency_us_per_inference']:,.3f} us "
-             f"per inference ({summary.get('latency_cycles_per_inference', 0.0):,.1f} cycles)", ""]
+             f"per inference ({summary.get('latency_cycles_per_inference', 0.0):,.1f} cycles)"]
+    if "inferences_per_s_overlapped" in summary:
+        lines.append(f"timing  event: {summary['inferences_per_s']:,.0f} inferences/s one at a time, "
+                     f"{summary['inferences_per_s_overlapped']:,.0f}/s with consecutive inferences overlapped")
+    lines.append("")
     breakdown = summary.get("breakdown", {})
     by_kind = {k: breakdown.get("by_kind", {}).get(k, 0.0) for k in KINDS}
     lines += _columns("energy by kind", ["kind", "uJ", "share"], _share_rows(by_kind, total_uj)) + [""]
@@ -128,18 +146,10 @@ def format_table(summary: dict, quality: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------ files
 
-def _refuse_existing(paths: Sequence[Path], overwrite: bool) -> None:
-    for p in paths:
-        if p.is_dir():
-            raise UserError(f"{p} is a folder; give a file name")
-        if p.exists() and not overwrite:
-            raise UserError(f"{p} already exists; pass --force to overwrite it or choose another path")
-
-
 def write_csv(result: SimResult, path: Path | str, overwrite: bool = False) -> None:
     """One record per inference: ``inference`` (0-based, in input order) and every ``per_inference`` column."""
     path = Path(path)
-    _refuse_existing([path], overwrite)
+    check_writable(path, overwrite)
     keys = [k for k in PER_INFERENCE_KEYS if k in result.per_inference]
     keys += sorted(set(result.per_inference) - set(keys))
     columns = [np.asarray(result.per_inference[k]).tolist() for k in keys]
@@ -154,16 +164,6 @@ def write_csv(result: SimResult, path: Path | str, overwrite: bool = False) -> N
             w.writerows([i] + [col[i] for col in columns] for i in range(result.n_inferences))
 
     atomic_write(path, write)
-
-
-def _pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UserError("plotting needs matplotlib: pip install 'ssr-neuro[plot]'") from None
-    return plt
 
 
 def _png(plt, fig) -> bytes:
@@ -276,15 +276,64 @@ def _load_figure(plt, result: SimResult):
     return fig
 
 
+def _timeline_figure(plt, result: SimResult):
+    """Inference 0 under event timing: one row per server that worked (unit stages, links), a bar per interval."""
+    servers: list[str] = []
+    for name, _, _ in result.timeline:
+        if name not in servers:
+            servers.append(name)
+    servers.sort(key=lambda s: (s.startswith("link"), s))
+    row = {s: i for i, s in enumerate(servers)}
+    fig, ax = plt.subplots(figsize=(12, 1.5 + 0.22 * max(len(servers), 4)))
+    colors = {"soma": "tab:blue", "output": "tab:orange", "input": "tab:purple", "synapse": "tab:green",
+              "dendrite": "tab:olive"}
+    for name, start, end in result.timeline:
+        kind = "link" if name.startswith("link") else name.rsplit(".", 1)[-1]
+        ax.barh(row[name], max(end - start, 1e-9), left=start, height=0.8, color=colors.get(kind, "tab:gray"))
+    ends = np.cumsum([s["cycles"] for s in result.steps]) if result.n_inferences else []
+    for x in ends:
+        ax.axvline(x, color="k", linewidth=0.5, linestyle=":")
+    ax.set_yticks(range(len(servers)), servers, fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("cycles (dotted: mean step ends, barrier included)")
+    ax.set_title(f"{result.chip}: event timeline of inference 0 (stages of each unit, links)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _latency_figure(plt, result: SimResult):
+    """Latency per inference (and the overlapped interval) as histograms, us."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    lat = np.asarray(result.per_inference["latency_us"])
+    ax.hist(lat, bins=min(50, max(5, len(lat) // 20)), alpha=0.7, label=f"latency (mean {lat.mean():.2f} us)")
+    if "interval_us" in result.per_inference:
+        gap = np.asarray(result.per_inference["interval_us"])
+        ax.hist(gap, bins=min(50, max(5, len(gap) // 20)), alpha=0.7,
+                label=f"interval, overlapped (mean {gap.mean():.2f} us)")
+    ax.set_xlabel("us per inference")
+    ax.set_ylabel("inferences")
+    ax.legend(fontsize=8)
+    ax.set_title(f"{result.chip}: latency over {result.n_inferences:,} inferences ({result.timing} timing)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def write_plots(result: SimResult, folder: Path | str, overwrite: bool = False) -> list[Path]:
-    """Write the three PNGs of the module docstring into ``folder`` (created if needed); returns their paths."""
+    """Write the PNGs of the module docstring into ``folder`` (created if needed); returns their paths."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} is a file; give a folder for the plots")
-    paths = [folder / name for name in PLOT_FILES]
-    _refuse_existing(paths, overwrite)
-    plt = _pyplot()
-    pngs = [_png(plt, make(plt, result)) for make in (_energy_figure, _raster_figure, _load_figure)]
+    makers = [_energy_figure, _raster_figure, _load_figure]
+    names = list(PLOT_FILES)
+    if result.timing == "event" and result.n_inferences:
+        makers += [_timeline_figure, _latency_figure]
+        names += list(EVENT_PLOT_FILES)
+    paths = [folder / name for name in names]
+    for p in paths:
+        check_writable(p, overwrite)
+    plt = pyplot()
+    pngs = [_png(plt, make(plt, result)) for make in makers]
     for path, data in zip(paths, pngs):
         atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data))
     return paths

@@ -1,6 +1,6 @@
 """The result of one simulation (the contract between the simulator backends and the report): :class:`SimResult`.
 
-A backend (``hardware.engine``) fills every field except ``counting`` (``hardware.counting`` fills it). Units are in
+A backend (``hardware.engine``) fills every field except ``counting`` (``ssr_neuro.counting`` fills it). Units are in
 the key names: energies in pJ (``summary`` converts to uJ), times in cycles of the chip's mesh clock (host work is
 converted to mesh cycles) and in us. Values called "mean per inference" are averages over the batch of inferences.
 
@@ -24,10 +24,18 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
 - ``topk``            with on-chip top-k (``[output] top_k`` = k): the chip's list, {"ids" [B, k], "scores" [B, k],
                       "boundary" [B]} (``hardware.topk``; the full ``scores`` stay for the quality metrics);
                       empty without it
-- ``counting``        the counting methods side by side (filled by ``hardware.counting``; empty until then)
+- ``counting``        the counting methods side by side (filled by ``ssr_neuro.counting``; empty until then)
+- ``quality``         HR/NDCG/MRR@K of the chip's own scores on the simulated samples (filled by the pipeline,
+                      ``ssr_neuro.app.pipeline.run_on_chip``, which knows the targets; empty until then)
+- ``chip_bound``      "lower" / "upper" when the chip file is a bound rather than a calibrated chip (its ``bound``
+                      key), else None (added after the contract)
 - ``rates``           LIF population -> mean spikes per neuron per inference [P, C] (as ``execute.Activity.rates``):
-                      what ``hardware.counting.compare(graph, result.rates, result)`` reads (added after the contract;
+                      what ``ssr_neuro.counting.count_methods(graph, result.rates, result)`` reads (added after the contract;
                       empty when a backend does not record it)
+- ``timing``          "analytic" or "event": which model gave the latency (``hardware.simulate``); with "event",
+                      ``per_inference`` also has ``interval_cycles`` / ``interval_us`` (time between consecutive
+                      inferences when they overlap), each step has "bound" (the server held longest, most
+                      often) and "analytic_cycles", and ``timeline`` lists (server, start, end) cycles of inference 0
 """
 
 from __future__ import annotations
@@ -56,8 +64,12 @@ class SimResult:
     raster: dict[str, np.ndarray]
     links: list[dict]
     counting: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
     topk: dict[str, np.ndarray] = field(default_factory=dict)
+    chip_bound: str | None = None
+    timing: str = "analytic"
+    timeline: list[tuple[str, float, float]] = field(default_factory=list)
 
     def summary(self) -> dict:
         """JSON-ready digest: means per inference (energy in uJ, latency in us and cycles), the breakdown in uJ,
@@ -69,10 +81,15 @@ class SimResult:
         busiest = sorted(self.links, key=lambda link: -link["packets"])[:10]
         return {
             "chip": self.chip,
+            "chip_bound": self.chip_bound,
             "n_inferences": int(self.n_inferences),
             "energy_uj_per_inference": mean("energy_pJ") * 1e-6,
             "latency_us_per_inference": mean("latency_us"),
             "latency_cycles_per_inference": mean("latency_cycles"),
+            "timing": self.timing,
+            "inferences_per_s": 1e6 / mean("latency_us") if self.n_inferences and mean("latency_us") else 0.0,
+            **({"inferences_per_s_overlapped": 1e6 / mean("interval_us") if mean("interval_us") else 0.0}
+               if "interval_us" in self.per_inference and self.n_inferences else {}),
             "per_inference_mean": {k: mean(k) for k in PER_INFERENCE_KEYS if k in self.per_inference},
             "breakdown": to_uj,
             "steps": [_plain(s) for s in self.steps],

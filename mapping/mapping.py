@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ssr_neuro.errors import MappingError, UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
-from mapping.pieces import RESOURCES, CoreState, Population, _fmt, populations, split, splits_of
-from mapping.splits import Split, split_traffic
+from mapping.pieces import RESOURCES, CoreState, Piece, Population, _fmt, limit, populations, split, splits_of
+from mapping.splits import PREFIX as SPLIT_PREFIX, Split, split_traffic
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
 from mapping.tables import Table, table_traffic, tables_of
-from mapping.traffic import piece_affinity, rates_of
+from mapping.traffic import core_traffic, piece_affinity, rates_of
 
 FORMAT, VERSION = "ssr-neuro/mapping", 1
 
@@ -44,7 +44,7 @@ class PlacedPiece:
     neurons: int
     core: int | None
     mesh: tuple[int, int, int] | None
-    resources: dict  # what the piece would use alone on a core: neurons, input_axons, synapse_memory_bytes; + routes
+    resources: dict  # what the piece would use alone on a core: neurons, input_axons, synapse_words; + routes
 
 
 @dataclass
@@ -54,7 +54,7 @@ class PlacedCore:
     id: int
     mesh: tuple[int, int, int]
     pieces: list[int]
-    resources: dict  # neurons, input_axons, output_axons, synapse_memory_bytes
+    resources: dict  # neurons, input_axons, output_axons, synapse_words
     messages_in: float
     messages_out: float
 
@@ -77,8 +77,7 @@ class Mapping:
 
     def save(self, path, overwrite: bool = False) -> None:
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise UserError(f"{path} exists; pass --force to overwrite it")
+        check_writable(path, overwrite)
         text = json.dumps(self.to_json(), indent=1)
         atomic_write(path, lambda tmp: tmp.write_text(text))
 
@@ -128,13 +127,9 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
             host.add(p)
         elif pops[p.population].host_input:
             host.add_host_feeds(p)
+    _check_host_memory(pops, chip)
     host_pops, host_layers, host_bits = host_work(pops)
     host_bytes = -(-host_bits // 8)
-    if host_bits and host_bytes > chip.host.memory_bytes:
-        raise MappingError(
-            f"cannot map {', '.join(list(host_pops) + list(host_layers))} on the host: their weights need "
-            f"{_fmt(host_bytes)} bytes, the host of chip '{chip.name}' has "
-            f"{_fmt(chip.host.memory_bytes)} (host.memory_bytes); use a chip with more host memory or MAC units")
     rates, activity_note = rates_of(graph, activity)
     slots = Slots.of(chip.mesh)
     plan = STRATEGIES[strategy]
@@ -168,13 +163,13 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
         alone = CoreState(pops)
         alone.add(p)
         use = {"neurons": p.n_neurons, "input_axons": alone.input_axons,
-               "synapse_memory_bytes": alone.synapse_memory_bytes, "output_routes": int(per_piece[p.id])}
+               "synapse_words": alone.synapse_words, "output_routes": int(per_piece[p.id])}
         k = core_of.get(p.id)
         placed.append(PlacedPiece(p.id, p.population, p.rows, p.chans, p.n_neurons, k,
                                   None if k is None else _mesh_of(int(slot_of[k]), chip.mesh), use))
     used = [PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [p.id for p in core.pieces],
                        {"neurons": core.neurons, "input_axons": core.input_axons, "output_axons": int(routes[k]),
-                        "synapse_memory_bytes": core.synapse_memory_bytes},
+                        "synapse_words": core.synapse_words},
                        float(traffic[:, k].sum()), float(traffic[k, :].sum())) for k, core in enumerate(cores)]
     for k, (whole, r) in enumerate(extra, start=len(cores)):  # table and partial cores, one piece each
         use = {key: v for key, v in whole.resources(r).items() if key != "output_axons"}
@@ -185,7 +180,7 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
                                float(traffic[:, k].sum()), float(traffic[k, :].sum())))
     util = {}
     for key in RESOURCES:
-        frac = np.array([c.resources[key] / getattr(chip.core, key) for c in used])
+        frac = np.array([c.resources[key] / limit(chip, key) for c in used])
         util[key] = {"mean": float(frac.mean()), "max": float(frac.max())} if len(frac) else {"mean": 0.0, "max": 0.0}
     info = {
         "chip": chip.name, "strategy": strategy, "partition": partition_name, "seed": seed,
@@ -252,23 +247,150 @@ def _with_extra(graph: NeuroGraph, tables: dict[str, Table], splits: dict[str, S
     return out, all_routes
 
 
-def check_fits(mapping: Mapping, chip) -> None:
-    """MappingError, naming the key, if a mapping (e.g. read from a file) breaks a limit of ``chip``."""
+def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
+    """``mapping`` (e.g. read from a file) with every core's pieces and resources recomputed from ``graph`` and the
+    pieces' cores (what a file states per core is not trusted); MappingError, naming the core, the resource, the need
+    and the limit, if it breaks a limit of ``chip``: too many cores, a core outside the mesh or two in one slot, a
+    piece on the wrong side of the host, a core's neurons, input axons, output routes or synapse memory, the host's
+    memory. Item-table pieces (``table>X``, ``mapping.tables``) and partial pieces of split layers (``split>S>X``,
+    ``mapping.splits``) come after the other pieces and add the resources the chip's table or split gives them. UserError if the pieces are malformed (ids, rectangles, cores the mapping does not list)."""
     if len(mapping.cores) > chip.n_cores:
         raise MappingError(f"the mapping uses {_fmt(len(mapping.cores))} cores, chip '{chip.name}' has "
                            f"{_fmt(chip.n_cores)}; map the graph again on this chip")
-    for core in mapping.cores:
+    slots: dict[tuple, int] = {}
+    for k, core in enumerate(mapping.cores):
+        if core.id != k:
+            raise UserError(f"malformed mapping: core {k} is numbered {core.id}; map the graph again")
         r, c, slot = core.mesh
         if not (0 <= r < chip.mesh.rows and 0 <= c < chip.mesh.cols and 0 <= slot < chip.mesh.cores_per_router):
             raise MappingError(f"core {core.id} of the mapping sits at {tuple(core.mesh)}, outside the "
                                f"{chip.mesh.rows} x {chip.mesh.cols} x {chip.mesh.cores_per_router} mesh of chip "
                                f"'{chip.name}'; map the graph again on this chip")
+        if tuple(core.mesh) in slots:
+            raise MappingError(f"cores {slots[tuple(core.mesh)]} and {core.id} of the mapping sit in the same slot "
+                               f"{tuple(core.mesh)} (one core per slot); map the graph again")
+        slots[tuple(core.mesh)] = core.id
+    # a mapping without partial pieces is checked with every layer whole (its cores then show what does not fit)
+    pops = populations(graph, chip, any(p.population.startswith(SPLIT_PREFIX) for p in mapping.pieces))
+    tables, splits = tables_of(graph, chip), splits_of(pops)
+    wholes: dict[str, Table | Split] = {**{t.name: t for t in tables.values()}, **{s.name: s for s in splits.values()}}
+    if sorted(p.id for p in mapping.pieces) != list(range(len(mapping.pieces))):
+        raise UserError("malformed mapping: its piece ids are not 0..n-1 each once; map the graph again")
+    regular = [p for p in mapping.pieces if p.population not in wholes]
+    extra_at = _extra_cores(mapping, wholes, len(regular))
+    ranges: dict[str, list] = {}
+    for name, r in extra_at:
+        ranges.setdefault(name, []).append(r)
+    # the ranges as the file places them (resources and routes of what it states; the program refuses other ranges)
+    tables = {x: replace(w, ranges=tuple(ranges[w.name])) for x, w in tables.items()}
+    splits = {x: replace(w, ranges=tuple(ranges[w.name])) for x, w in splits.items()}
+    wholes = {**{w.name: w for w in tables.values()}, **{w.name: w for w in splits.values()}}
+    pieces = _pieces_of(regular, pops)
+    cores, host = [CoreState(pops) for _ in mapping.cores], CoreState(pops)
+    for placed, piece in zip(regular, pieces):
+        pop = pops[piece.population]
+        if (placed.core is None) != pop.on_host:
+            where = "on the host" if placed.core is None else f"on core {placed.core}"
+            runs = "on the host" if pop.on_host else "on cores"
+            raise MappingError(f"piece {piece.id} ({piece.name}) of the mapping sits {where}, but {pop.name} runs "
+                               f"{runs} on chip '{chip.name}' (core.mac_units = {chip.core.mac_units}); map the "
+                               "graph again on this chip")
+        if placed.core is None:
+            host.add(piece)
+            continue
+        if not 0 <= placed.core < len(cores):
+            raise UserError(f"malformed mapping: piece {piece.id} sits on core {placed.core}, which the mapping "
+                            "does not list; map the graph again")
+        cores[placed.core].add(piece)
+        if pop.host_input:
+            host.add_host_feeds(piece)
+    _check_host_memory(pops, chip)
+    rates = rates_of(graph, None)[0]
+    # the cores of the other pieces (and empty ones), then one location per table or partial piece
+    at = [k for k in range(len(cores)) if cores[k].pieces or k not in extra_at.values()]
+    traffic, routes, _ = core_traffic(graph, pops, [cores[k] for k in at], host, pieces, rates)
+    _, all_routes = _with_extra(graph, tables, splits, [cores[k] for k in at], traffic, routes, rates, chip)
+    order = at + [extra_at[(w.name, r)] for w in list(tables.values()) + list(splits.values()) for r in w.ranges]
+    routes_of = np.zeros(len(cores), np.int64)
+    np.add.at(routes_of, np.array(order, np.int64), np.asarray(all_routes, np.int64))
+    checked = []
+    for k, (core, state) in enumerate(zip(mapping.cores, cores)):
+        use = {"neurons": state.neurons, "input_axons": state.input_axons, "output_axons": int(routes_of[k]),
+               "synapse_words": state.synapse_words}
+        for (name, r), at_k in extra_at.items():  # table and partial pieces: their own resources
+            if at_k == k:
+                for key, v in wholes[name].resources(r).items():
+                    use[key] += 0 if key == "output_axons" else v
         for key in RESOURCES:
-            need, limit = core.resources.get(key, 0), getattr(chip.core, key)
-            if need > limit:
+            need, have = use[key], limit(chip, key)
+            if need > have:
+                where = ("core.synapse_memory_bytes, memory.synapse_word_bits and [synapse_format]"
+                         if key == "synapse_words" else f"core.{key}")
                 raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
-                                   f"core of chip '{chip.name}' has {_fmt(limit)} (core.{key}); map the graph "
+                                   f"core of chip '{chip.name}' has {_fmt(have)} ({where}); map the graph "
                                    "again on this chip")
+        held = {p.id for p in state.pieces} | {p.id for p in mapping.pieces if p.population in wholes
+                                              and p.core == k}  # in the file's order, then any it does not list
+        ids = [i for i in core.pieces if i in held] + sorted(held - set(core.pieces))
+        checked.append(PlacedCore(core.id, tuple(core.mesh), ids, use, core.messages_in, core.messages_out))
+    return Mapping(mapping.chip, mapping.pieces, checked, mapping.info)
+
+
+def _extra_cores(mapping: Mapping, wholes: dict, n_regular: int) -> dict[tuple[str, tuple], int]:
+    """(table or split name, range) -> core of each item-table and partial piece (``wholes``: name -> Table or
+    Split); UserError unless they come after the ``n_regular`` other pieces on listed cores and each table or split
+    the chip's rules give has some (their ranges are checked against the chip's by ``hardware.program``)."""
+    out = {}
+    for p in mapping.pieces:
+        if p.population not in wholes:
+            continue
+        r = (p.rows[0], p.rows[1], p.chans[0], p.chans[1])
+        if p.id < n_regular or p.core is None or not 0 <= p.core < len(mapping.cores):
+            raise UserError(f"malformed mapping: piece {p.id} ({p.population}) is not after the other pieces on a "
+                            "core the mapping lists; map the graph again")
+        out[(p.population, r)] = int(p.core)
+    for name in wholes:
+        if name not in {n for n, _ in out}:
+            raise UserError(f"the mapping has no pieces of {name}, which chip '{mapping.chip}' needs (core.embedding, "
+                            "the cores' limits); map this graph again on this chip")
+    if {n for n, _ in out} - set(wholes):
+        raise UserError("the mapping has item-table or partial pieces the graph does not need; map it again")
+    return out
+
+
+def _pieces_of(placed: list, pops: dict[str, Population]) -> list[Piece]:
+    """The placed pieces as ``Piece``s (same order; ids 0..n-1 checked by the caller); UserError unless they tile
+    every population of the graph exactly (each neuron in one piece)."""
+    held = {name: np.zeros(pop.shape, np.int64) for name, pop in pops.items()}
+    out = []
+    for p in placed:
+        if p.population not in pops:
+            raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
+                            "map this graph again (ssr-neuro map)")
+        (r0, r1), (c0, c1), (rows, chans) = p.rows, p.chans, pops[p.population].shape
+        if not (0 <= r0 < r1 <= rows and 0 <= c0 < c1 <= chans):
+            raise UserError(f"malformed mapping: piece {p.id} covers rows {p.rows} x channels {p.chans}, outside "
+                            f"{p.population} ({rows} x {chans}); map the graph again")
+        held[p.population][r0:r1, c0:c1] += 1
+        out.append(Piece(p.id, p.population, (r0, r1), (c0, c1)))
+    for name, count in held.items():
+        if (count > 1).any():
+            raise UserError(f"the mapping's pieces of {name} overlap; map the graph again")
+        if (count == 0).any():
+            raise UserError(f"the mapping does not place every neuron of {name}; it was made for another graph "
+                            "(map this graph again with ssr-neuro map)")
+    return out
+
+
+def _check_host_memory(pops: dict[str, Population], chip) -> None:
+    """MappingError if the weights of the layers the host evaluates do not fit host.memory_bytes."""
+    host_pops, host_layers, host_bits = host_work(pops)
+    host_bytes = -(-host_bits // 8)
+    if host_bits and host_bytes > chip.host.memory_bytes:
+        raise MappingError(
+            f"cannot map {', '.join(list(host_pops) + list(host_layers))} on the host: their weights need "
+            f"{_fmt(host_bytes)} bytes, the host of chip '{chip.name}' has "
+            f"{_fmt(chip.host.memory_bytes)} (host.memory_bytes); use a chip with more host memory or MAC units")
 
 
 def time_steps_per_inference(graph: NeuroGraph) -> int:

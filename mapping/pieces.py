@@ -35,11 +35,14 @@ Per core (``CoreState``), with the rules of the chip schema:
                                 cores) with core.shared_weights one per channel of the piece per fan-in range,
                                 "merge-rows" without it one per neuron and fan-in range.
                       Axons of different kinds are distinct, also from the same source.
-- synapse memory    = ceil(sum of weight bits / 8) bytes                                     <= core.synapse_memory_bytes
-                      dense: with core.shared_weights one weight row per distinct target channel on the core
-                      (C_in weights), else C_in per neuron; diagonal: one weight per distinct channel (shared) or per
-                      neuron; circulant (not position-wise): P_in weights per neuron; host layers, item
-                      tables and split layers: none (their weights sit on table or partial cores).
+- synapse words     = ceil(sum of list bits / word bits)                  <= core.synapse_memory_bytes x 8 // word bits
+                      in words of memory.synapse_word_bits, each stored weight row a list written in its layer's
+                      synapse format (``mapping.memory``: entries of weight bits, + index bits when "sparse", a
+                      header per list, whole words when aligned): dense: with core.shared_weights one row per
+                      distinct target channel on the core (C_in weights), else one per neuron; diagonal: a list of
+                      one weight per distinct channel (shared) or per neuron; circulant (not position-wise): P_in
+                      weights per neuron; host layers, item tables and split layers: none (their weights sit on table or
+                      partial cores, ``mapping.tables`` and ``mapping.splits``).
 - weight bits       = the layer's ``fixed.bits`` (a float graph is assumed quantised to core.weight_bits) <= core.weight_bits
 - LIF state bits    = ``LIFFixed.state_bits`` of a quantised graph                          <= core.state_bits
 Host: the weights of every layer it evaluates, stored once (weights x bits), <= host.memory_bytes (``mapping``).
@@ -57,12 +60,23 @@ import numpy as np
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, is_spiking
 
+from mapping.memory import format_keys, list_bits
 from mapping.splits import MERGE_KINDS, Split, plan_split
 from mapping.tables import tables_of
 
-RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes")
+RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_words")
 TABLE_KINDS = ("table", "table-rows")
 PARTIAL_KINDS = TABLE_KINDS + MERGE_KINDS  # inputs that arrive as values from other cores, ``fan_in`` axons each
+
+
+def synapse_words_limit(chip) -> int:
+    """Words of a core's synapse memory: core.synapse_memory_bytes x 8 // memory.synapse_word_bits."""
+    return chip.core.synapse_memory_bytes * 8 // chip.memory["synapse"].word_bits
+
+
+def limit(chip, key: str) -> int:
+    """A core's limit of resource ``key`` (``RESOURCES``)."""
+    return synapse_words_limit(chip) if key == "synapse_words" else getattr(chip.core, key)
 
 
 @dataclass(frozen=True)
@@ -113,8 +127,11 @@ class Population:
     shape: tuple[int, int]
     in_edges: tuple[InEdge, ...]
     on_host: bool
-    bits_per_neuron: int   # weights every neuron stores by itself
-    bits_per_channel: int  # weights stored once per distinct channel on a core (shared position-wise rows)
+    bits_per_neuron: int   # synapse-list bits every neuron stores by itself (its rows in their formats)
+    bits_per_channel: int  # list bits stored once per distinct channel on a core (shared position-wise rows)
+    word_bits: int = 64    # the synapse memory's word (memory.synapse_word_bits)
+    words_limit: int = 0   # a core's synapse words
+    formats: tuple[str, ...] = ()  # the format keys of the layers stored here (for errors)
 
     @property
     def host_input(self) -> bool:
@@ -142,8 +159,10 @@ def _axon_kind(structure: str, positions: str, graded_on_host: bool, shared: boo
     return "channel" if shared else "neuron"
 
 
-def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
-    """Every non-input population with its inputs, placement side (cores or host) and memory costs.
+def populations(graph: NeuroGraph, chip, split_fan_in: bool = True) -> dict[str, Population]:
+    """Every non-input population with its inputs, placement side (cores or host) and memory costs; layers split by
+    fan-in where a neuron does not fit a core (``split_fan_in=False``: every layer whole, to check a mapping that has
+    no partial pieces against a chip's limits).
 
     Raises MappingError for what no splitting can fix: graded input without MAC units or host, too many weight bits,
     too many LIF state bits."""
@@ -187,24 +206,27 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
                 raise MappingError(
                     f"cannot map {name}: its LIF state needs {fixed.state_bits} bits, a core of chip '{chip.name}' "
                     f"has {core.state_bits} (core.state_bits); use a chip with more state bits")
-        pop = _population(name, tuple(node.shape), edges, on_host, core.shared_weights)
-        out[name] = pop if on_host else _with_splits(pop, graph.input_name(), chip)
+        pop = _population(name, tuple(node.shape), edges, on_host, chip)
+        out[name] = pop if on_host or not split_fan_in else _with_splits(pop, graph.input_name(), chip)
     return out
 
 
-def _population(name: str, shape: tuple[int, int], edges: list[InEdge], on_host: bool, shared_weights: bool
-                ) -> Population:
-    """The population with its memory costs per neuron and per channel from its in-edges."""
-    shared = shared_weights or on_host
+def _population(name: str, shape: tuple[int, int], edges: list[InEdge], on_host: bool, chip) -> Population:
+    """The population with its synapse-list bits per neuron and per channel from its in-edges (``mapping.memory``;
+    the host stores plain weights)."""
+    shared = chip.core.shared_weights or on_host
     per_neuron = per_channel = 0
-    for e in edges:
-        if e.axons == "host" or e.axons in PARTIAL_KINDS:
-            continue
+    fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+    stored = [e for e in edges if e.axons != "host" and e.axons not in PARTIAL_KINDS]
+    for e in stored:
+        bits = e.fan_in * e.weight_bits if on_host else list_bits(e.fan_in, fmt, e.structure, e.weight_bits, word)
         if e.structure == "circulant" or not shared:
-            per_neuron += e.fan_in * e.weight_bits
+            per_neuron += bits
         else:
-            per_channel += e.fan_in * e.weight_bits
-    return Population(name, shape, tuple(edges), on_host, per_neuron, per_channel)
+            per_channel += bits
+    formats = tuple(dict.fromkeys(format_keys(fmt, e.structure) for e in stored))
+    return Population(name, shape, tuple(edges), on_host, per_neuron, per_channel, word, synapse_words_limit(chip),
+                      formats)
 
 
 def _with_splits(pop: Population, input_name: str, chip) -> Population:
@@ -222,7 +244,7 @@ def _with_splits(pop: Population, input_name: str, chip) -> Population:
         s = plan_split(e.source, pop.name, e.structure, e.positions, e.source_shape, pop.shape, e.weight_bits, chip)
         edges[i] = replace(e, axons="merge" if chip.core.shared_weights else "merge-rows",
                            fan_in=len(s.fan_ranges), split=s)
-        pop = _population(pop.name, pop.shape, edges, False, chip.core.shared_weights)
+        pop = _population(pop.name, pop.shape, edges, False, chip)
     return pop
 
 
@@ -302,8 +324,12 @@ class CoreState:
     counts: dict[str, int] = field(default_factory=dict)      # population -> neurons held here
 
     @property
-    def synapse_memory_bytes(self) -> int:
-        return -(-self.memory_bits // 8)
+    def synapse_words(self) -> int:
+        return self._words(self.memory_bits)
+
+    def _words(self, bits: int) -> int:
+        word = next(iter(self.pops.values())).word_bits if self.pops else 64
+        return -(-bits // word)
 
     def sources(self) -> set[str]:
         """Source populations that send messages here."""
@@ -326,15 +352,15 @@ class CoreState:
         return axons, piece.n_neurons * pop.bits_per_neuron + new_chans * pop.bits_per_channel
 
     def usage_with(self, piece: Piece) -> dict[str, int]:
-        """Neurons, input axons and synapse memory bytes of this core if ``piece`` were added."""
+        """Neurons, input axons and synapse words of this core if ``piece`` were added."""
         axons, bits = self._deltas(piece)
         return {"neurons": self.neurons + piece.n_neurons, "input_axons": self.input_axons + axons,
-                "synapse_memory_bytes": -(-(self.memory_bits + bits) // 8)}
+                "synapse_words": self._words(self.memory_bits + bits)}
 
     def fits(self, piece: Piece, core) -> bool:
         use = self.usage_with(piece)
         return (use["neurons"] <= core.neurons and use["input_axons"] <= core.input_axons
-                and use["synapse_memory_bytes"] <= core.synapse_memory_bytes)
+                and use["synapse_words"] <= self.pops[piece.population].words_limit)
 
     def _receive(self, e: InEdge, piece: Piece) -> None:
         """Record the axons and routes edge ``e`` needs to feed ``piece`` here."""
@@ -381,23 +407,29 @@ class CoreState:
 
 
 def _too_big(pop: Population, piece: Piece, chip) -> MappingError:
-    """The error for a piece that does not fit an empty core, naming the first limit it breaks."""
+    """The error for a piece that does not fit an empty core, naming the first limit it breaks (for synapse words,
+    the memory keys and the synapse-format keys that set the need)."""
     state = CoreState({pop.name: pop})
     use = state.usage_with(piece)
     core = chip.core
+    word = chip.memory["synapse"].word_bits
+    keys = {"neurons": "core.neurons", "input_axons": "core.input_axons",
+            "synapse_words": f"core.synapse_memory_bytes x 8 // memory.synapse_word_bits ({word}); the lists are "
+                             f"written as {'; '.join(pop.formats)}"}
     advice = {"neurons": "use a chip with more neurons per core",
               "input_axons": "its layers' fan-in is already split across cores where it can be (dense and "
                              "circulant layers, mapping.splits; the item input's by core.embedding): use a chip "
                              "with more input axons per core or a model with fewer inputs per neuron",
-              "synapse_memory_bytes": "use fewer weight bits, a chip with more synapse memory per core"
-                                      + ("" if core.shared_weights else " or one with core.shared_weights")}
-    for key in ("neurons", "input_axons", "synapse_memory_bytes"):
-        if use[key] > getattr(core, key):
+              "synapse_words": "use a denser synapse format (fewer index or header bits, align = false), fewer "
+                               "weight bits, a chip with more synapse memory per core"
+                               + ("" if core.shared_weights else " or one with core.shared_weights")}
+    for key in ("neurons", "input_axons", "synapse_words"):
+        if use[key] > limit(chip, key):
             what = {"neurons": "neurons", "input_axons": "input axons",
-                    "synapse_memory_bytes": "bytes of synapse memory"}[key]
+                    "synapse_words": f"{word}-bit words of synapse memory"}[key]
             return MappingError(
                 f"cannot map {piece.name}: needs {_fmt(use[key])} {what}, a core of chip '{chip.name}' has "
-                f"{_fmt(getattr(core, key))} (core.{key}); {advice[key]}")
+                f"{_fmt(limit(chip, key))} ({keys[key]}); {advice[key]}")
     raise AssertionError("piece fits")
 
 

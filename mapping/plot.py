@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, pyplot
+
+from mapping.pieces import limit
 
 
 def mesh_grids(mapping, chip) -> tuple[np.ndarray, np.ndarray]:
@@ -18,7 +19,7 @@ def mesh_grids(mapping, chip) -> tuple[np.ndarray, np.ndarray]:
     traffic = np.zeros_like(util)
     for c in mapping.cores:
         r, col, _ = c.mesh
-        frac = max(c.resources[k] / getattr(chip.core, k) for k in c.resources)
+        frac = max(c.resources[k] / limit(chip, k) for k in c.resources)
         util[r, col] = max(util[r, col], frac)
         traffic[r, col] += c.messages_in + c.messages_out
     return util, traffic
@@ -26,12 +27,7 @@ def mesh_grids(mapping, chip) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_mapping(mapping, chip, path) -> None:
     """Write a PNG with two heatmaps of the mesh (utilisation, traffic); the io router is marked."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UserError("plotting needs matplotlib: pip install 'ssr-neuro[plot]'") from None
+    plt = pyplot()
     util, traffic = mesh_grids(mapping, chip)
     fig, axes = plt.subplots(1, 2, figsize=(4 + 0.6 * chip.mesh.cols * 2, 1.5 + 0.6 * chip.mesh.rows))
     panels = ((axes[0], util, "utilisation (max over resources)", "viridis", 0.0, 1.0),

@@ -15,11 +15,13 @@ core of its X neuron (one message, one output route per accumulator), then clear
 receives (one ``synaptic_op`` without a weight read per value) into the layer's accumulator, in place of the
 layer's synaptic work. Per partial piece (P = X's rows, dc = its channels, r = its range, b = weight bits):
 
-    structure / positions        neurons   input axons          synapse memory (bits)   output routes
-    dense "each", shared         P x dc    r (one per channel)  dc x r x b              P x dc
-    dense "each", not shared     P x dc    P x r                P x dc x r x b          P x dc
-    dense "readout"              dc        r                    dc x r x b              dc
-    circulant                    P x dc    r x dc               P x dc x r x b          P x dc
+    structure / positions        neurons   input axons          synapse lists of r      output routes
+    dense "each", shared         P x dc    r (one per channel)  dc                      P x dc
+    dense "each", not shared     P x dc    P x r                P x dc                  P x dc
+    dense "readout"              dc        r                    dc                      dc
+    circulant                    P x dc    r x dc               P x dc                  P x dc
+
+(synapse words: the lists written in the layer's synapse format, ``mapping.memory``; as for the unsplit layer)
 
 and X's cores count, instead of the layer's axons and weights, ``k`` merge axons per channel of a piece
 (core.shared_weights: the partial sums of one channel share the axon, the position is the message's tag, as for
@@ -42,6 +44,8 @@ import numpy as np
 
 from ssr_neuro.errors import MappingError
 
+from mapping.memory import SynapseFormat, format_keys, list_bits
+
 PREFIX = "split>"
 MERGE_KINDS = ("merge", "merge-rows")
 
@@ -60,6 +64,8 @@ class Split:
     weight_bits: int
     shared: bool  # core.shared_weights
     ranges: tuple[tuple[int, int, int, int], ...]
+    fmt: SynapseFormat = SynapseFormat()  # chip.synapse_format
+    word_bits: int = 64  # memory.synapse_word_bits
 
     @property
     def name(self) -> str:
@@ -71,9 +77,9 @@ class Split:
         return sorted({(a0, a1) for a0, a1, _, _ in self.ranges})
 
     def resources(self, r: tuple[int, int, int, int]) -> dict[str, int]:
-        """Neurons, input axons, synapse memory bytes and output routes of the partial piece ``r``."""
+        """Neurons, input axons, synapse words and output routes of the partial piece ``r``."""
         return partial_use(self.structure, self.positions, self.shared, self.target_shape[0], r[1] - r[0],
-                           r[3] - r[2], self.weight_bits)
+                           r[3] - r[2], self.weight_bits, self.fmt, self.word_bits)
 
     def feeds(self, r: tuple[int, int, int, int]) -> tuple[slice, slice]:
         """The source neurons (rows, channels) whose values reach partial piece ``r``."""
@@ -83,16 +89,17 @@ class Split:
         return slice(0, self.source_shape[0]), slice(a0, a1)
 
 
-def partial_use(structure: str, positions: str, shared: bool, P: int, r: int, dc: int, bits: int) -> dict[str, int]:
-    """Resources of a partial piece (the module docstring's table)."""
+def partial_use(structure: str, positions: str, shared: bool, P: int, r: int, dc: int, bits: int,
+                fmt: SynapseFormat, word_bits: int) -> dict[str, int]:
+    """Resources of a partial piece (the module docstring's table): synapse words of its lists of r weights."""
     if structure == "circulant":
-        axons, weights = r * dc, P * dc * r
+        axons, lists = r * dc, P * dc
     elif positions == "readout" or shared:
-        axons, weights = r, dc * r
+        axons, lists = r, dc
     else:
-        axons, weights = P * r, P * dc * r
-    return {"neurons": P * dc, "input_axons": axons, "synapse_memory_bytes": -(-weights * bits // 8),
-            "output_axons": P * dc}
+        axons, lists = P * r, P * dc
+    words = -(-lists * list_bits(r, fmt, structure, bits, word_bits) // word_bits)
+    return {"neurons": P * dc, "input_axons": axons, "synapse_words": words, "output_axons": P * dc}
 
 
 def plan_split(source: str, target: str, structure: str, positions: str, source_shape: tuple[int, int],
@@ -104,18 +111,24 @@ def plan_split(source: str, target: str, structure: str, positions: str, source_
     P, C = target_shape
     F = source_shape[0] if structure == "circulant" else source_shape[1]
 
+    fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+    have = {"neurons": core.neurons, "output_axons": core.output_axons, "input_axons": core.input_axons,
+            "synapse_words": core.synapse_memory_bytes * 8 // word}
+    key_of = {"synapse_words": "core.synapse_memory_bytes, memory.synapse_word_bits; the lists are written as "
+                               + format_keys(fmt, structure)}
+
     def fits(r: int, dc: int) -> str | None:
-        use = partial_use(structure, positions, core.shared_weights, P, r, dc, bits)
-        return next((k for k in ("neurons", "output_axons", "input_axons", "synapse_memory_bytes")
-                     if use[k] > getattr(core, k)), None)
+        use = partial_use(structure, positions, core.shared_weights, P, r, dc, bits, fmt, word)
+        return next((k for k in ("neurons", "output_axons", "input_axons", "synapse_words") if use[k] > have[k]),
+                    None)
 
     bad = fits(1, 1)
     if bad is not None:
-        use = partial_use(structure, positions, core.shared_weights, P, 1, 1, bits)
+        use = partial_use(structure, positions, core.shared_weights, P, 1, 1, bits, fmt, word)
         raise MappingError(
             f"cannot map {target}: its layer from {source} is split across cores by fan-in, but a partial sum of "
             f"one channel ({P:,} positions) needs {use[bad]:,} {bad.replace('_', ' ')}, a core of chip "
-            f"'{chip.name}' has {getattr(core, bad):,} (core.{bad}); use a chip with larger cores")
+            f"'{chip.name}' has {have[bad]:,} ({key_of.get(bad, f'core.{bad}')}); use a chip with larger cores")
     r = _largest(F, lambda r: fits(r, 1) is None)
     k = -(-F // r)
     r = -(-F // k)
@@ -123,7 +136,7 @@ def plan_split(source: str, target: str, structure: str, positions: str, source_
     dc = -(-C // -(-C // dc))
     ranges = tuple((a0, min(F, a0 + r), d0, min(C, d0 + dc)) for a0 in range(0, F, r) for d0 in range(0, C, dc))
     return Split(source, target, structure, positions, tuple(source_shape), tuple(target_shape), bits,
-                 core.shared_weights, ranges)
+                 core.shared_weights, ranges, fmt, word)
 
 
 def _largest(n: int, ok) -> int:

@@ -10,13 +10,13 @@ A :class:`Table` puts the weight array on *table cores*, split by item-id range 
 range), one table piece per table core:
 - "lookup"  the item id arrives as an address (1 input axon); the core holding the id reads the item's row
             (its D weights, or the channels of the range when P x D values exceed core.output_axons: dc x bits / 8
-            bytes, ``weight_read_byte`` each) and sends the values on, one message
-            per value (position tagged). Per core: 0 neurons, 1 input axon, rows x D x bits / 8 bytes of synapse
-            memory, rows = as many as the memory holds.
+            bytes, ``weight_read_byte`` each, and the row's synapse words) and sends the values on, one message
+            per value (position tagged). Per core: 0 neurons, 1 input axon, rows lists of dc weights in synapse
+            words (``mapping.memory``, the "dense" format), rows = as many as the memory holds.
 - "fanin"   the fan-in split by id range: one input axon per item of the range (per (position, item) without
             ``core.shared_weights``); a spike on it makes one synaptic op per channel of the piece into a partial
             accumulator per (position, channel), which updates (``neuron_update``) and sends its partial sum on.
-            Per core: P x channels neurons (the accumulators), rows axons, rows x channels x bits / 8 bytes;
+            Per core: P x channels neurons (the accumulators), rows axons, rows lists of channels weights in words;
             channels = as many as core.neurons allows (P per channel), rows = as many as axons and memory allow.
 X's cores then merge: one add (``synaptic_op``, no weight read) per value received. Their input axons for the
 table ("table" kind in ``mapping.pieces``): lookup one per channel (the row's values address it, whichever table
@@ -37,7 +37,10 @@ import numpy as np
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import ItemInput, NeuroGraph
 
+from mapping.memory import SynapseFormat, list_bits
+
 PREFIX = "table>"
+MEMORY_KEYS = "core.synapse_memory_bytes, memory.synapse_word_bits and [synapse_format]"  # a core's synapse words
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Table:
     weight_bits: int
     shared: bool  # core.shared_weights
     ranges: tuple[tuple[int, int, int, int], ...]
+    fmt: SynapseFormat = SynapseFormat()  # chip.synapse_format (rows are "dense" lists)
+    word_bits: int = 64  # memory.synapse_word_bits
 
     @property
     def name(self) -> str:
@@ -65,14 +70,14 @@ class Table:
         return len({(i0, i1) for i0, i1, _, _ in self.ranges})
 
     def resources(self, r: tuple[int, int, int, int]) -> dict[str, int]:
-        """Neurons, input axons and synapse memory bytes of the table core holding range ``r``."""
+        """Neurons, input axons and synapse words of the table core holding range ``r`` (one list per item row)."""
         i0, i1, d0, d1 = r
         rows, dc = i1 - i0, d1 - d0
-        memory = -(-rows * dc * self.weight_bits // 8)
+        words = -(-rows * list_bits(dc, self.fmt, "dense", self.weight_bits, self.word_bits) // self.word_bits)
         if self.mode == "lookup":
-            return {"neurons": 0, "input_axons": 1, "synapse_memory_bytes": memory}
+            return {"neurons": 0, "input_axons": 1, "synapse_words": words}
         return {"neurons": self.positions * dc, "input_axons": rows * (1 if self.shared else self.positions),
-                "synapse_memory_bytes": memory}
+                "synapse_words": words}
 
     def routes(self, r: tuple[int, int, int, int]) -> int:
         """Output routes of the table core holding ``r``: one per value it sends (position x channel)."""
@@ -84,9 +89,11 @@ class Table:
         return np.searchsorted(starts, items, side="right") - 1
 
 
-def fanin_fits(core, items: int, bits: int) -> bool:
-    """Whether one channel of today's fan-in (one axon per item, items x bits of weights) fits an empty core."""
-    return items <= core.input_axons and -(-items * bits // 8) <= core.synapse_memory_bytes and core.neurons >= 1
+def fanin_fits(chip, items: int, bits: int) -> bool:
+    """Whether one channel of today's fan-in (one axon per item, a list of items weights) fits an empty core."""
+    core, word = chip.core, chip.memory["synapse"].word_bits
+    return (items <= core.input_axons and core.neurons >= 1
+            and list_bits(items, chip.synapse_format, "dense", bits, word) <= core.synapse_memory_bytes * 8)
 
 
 def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
@@ -104,16 +111,22 @@ def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
             bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
             items, (P, D) = node.shape[1], graph.node(target).shape
             mode = core.embedding
-            if mode != "lookup" and fanin_fits(core, items, bits):
+            if mode != "lookup" and fanin_fits(chip, items, bits):
                 continue
             mode = "fanin" if mode == "fanin" else "lookup"
-            ranges = _ranges(mode, P, D, items, bits, core, chip.name, target)
-            out[target] = Table(source, target, mode, P, D, items, bits, core.shared_weights, tuple(ranges))
+            ranges = _ranges(mode, P, D, items, bits, chip, target)
+            out[target] = Table(source, target, mode, P, D, items, bits, core.shared_weights, tuple(ranges),
+                                chip.synapse_format, chip.memory["synapse"].word_bits)
     return out
 
 
-def _ranges(mode: str, P: int, D: int, items: int, bits: int, core, chip: str, target: str
-            ) -> list[tuple[int, int, int, int]]:
+def _ranges(mode: str, P: int, D: int, items: int, bits: int, chip_, target: str) -> list[tuple[int, int, int, int]]:
+    core, chip, word = chip_.core, chip_.name, chip_.memory["synapse"].word_bits
+    memory_bits = core.synapse_memory_bytes * 8 // word * word  # the synapse memory's whole words
+
+    def row_bits(dc: int) -> int:  # one item's row: a "dense" list of dc weights (``mapping.memory``)
+        return list_bits(dc, chip_.synapse_format, "dense", bits, word)
+
     what = f"the item table of {target} ({mode})"
     routes = core.output_axons // P  # a table core sends P x channels values, one output route each
     if routes < 1:
@@ -122,12 +135,12 @@ def _ranges(mode: str, P: int, D: int, items: int, bits: int, core, chip: str, t
             f"'{chip}' has {core.output_axons:,} output axons (core.output_axons); use a chip with more output axons")
     if mode == "lookup":
         dc = min(D, routes)
-        rows = core.synapse_memory_bytes * 8 // (dc * bits)
+        rows = memory_bits // row_bits(dc)
         if rows < 1:
             raise MappingError(
-                f"cannot map {what}: one item's row ({dc} weights of {bits} bits) needs {-(-dc * bits // 8):,} bytes, "
-                f"a core of chip '{chip}' has {core.synapse_memory_bytes:,} (core.synapse_memory_bytes); use a chip "
-                "with more synapse memory per core or fewer weight bits")
+                f"cannot map {what}: one item's row ({dc} weights of {bits} bits) needs {-(-row_bits(dc) // word):,} "
+                f"synapse words, a core of chip '{chip}' has {memory_bits // word:,} ({MEMORY_KEYS}); use a chip "
+                "with more synapse memory per core, a denser synapse format or fewer weight bits")
     else:
         dc = min(D, core.neurons // P, routes)
         if dc < 1:
@@ -136,14 +149,14 @@ def _ranges(mode: str, P: int, D: int, items: int, bits: int, core, chip: str, t
                 f"'{chip}' has {core.neurons:,} (core.neurons); use core.embedding = \"lookup\" or a chip with more "
                 "neurons per core")
         per_axon = 1 if core.shared_weights else P
-        by_axons, by_memory = core.input_axons // per_axon, core.synapse_memory_bytes * 8 // (dc * bits)
+        by_axons, by_memory = core.input_axons // per_axon, memory_bits // row_bits(dc)
         rows = min(by_axons, by_memory)
         if rows < 1:
-            key = "input_axons" if by_axons < 1 else "synapse_memory_bytes"
+            need, have, key = ((per_axon, core.input_axons, "input axons (core.input_axons)") if by_axons < 1 else
+                               (-(-row_bits(dc) // word), memory_bits // word, f"synapse words ({MEMORY_KEYS})"))
             raise MappingError(
-                f"cannot map {what}: one item needs {per_axon if key == 'input_axons' else -(-dc * bits // 8):,} "
-                f"{key.replace('_', ' ')}, a core of chip '{chip}' has {getattr(core, key):,} (core.{key}); use "
-                "core.embedding = \"lookup\" or a chip with larger cores")
+                f"cannot map {what}: one item needs {need:,} {key.split(' (')[0]}, a core of chip '{chip}' has "
+                f"{have:,} ({key.split(' (', 1)[1]}; use core.embedding = \"lookup\" or a chip with larger cores")
     rows = -(-items // -(-items // rows))  # balance the ranges
     dc = -(-D // -(-D // dc))
     return [(i0, min(items, i0 + rows), d0, min(D, d0 + dc)) for i0 in range(0, items, rows)

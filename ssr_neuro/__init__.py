@@ -1,12 +1,11 @@
 """ssr-neuro: the SSR spiking sequential recommender, from training to neuromorphic hardware.
 
-Packages (the folder tree is the architecture):
-- ``ssr_neuro.data``      datasets: loaders, preprocessing, samples and splits, cache
-- ``ssr_neuro.model``     the SSR model, its LIF neuron and instrumentation (torch)
-- ``ssr_neuro.training``  training loop, full-ranking evaluation, checkpoints
-- ``ssr_neuro.cli``       the ``ssr-neuro`` command
-- ``mapping``             partitioning and placement on chip cores (no torch)
-- ``hardware``            chip descriptions, cost models, simulator (no torch)
+Layers (imports point down only; tests/test_layers.py checks it):
+- foundation, no torch: ``graph`` (the IR, its executor, fixed point, quantisation, files), ``metrics``,
+  ``counting``, ``files``, ``errors``, ``progress``, ``runtime``
+- model side (torch): ``data``, ``model``, ``baselines``, ``training``, ``conversion``;
+  chip side (no torch, separate top-level packages): ``mapping``, ``hardware``
+- application: ``app`` (``pipeline``, ``cli``, ``compare``, ``dse``, ``model_variants``)
 """
 
 __version__ = "0.1.0"

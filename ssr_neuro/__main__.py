@@ -1,5 +1,5 @@
 """``python -m ssr_neuro`` is the ``ssr-neuro`` command."""
 
-from ssr_neuro.cli import run
+from ssr_neuro.app.cli import run
 
 run()

@@ -44,3 +44,32 @@ def read_toml(path: Path, what: str, error: type[UserError] = UserError) -> dict
         raise error(f"{what} {path}: not UTF-8 text; a {what} is TOML") from None
     except OSError as e:
         raise error(f"{what} {path}: cannot read it ({e.strerror})") from None
+
+
+def check_writable(path: Path, overwrite: bool, error: type[UserError] = UserError) -> None:
+    """The one overwrite guard: refuse an existing file unless ``overwrite`` (--force), and a folder always; call it
+    before any work is done, so that a refusal costs nothing and leaves nothing half-written."""
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{path} is a folder; give a file name")
+    if path.exists() and not overwrite:
+        raise error(f"{path} already exists; pass --force to overwrite it or choose another path")
+
+
+def have_matplotlib() -> bool:
+    """Whether plots can be drawn here (matplotlib is optional: extras ``plot`` / ``test``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def pyplot():
+    """The one optional-matplotlib guard: ``matplotlib.pyplot`` on the Agg backend, or a one-line UserError."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserError("plotting needs matplotlib: pip install 'ssr-neuro[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

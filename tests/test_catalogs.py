@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from hardware.chip import load_chip, parse_chip, read_chip_doc
-from hardware.dse.evaluate import target_ranks
+from ssr_neuro.metrics import target_ranks
 from hardware.engine import run_program
 from hardware.program import compile_program
 from hardware.simulate import simulate
 from hardware.topk import chip_topk, ranks_from_topk
 from mapping import map_graph
-from ssr_neuro.conversion.quantize import quantize
+from mapping.pieces import limit
+from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.errors import ChipError, MappingError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
@@ -53,8 +54,8 @@ def test_item_tables_give_the_one_hot_graphs_scores_bit_for_bit(embedding):
     info = mapping.info["embedding"]["emb"]
     assert info["mode"] == mode and info["table_cores"] >= -(-(N + 1) * D // 4096)
     for core in mapping.cores:  # every table core within the chip's limits
-        for key in ("neurons", "input_axons", "synapse_memory_bytes", "output_axons"):
-            assert core.resources[key] <= getattr(chip.core, key)
+        for key in ("neurons", "input_axons", "synapse_words", "output_axons"):
+            assert core.resources[key] <= limit(chip, key)
     program = compile_program(graph, mapping, chip)
     scores, ledger, _ = run_program(program, history, length)
     np.testing.assert_array_equal(scores, run(graph, history, length)[0])

@@ -1,6 +1,7 @@
 """Chip description files: the presets load and validate, a user's copy loads from a path, every kind of bad file
 gives a ChipError naming the key and the rule, and the loader never imports torch."""
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -8,20 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from hardware.chip import ACTIONS, OPTIONAL_ACTIONS, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc
+from hardware.chip import (
+    ALL_ACTIONS, MAX_CORES, MAX_MESH_SIDE, PRESETS_DIR, Chip, load_chip, parse_chip, presets, read_chip_doc,
+)
 from ssr_neuro.errors import ChipError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["45nm", "loihi"])
+@pytest.mark.parametrize("name", ["45nm", "45nm-ideal", "loihi"])
 def test_presets_load_and_validate(name):
     chip = load_chip(name)
     assert isinstance(chip, Chip) and chip.name == name
     assert Path(chip.source) == PRESETS_DIR / f"{name}.toml"
     assert chip.n_cores == chip.mesh.rows * chip.mesh.cols * chip.mesh.cores_per_router
     assert 0 <= chip.mesh.io_router[0] < chip.mesh.rows and 0 <= chip.mesh.io_router[1] < chip.mesh.cols
-    expected = set(ACTIONS + OPTIONAL_ACTIONS) - ({"mac"} if chip.core.mac_units == 0 else set())
+    expected = set(ALL_ACTIONS) if chip.core.mac_units > 0 else set(ALL_ACTIONS) - {"mac"}
     assert set(chip.energy_pJ) == expected and set(chip.cycles) == expected
     assert all(v >= 0 for v in [*chip.energy_pJ.values(), *chip.cycles.values(), *chip.static.values()])
 
@@ -29,11 +32,11 @@ def test_presets_load_and_validate(name):
 def test_preset_facts():
     loihi, n45 = load_chip("loihi"), load_chip("45nm")
     assert loihi.n_cores == 128 and loihi.core.mac_units == 0 and loihi.host is not None
-    assert loihi.energy_pJ["synaptic_op"] == 23.6 and loihi.energy_pJ["neuron_update"] == 81.0
+    assert loihi.energy_pJ["synaptic_op"] == 35.5 and loihi.energy_pJ["neuron_update"] == 81.0
     # the 45 nm chip runs graded stages on its cores and fits an ML-1M SSR (13,977 neurons) with room
     assert n45.core.mac_units > 0 and n45.host is None
     assert n45.n_cores * n45.core.neurons > 4 * 14_000
-    assert n45.energy_pJ["mac"] == pytest.approx(0.2 + 0.1)
+    assert load_chip("45nm-ideal").energy_pJ["mac"] == pytest.approx(0.2 + 0.1)  # Horowitz: 8-bit mul + 32-bit add
 
 
 def test_counting_rules_are_optional_with_the_old_rules_as_defaults(tmp_path):
@@ -50,7 +53,7 @@ def test_counting_rules_are_optional_with_the_old_rules_as_defaults(tmp_path):
 
 
 def test_presets_ship_with_the_package():
-    assert presets() == ["45nm", "loihi"]
+    assert presets() == ["45nm", "45nm-ideal", "loihi"]
     assert PRESETS_DIR == ROOT / "hardware" / "chips"
 
 
@@ -64,7 +67,7 @@ def test_users_copy_loads_from_a_path(tmp_path):
 
 
 def test_unknown_preset_lists_the_presets_and_mentions_paths():
-    with pytest.raises(ChipError, match=r"unknown chip 'truenorth'.*45nm, loihi.*\.toml"):
+    with pytest.raises(ChipError, match=r"unknown chip 'truenorth'.*45nm, 45nm-ideal, loihi.*\.toml"):
         load_chip("truenorth")
     with pytest.raises(ChipError, match="does not exist"):
         load_chip("nowhere/my.toml")
@@ -87,12 +90,12 @@ def _edited(tmp_path, old: str, new: str) -> Path:
     ("shared_weights = false", "shared_weights = 0", r"core\.shared_weights must be true or false"),
     ('neuron_updates = "every_step"', 'neuron_updates = "always"',
      r'core\.neuron_updates must be "own_steps" or "every_step" \(got \'always\'\)'),
-    ('active_update = "input_or_spike"', "active_update = 1",
+    ('active_update = "state_change"', "active_update = 1",
      r'core\.active_update must be "input_or_spike" or "state_change" \(got 1\)'),
-    ("charge_local_messages = false", 'charge_local_messages = "no"',
+    ("charge_local_messages = true", 'charge_local_messages = "no"',
      r"core\.charge_local_messages must be true or false"),
-    ("synaptic_op = 23.6", "synaptic_op = -1.0", r"energy_pJ\.synaptic_op must be a number >= 0"),
-    ("synaptic_op = 23.6", "synaptic_op = nan", r"energy_pJ\.synaptic_op must be a number >= 0"),
+    ("synaptic_op = 35.5", "synaptic_op = -1.0", r"energy_pJ\.synaptic_op must be a number >= 0"),
+    ("synaptic_op = 35.5", "synaptic_op = nan", r"energy_pJ\.synaptic_op must be a number >= 0"),
     ("hop_ew = 3.0", "hop_ew = 3.0\nhop_diag = 1.0", r"energy_pJ\.hop_diag is not a known key"),
     ("clock_MHz = 1000.0", "clock_MHz = 0", r"mesh\.clock_MHz must be a positive number"),
     ("io_router = [0, 0]", "io_router = [8, 0]", r"mesh\.io_router must be \[row, col\]"),
@@ -136,3 +139,26 @@ def test_loader_does_not_import_torch():
     code = "import sys, hardware.chip as c; c.load_chip('loihi'); sys.exit('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr or "importing hardware.chip imported torch"
+
+
+def _mesh(tmp_path, rows: int, cols: int, per_router: int) -> Path:
+    """A copy of the 45nm preset with another mesh size."""
+    text = (PRESETS_DIR / "45nm.toml").read_text()
+    assert "rows = 8\ncols = 8\ncores_per_router = 2\n" in text
+    path = tmp_path / f"mesh-{rows}-{cols}-{per_router}.toml"
+    path.write_text(text.replace("rows = 8\ncols = 8\ncores_per_router = 2",
+                                 f"rows = {rows}\ncols = {cols}\ncores_per_router = {per_router}"))
+    return path
+
+
+def test_an_impossible_mesh_is_refused_in_one_line_naming_key_value_and_limit(tmp_path):
+    huge = _mesh(tmp_path, 100_000, 100_000, 2)
+    with pytest.raises(ChipError, match=rf"^chip file {re.escape(str(huge))}: mesh\.rows must be at most "
+                                        rf"{MAX_MESH_SIDE} routers \(got 100,000\)[^\n]*$"):
+        load_chip(huge)
+    with pytest.raises(ChipError, match=rf"mesh\.cores_per_router .* at most {MAX_CORES:,} cores \(got 256 x 256 x "
+                                        rf"17 = 1,114,112\)"):
+        load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 17))
+    assert load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 16)).n_cores == MAX_CORES
+    with pytest.raises(ChipError, match="mesh.cols must be at most"):  # a mesh built in code is checked too
+        dataclasses.replace(load_chip("45nm").mesh, cols=100_000)

@@ -9,15 +9,12 @@ import sys
 import pytest
 import torch
 
-from ssr_neuro.cli import main
+from ssr_neuro.app.cli import main
 
 TINY = ["--dim", "8", "--blocks", "1", "--epochs", "1", "--no-compile", "--threads", "2"]
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    """Keep the data cache out of the user's home."""
-    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 def run_cli(capsys, *args):
@@ -152,3 +149,15 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
     assert proc.stdout == ""
     assert proc.stderr.strip().startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_convert_finds_the_data_where_train_found_it(tmp_path, capsys):
+    from support import udata_file
+
+    udata_file(tmp_path / "data" / "ml-100k", n_users=60, n_items=40)
+    model = tmp_path / "model.pt"
+    assert main(["train", "--dataset", "ml-100k", "--data-dir", str(tmp_path / "data"), "--k-core", "2",
+                 "--out", str(model), *TINY]) == 0
+    rc, _, err = run_cli(capsys, "convert", str(model), "-o", str(tmp_path / "model.graph"), "--no-check",
+                         "--calibration-samples", "64")  # no --data-dir
+    assert rc == 0, err

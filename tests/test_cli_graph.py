@@ -7,21 +7,19 @@ import json
 import pytest
 import torch
 
-from ssr_neuro.cli import main
+from ssr_neuro.app.cli import main
+from ssr_neuro.app.dse.store import load_results
 from ssr_neuro.graph.io import load_graph
-from test_cli import TINY, _assert_clean_error, run_cli
+from support import front_by_hand
+from test_cli import _assert_clean_error, run_cli
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("graphrun") / "model.pt"
-    assert main(["train", "--out", str(path), "--json", *TINY]) == 0
-    return path
+def model(tiny_model):
+    return tiny_model  # conftest.py: one trained checkpoint for the session
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +55,7 @@ def test_convert_float_keeps_float_weights(model, tmp_path, capsys):
 def test_map_json_mapping_file_and_plot(graph_file, tmp_path, capsys, strategy):
     out, png = tmp_path / "mapping.json", tmp_path / "mesh.png"
     rc, stdout, _ = run_cli(capsys, "map", str(graph_file), "--chip", "45nm", "--strategy", strategy,
-                            "-o", str(out), "--plot", str(png), "--json", "--samples", "64")
+                            "-o", str(out), "--plot", str(png), "--json", "--activity-samples", "64")
     assert rc == 0
     obj = json.loads(stdout)
     for key in ("cores_used", "utilisation", "hop_weighted_traffic"):
@@ -74,7 +72,7 @@ def test_map_json_mapping_file_and_plot(graph_file, tmp_path, capsys, strategy):
 def test_map_a_checkpoint_directly_on_loihi(model, tmp_path, capsys):
     out = tmp_path / "mapping.json"
     rc, stdout, _ = run_cli(capsys, "map", str(model), "--chip", "loihi", "-o", str(out), "--json",
-                            "--samples", "64")
+                            "--activity-samples", "64")
     assert rc == 0
     assert json.loads(stdout)["cores_used"] >= 1 and out.exists()
 
@@ -125,7 +123,7 @@ def test_map_does_not_overwrite(graph_file, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def mapping_file(graph_file):
     out = graph_file.parent / "mapping-45nm.json"
-    assert main(["map", str(graph_file), "--chip", "45nm", "-o", str(out), "--samples", "64"]) == 0
+    assert main(["map", str(graph_file), "--chip", "45nm", "-o", str(out), "--activity-samples", "64"]) == 0
     return out
 
 
@@ -174,13 +172,28 @@ def test_simulate_bad_inputs(model, graph_file, mapping_file, tmp_path, capsys):
     data = tmp_path / "u.data"
     data.write_text("".join(f"{u}\t{i}\t5\t{100 * u + i}\n" for u in range(1, 40) for i in range(900, 912)))
     _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--dataset", str(data), "--csv", str(csv)),
-                        "differs from the one the model was trained on")
+                        "differs from the one", "model.graph was trained on")
     # a chip whose limits the mapping breaks
     chip = tmp_path / "small.toml"
     text = (__import__("hardware.chip", fromlist=["PRESETS_DIR"]).PRESETS_DIR / "45nm.toml").read_text()
     chip.write_text(text.replace("synapse_memory_bytes = 131072", "synapse_memory_bytes = 64"))
     _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping",
                                  str(mapping_file), "--csv", str(csv)), "synapse_memory_bytes")
+    # a mapping on cores of 256 neurons whose pieces were all moved onto its first core, the resources it states
+    # left as they were
+    chip.write_text(text.replace("neurons = 1024", "neurons = 256"))
+    spread = tmp_path / "spread.json"
+    assert main(["map", str(graph_file), "--chip", str(chip), "-o", str(spread), "--strategy", "greedy"]) == 0
+    capsys.readouterr()
+    doc = json.loads(spread.read_text())
+    assert len(doc["cores"]) > 1
+    for piece in doc["pieces"]:
+        if piece["core"] is not None:
+            piece["core"], piece["mesh"] = 0, doc["cores"][0]["mesh"]
+    piled = tmp_path / "piled.json"
+    piled.write_text(json.dumps(doc))
+    _assert_clean_error(*run_cli(capsys, "simulate", str(graph_file), "--chip", str(chip), "--mapping", str(piled),
+                                 "--csv", str(csv)), "core 0 of the mapping needs 743 neurons", "has 256 (core.neurons)")
     assert not csv.exists()
 
 
@@ -226,7 +239,9 @@ values = [4, 8]
     assert rc == 0
     obj = json.loads(stdout)
     assert obj["points"] == 4 and obj["computed"] == 4 and obj["skipped"] == 0
-    assert 1 <= len(obj["pareto"]) <= 4
+    measured = load_results(out).to_dict(orient="records")
+    assert len(measured) == 4 and all(r["status"] == "ok" for r in measured)
+    assert {p["id"] for p in obj["pareto"]} == front_by_hand(measured, {"energy_uJ": "min", "HR@10": "max"})
     assert sorted(p.name for p in plots.iterdir()) == ["pareto.png", "sensitivity.png"]
     rc, stdout, _ = run_cli(capsys, "dse", str(space), "-o", str(out), "--workers", "1", "--json")
     assert rc == 0 and json.loads(stdout)["skipped"] == 4 and json.loads(stdout)["computed"] == 0

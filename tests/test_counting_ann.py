@@ -1,10 +1,10 @@
-"""Pricing one float32 ANN inference from its LayerOps (hardware.counting.ann_45nm / ann_gpu): hand-computed tiny
+"""Pricing one float32 ANN inference from its LayerOps (ssr_neuro.counting.ann_45nm / ann_gpu): hand-computed tiny
 cases, the GPU figure derived from its stored data, and ann(graph) as the same pricing of the graph's layers."""
 
 import numpy as np
 import pytest
 
-from hardware.counting import GPU_A100, HOROWITZ_45NM, AcceleratorTable, LayerOps, ann, ann_45nm, ann_gpu, \
+from ssr_neuro.counting import GPU_A100, HOROWITZ_45NM, AcceleratorTable, LayerOps, ann, ann_45nm, ann_gpu, \
     graph_layer_ops
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph import Graded, ItemInput, NeuroGraph, Readout, Synapse

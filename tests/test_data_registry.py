@@ -13,6 +13,7 @@ import pytest
 import ssr_neuro.data.registry as registry
 from ssr_neuro.data import SequentialDataset, dataset_stats, format_stats, list_datasets, load_dataset
 from ssr_neuro.errors import DataError
+from support import udata_file
 
 
 @pytest.fixture(autouse=True)
@@ -37,18 +38,6 @@ def same(a: SequentialDataset, b: SequentialDataset) -> bool:
         and a.n_interactions == b.n_interactions
         and np.array_equal(a.item_counts, b.item_counts)
     )
-
-
-def udata_file(folder: Path, n_users: int = 30, n_items: int = 25, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    lines = []
-    for u in range(1, n_users + 1):
-        for i in rng.choice(np.arange(1, n_items + 1), size=rng.integers(6, 15), replace=False):
-            lines.append(f"{u}\t{i}\t{rng.integers(1, 6)}\t{rng.integers(10**8, 10**9)}")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "u.data"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_synthetic_contract(tmp_path):
@@ -262,3 +251,25 @@ def test_synthetic_catalog_size_is_a_parameter(tmp_path, small):
         load_dataset(small, cache_dir=tmp_path, synthetic=cfg)
     with pytest.raises(DataError):
         load_dataset("synthetic", cache_dir=tmp_path, synthetic=SyntheticConfig(n_items=1))
+
+
+def test_a_description_finds_its_data_where_it_was_read_until_it_moves(tmp_path):
+    from ssr_neuro.data import load_described
+    from ssr_neuro.data.registry import SPLIT_OPTION_KEYS
+
+    udata_file(tmp_path / "dd" / "ml-100k")
+    desc = load_dataset("ml-100k", data_dir=tmp_path / "dd", cache_dir=tmp_path, k_core=2).describe()
+    assert desc["options"]["data_file"] == str((tmp_path / "dd" / "ml-100k" / "u.data").resolve())
+    again = load_described(desc)  # no data_dir: the recorded file is found
+    assert again.item_ids == desc["item_ids"] and again.options["data_file"] == desc["options"]["data_file"]
+    udata_file(tmp_path / "other" / "ml-100k", seed=1)  # another u.data under the given folder: the recorded wins
+    assert load_described(desc, tmp_path / "other").item_ids == desc["item_ids"]
+    (tmp_path / "dd").rename(tmp_path / "moved")
+    with pytest.raises(DataError) as info:
+        load_described(desc)
+    assert desc["options"]["data_file"] in str(info.value) and "--data-dir" in str(info.value)
+    moved = load_described(desc, tmp_path / "moved")
+    assert moved.item_ids == desc["item_ids"]
+    assert moved.options["data_file"] != desc["options"]["data_file"]  # where it was found changed, the data did not
+    assert not {"data_file", "data_dir", "source"} & set(SPLIT_OPTION_KEYS)
+    assert all(moved.options[k] == desc["options"][k] for k in SPLIT_OPTION_KEYS)

@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from hardware.chip import load_chip
-from hardware.dse.area import NODES_NM, area_factor, chip_area_mm2, core_area_mm2, energy_factor
-from ssr_neuro.errors import UserError
+from hardware.area import IBM_AREA, IBM_NEUROSYNAPTIC_CORE, IBM_PUBLISHED_CORE_MM2, NODES_NM, area_factor, \
+    chip_area_mm2, core_area_mm2, core_memory_bits, energy_factor
+from hardware.chip import load_chip, parse_chip, read_chip_doc
+from ssr_neuro.errors import ChipError, UserError
 
 
 def small_core(**kw):
@@ -44,8 +45,35 @@ def test_chip_area_counts_every_core_and_router():
     assert area["cores"] == pytest.approx(area["core"] * chip.n_cores)
     assert area["total"] == pytest.approx(area["cores"] + area["routers"])
     loihi = load_chip("loihi")
-    core_14nm = core_area_mm2(loihi.core, loihi.n_cores, 14)["total"]
-    assert 0.05 < core_14nm < 0.47  # Loihi: 60 mm^2 / 128 cores (a lower bound, see the docstring)
+    bare = core_area_mm2(loihi.core, loihi.n_cores, 14)["total"]  # arrays and datapaths only: a lower bound
+    assert bare < core_area_mm2(loihi.core, loihi.n_cores, 14, loihi.area)["total"]
+
+
+def test_a_loihi_core_at_14nm_within_25_percent_of_silicon():
+    loihi = load_chip("loihi")
+    parts = core_area_mm2(loihi.core, loihi.n_cores, 14, loihi.area)
+    # Davies 2018: 33 MB of SRAM over the 128 cores: every core's memories add up to that share
+    memory = sum(bits for bits in core_memory_bits(loihi.core, loihi.n_cores, loihi.area).values())
+    assert memory == 33 * 2**20 * 8 // 128
+    assert abs(parts["total"] / 0.4 - 1) <= 0.25           # about 0.4 mm^2 per core (Davies 2018)
+    assert parts["total"] <= 60.0 / 128                     # the die over its cores bounds it from above
+    assert chip_area_mm2(loihi, 14)["core"] == pytest.approx(parts["total"])
+
+
+def test_the_ibm_neurosynaptic_core_at_45nm_within_25_percent_of_silicon():
+    parts = core_area_mm2(IBM_NEUROSYNAPTIC_CORE, 1, 45, IBM_AREA)
+    assert parts["synapse_memory"] == pytest.approx(1024 * 256 / 0.7 * 0.346e-6)  # the crossbar
+    assert abs(parts["total"] / IBM_PUBLISHED_CORE_MM2 - 1) <= 0.25
+    # the enumerated part is a small share: the fitted per-core overhead carries the architecture (docstring)
+    assert parts["total"] - parts["core_overhead"] < 0.1 * IBM_PUBLISHED_CORE_MM2
+
+
+def test_area_terms_in_a_chip_file_are_checked():
+    doc, source = read_chip_doc("loihi")
+    with pytest.raises(ChipError, match="area.sram_array_efficiency"):
+        parse_chip({**doc, "area": {"sram_array_efficiency": 1.5}}, source)
+    with pytest.raises(ChipError, match="area.die_mm2"):
+        parse_chip({**doc, "area": {"die_mm2": 60}}, source)
 
 
 def test_energy_factor_from_the_polynomials():

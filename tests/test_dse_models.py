@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from hardware.dse.store import load_results
-from ssr_neuro.cli import main
+from ssr_neuro.app.dse.store import load_results
+from ssr_neuro.app.cli import main
 from ssr_neuro.graph.io import load_graph
 from test_cli import TINY, run_cli
 
@@ -35,9 +35,7 @@ models = "variants"
 """
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SSR_NEURO_HOME", str(tmp_path_factory.getbasetemp() / "ssr-home"))
+pytestmark = pytest.mark.usefixtures("isolated_home")  # conftest.py: the data cache out of ~/.cache
 
 
 @pytest.fixture(scope="module")

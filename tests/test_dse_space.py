@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.dse.space import grid_space, load_space, parse_space, point_id
+from ssr_neuro.app.dse.space import grid_space, load_space, parse_space, point_id
 from ssr_neuro.errors import UserError
 
 

@@ -11,15 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hardware.dse.evaluate import Base, derive_chip, evaluate_point, prepare, read_chip_doc
-from hardware.dse.pareto import non_dominated, pareto_front, plot_pareto, plot_sensitivity
-from hardware.dse.run import InProcess, LocalPool, RayPool, executor_for, run_sweep
-from hardware.dse.space import BaseConfig, point_id
-from hardware.dse.store import ResultStore, load_results
-from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.app.dse.evaluate import Base, derive_chip, evaluate_point, prepare, read_chip_doc
+from ssr_neuro.app.dse.pareto import non_dominated, pareto_front, plot_pareto, plot_sensitivity
+from ssr_neuro.app.dse.run import InProcess, LocalPool, RayPool, executor_for, run_sweep
+from ssr_neuro.app.dse.space import BaseConfig, point_id
+from ssr_neuro.app.dse.store import ResultStore, load_results
+from ssr_neuro.app.pipeline import SamplePlan
+from ssr_neuro.data.types import Samples
+from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph.ir import LIF
-from test_mapping_helpers import ssr_like
+from support import front_by_hand, ssr_like
 
 ROOT = Path(__file__).resolve().parents[1]
 N_ITEMS, MAX_LEN = 60, 6
@@ -36,9 +38,12 @@ def base() -> Base:
     history = rng.integers(1, N_ITEMS + 1, (64, MAX_LEN))
     history[np.arange(MAX_LEN)[None] >= length[:, None]] = 0
     doc, source = read_chip_doc("45nm")
-    return Base(BaseConfig(graph=Path("tiny.graph"), samples=24, strategy="greedy"), quantize(graph, (history, length)),
-                doc, source, (history, length), (history[:32], length[:32]), history[:24], length[:24],
-                rng.integers(1, N_ITEMS + 1, 24))
+    config = BaseConfig(graph=Path("tiny.graph"), samples=24, strategy="greedy")
+    plan = SamplePlan(calibration=64, activity=32, evaluation=24)
+    evaluation = Samples(history=history[:24], length=length[:24], target=rng.integers(1, N_ITEMS + 1, 24),
+                         user=np.arange(24))
+    return Base(config, quantize(graph, (history, length)), doc, source, plan, (history, length),
+                (history[:32], length[:32]), evaluation)
 
 
 POINTS = [{"chip.neurons_per_core": n, "conversion.weight_bits": b} for n in (128, 1024) for b in (6, 8)]
@@ -76,7 +81,7 @@ def test_derived_chip_follows_the_presets_derivations(base):
     new = derive_chip(base.chip_doc, base.chip_source, {"chip.synapse_memory_bytes": 4 * 131072, "chip.mesh_rows": 4,
                                                         "chip.mesh_cols": 4, "chip.process_nm": 14}, 45, 0.9)
     assert new.core.synapse_memory_bytes == 4 * 131072 and (new.mesh.rows, new.mesh.cols) == (4, 4)
-    from hardware.dse.area import energy_factor
+    from hardware.area import energy_factor
     f = energy_factor(45, 14, 0.9)
     assert new.energy_pJ["weight_read_byte"] == pytest.approx(old.energy_pJ["weight_read_byte"] * 2 * f)
     assert new.energy_pJ["barrier_sync"] == pytest.approx(old.energy_pJ["barrier_sync"] / 4 * f)
@@ -145,7 +150,7 @@ def test_results_are_identical_on_a_local_ray_instance(base, tmp_path):
 
 
 def test_the_cli_refuses_a_bad_executor_in_one_line(tmp_path, capsys):
-    from ssr_neuro.cli import main
+    from ssr_neuro.app.cli import main
 
     for args, message in ((["--executor", "dask"], "--executor must be one of local, ray"),
                           (["--address", "auto"], "--address is the Ray cluster's address")):
@@ -196,22 +201,22 @@ def test_pareto_front_on_a_hand_made_set(tmp_path):
 
 
 def test_the_exploration_does_not_import_torch():
-    code = ("import sys, hardware.dse.run, hardware.dse.pareto, hardware.dse.space, hardware.dse.area; "
+    code = ("import sys, ssr_neuro.app.dse.run, ssr_neuro.app.dse.pareto, ssr_neuro.app.dse.space, hardware.area; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_one_point_of_the_ml1m_example():
     space_file = ROOT / "examples" / "dse" / "space.toml"
-    from hardware.dse.space import load_space
+    from ssr_neuro.app.dse.space import load_space
 
     space = load_space(space_file)
     if not space.base.graph.is_file():
         pytest.skip(f"{space.base.graph} is absent (ssr-neuro convert runs/ml-1m/model.pt -o runs/ml-1m/model.graph)")
     if not (space.base.data_dir / "ml-1m").is_dir():
         pytest.skip(f"MovieLens-1M is absent from {space.base.data_dir}")
-    from hardware.dse.evaluate import load_base
-    from ssr_neuro.conversion.quantize import calibration_digest
+    from ssr_neuro.app.dse.evaluate import load_base
+    from ssr_neuro.graph.quantize import calibration_digest
 
     ml1m = load_base(space.base)
     # the calibration histories are the ones the graph was quantised on, so re-quantising reproduces it
@@ -222,8 +227,8 @@ def test_one_point_of_the_ml1m_example():
 
 def test_nsga2_search_stores_its_points_and_resumes(base, tmp_path):
     pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'ssr-neuro[optuna]')")
-    from hardware.dse.search import search
-    from hardware.dse.space import parse_space
+    from ssr_neuro.app.dse.search import search
+    from ssr_neuro.app.dse.space import parse_space
 
     space = parse_space({"sampling": "nsga2", "n": 12, "population": 4, "seed": 1, "base": {"graph": "tiny.graph"},
                          "chip": {"neurons_per_core": {"values": [16, 64, 256, 1024]},
@@ -238,7 +243,8 @@ def test_nsga2_search_stores_its_points_and_resumes(base, tmp_path):
     assert set(df["chip.neurons_per_core"]) <= {16, 64, 256, 1024}
     again = search(space, base, store, objectives, InProcess(), progress=False)  # same seed: same points, all stored
     assert (again.total, again.skipped, again.computed) == (report.total, report.total, 0)
-    assert len(pareto_front(df, objectives)) >= 1
+    measured = df[df["status"] == "ok"].to_dict(orient="records")
+    assert set(pareto_front(df, objectives)["id"]) == front_by_hand(measured, objectives)
     with pytest.raises(UserError, match="not a measured value"):
         search(space, base, store, {"joules": "min"}, InProcess(), progress=False)
     with pytest.raises(UserError, match="nsga2"):

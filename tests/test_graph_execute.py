@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ssr_neuro.errors import UserError
-from ssr_neuro.graph import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
+from ssr_neuro.graph import LIF, NeuroGraph, Synapse
 from ssr_neuro.graph.execute import lif_spikes_float, propagate, run, trace
 
 RNG = np.random.default_rng(0)
@@ -16,23 +16,11 @@ def _syn(structure, shape, positions="each", scale=1.0):
     return Synapse(structure, RNG.normal(0, scale, shape), positions)
 
 
-def tiny_graph() -> NeuroGraph:
-    """input -> emb (Graded) -> filt (circulant) -> lif (LIF, readout row) -> lif2 (+ diagonal from filt) -> readout."""
-    g = NeuroGraph()
-    g.add("input", ItemInput(L, N))
-    g.add("emb", Graded((L, D), RNG.normal(0, 0.5, (L, D))))
-    g.add("filt", Graded((L, D), RNG.normal(0, 0.5, (L, D))))
-    g.add("lif", LIF((1, 2 * D), 2.0, 1.0, T, RNG.normal(0.5, 0.5, (1, 2 * D))))
-    g.add("lif2", LIF((1, D), 2.0, 1.0, T, RNG.normal(0.5, 0.5, (1, D))))
-    g.add("out", Readout((1, N + 1), RNG.normal(0, 1, (1, N + 1))))
-    g.connect("input", "emb", _syn("dense", (D, N + 1)))
-    g.connect("emb", "filt", _syn("circulant", (D, L, L), scale=0.5))
-    g.connect("filt", "lif", _syn("dense", (2 * D, D), "readout", scale=2.0))
-    g.connect("lif", "lif2", _syn("dense", (D, 2 * D), scale=1.0))
-    g.connect("filt", "lif2", _syn("diagonal", (D,), "readout"))
-    g.connect("lif2", "out", _syn("dense", (N + 1, D)))
-    g.validate()
-    return g
+@pytest.fixture
+def tiny(ssr_graph) -> NeuroGraph:
+    """One block: input -> embedding -> block0.filter (circulant) -> block0.lif_1 (readout row) -> block0.lif_2
+    (+ diagonal from the filter) -> readout; weights of standard deviation 1, so that the LIFs fire sometimes."""
+    return ssr_graph(n_items=N, dim=D, blocks=1, max_len=L, time_steps=T, hidden=2 * D, scale=1.0)
 
 
 def histories(n):
@@ -55,27 +43,27 @@ def lif_loop(x_per_step, tau, threshold):
 
 
 def reference(g: NeuroGraph, hist, length):
-    """The graph of tiny_graph() computed sample by sample with explicit loops -> scores, spike counts of both LIFs."""
+    """The graph of ``tiny`` computed sample by sample with explicit loops -> scores, spike counts of both LIFs."""
     w = {(s, t): syn.weight for s, t, syn in g.edges()}
     scores, counts1, counts2 = [], [], []
     for h, n in zip(hist, length):
-        emb = g.node("emb").bias + np.stack([w["input", "emb"][:, i] for i in h])
-        filt = g.node("filt").bias.copy()
+        emb = g.node("embedding").bias + np.stack([w["input", "embedding"][:, i] for i in h])
+        filt = g.node("block0.filter").bias.copy()
         for m in range(L):
             for c in range(D):
-                filt[m, c] += sum(w["emb", "filt"][c, m, l] * emb[l, c] for l in range(L))
+                filt[m, c] += sum(w["embedding", "block0.filter"][c, m, l] * emb[l, c] for l in range(L))
         row = filt[n - 1]
-        s1 = lif_loop(np.repeat((w["filt", "lif"] @ row + g.node("lif").bias[0])[None], T, 0), 2.0, 1.0)
-        x2 = np.stack([w["lif", "lif2"] @ s + w["filt", "lif2"] * row + g.node("lif2").bias[0] for s in s1])
+        s1 = lif_loop(np.repeat((w["block0.filter", "block0.lif_1"] @ row + g.node("block0.lif_1").bias[0])[None], T, 0), 2.0, 1.0)
+        x2 = np.stack([w["block0.lif_1", "block0.lif_2"] @ s + w["block0.filter", "block0.lif_2"] * row + g.node("block0.lif_2").bias[0] for s in s1])
         s2 = lif_loop(x2, 2.0, 1.0)
-        scores.append(w["lif2", "out"] @ s2.sum(0) + g.node("out").bias[0])
+        scores.append(w["block0.lif_2", "readout"] @ s2.sum(0) + g.node("readout").bias[0])
         counts1.append(s1.sum(0))
         counts2.append(s2.sum(0))
     return np.array(scores), np.array(counts1), np.array(counts2)
 
 
-def test_scores_equal_a_direct_loop_and_do_not_depend_on_batching():
-    g = tiny_graph()
+def test_scores_equal_a_direct_loop_and_do_not_depend_on_batching(tiny):
+    g = tiny
     hist, length = histories(40)
     scores, activity = run(g, hist, length)
     assert activity is None
@@ -118,27 +106,27 @@ def test_lif_float_matches_the_scalar_equations_including_exact_threshold():
     np.testing.assert_array_equal(const.ravel(), [0, 1, 0, 1])
 
 
-def test_activity_counts_messages_per_neuron():
-    g = tiny_graph()
+def test_activity_counts_messages_per_neuron(tiny):
+    g = tiny
     hist, length = histories(50)
     _, act = run(g, hist, length, record=True, batch_size=16)
     assert act.n_inferences == 50
     assert {k: v.shape for k, v in act.rates.items()} == {n: node.shape for n, node in g.nodes()}
     expected_items = np.stack([(hist[:, p, None] == np.arange(N + 1)).mean(0) for p in range(L)])
     np.testing.assert_allclose(act.rates["input"], expected_items)
-    np.testing.assert_allclose(act.rates["emb"], 1.0)  # read by the circulant layer: every row
+    np.testing.assert_allclose(act.rates["embedding"], 1.0)  # read by the circulant layer: every row
     rows = np.bincount(length - 1, minlength=L) / 50  # filt is read through "readout" edges only
-    np.testing.assert_allclose(act.rates["filt"], np.repeat(rows[:, None], D, 1))
-    assert not act.rates["out"].any()
+    np.testing.assert_allclose(act.rates["block0.filter"], np.repeat(rows[:, None], D, 1))
+    assert not act.rates["readout"].any()
     _, counts1, counts2 = reference(g, hist, length)  # LIF rates: mean spike counts per neuron
     assert 0 < counts1.sum() < counts1.size * T
-    np.testing.assert_allclose(act.rates["lif"], counts1.mean(0)[None])
-    np.testing.assert_allclose(act.rates["lif2"], counts2.mean(0)[None])
+    np.testing.assert_allclose(act.rates["block0.lif_1"], counts1.mean(0)[None])
+    np.testing.assert_allclose(act.rates["block0.lif_2"], counts2.mean(0)[None])
 
 
 @pytest.mark.parametrize("bad", ["shape", "ids", "length"])
-def test_bad_histories_are_user_errors(bad):
-    g = tiny_graph()
+def test_bad_histories_are_user_errors(bad, tiny):
+    g = tiny
     hist, length = histories(4)
     if bad == "shape":
         hist = hist[:, :-1]
@@ -150,13 +138,13 @@ def test_bad_histories_are_user_errors(bad):
         run(g, hist, length)
 
 
-def test_trace_yields_each_nodes_input_and_output_per_batch():
-    g = tiny_graph()
+def test_trace_yields_each_nodes_input_and_output_per_batch(tiny):
+    g = tiny
     hist, length = histories(10)
     batches = list(trace(g, hist, length, batch_size=4))
     assert [b.history.shape[0] for b in batches] == [4, 4, 2]
     b = batches[0]
-    np.testing.assert_array_equal(b.outputs["emb"], b.inputs["emb"] + g.node("emb").bias)
-    assert b.inputs["lif"].shape == b.outputs["lif"].shape == (T, 4, 1, 2 * D)
-    np.testing.assert_array_equal(b.outputs["lif"], lif_spikes_float(g.node("lif"), b.inputs["lif"]))
-    np.testing.assert_array_equal(np.concatenate([b.outputs["out"] for b in batches]), run(g, hist, length)[0])
+    np.testing.assert_array_equal(b.outputs["embedding"], b.inputs["embedding"] + g.node("embedding").bias)
+    assert b.inputs["block0.lif_1"].shape == b.outputs["block0.lif_1"].shape == (T, 4, 1, 2 * D)
+    np.testing.assert_array_equal(b.outputs["block0.lif_1"], lif_spikes_float(g.node("block0.lif_1"), b.inputs["block0.lif_1"]))
+    np.testing.assert_array_equal(np.concatenate([b.outputs["readout"] for b in batches]), run(g, hist, length)[0])

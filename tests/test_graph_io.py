@@ -20,41 +20,19 @@ from ssr_neuro.graph.io import expand, export_graphml, export_nir, graph_digest,
 from ssr_neuro.graph.ir import (
     LIF, Graded, GradedFixed, ItemInput, LIFFixed, NeuroGraph, Readout, Synapse, WeightFixed, is_spiking,
 )
+from support import ssr_like as build_ssr
 
 L, N, D, H = 4, 6, 3, 5  # positions, items, channels, hidden channels
 
 
 def ssr_like(seed: int = 0, fixed: bool = False) -> NeuroGraph:
-    """Two SSR-shaped blocks built by hand from the IR; with ``fixed``, every fixed-point record filled."""
-    rng = np.random.default_rng(seed)
-    g = NeuroGraph(meta={"format": "ssr-neuro/graph", "model_config": {"dim": D, "tau": 2.0},
-                         "dataset": {"name": "toy", "item_ids": list(range(N + 1))}, "conversion": {"pruned": [1, 2]}})
-
-    def lif(p, c):
-        return LIF((p, c), tau=2.0, threshold=1.0, time_steps=4, bias=rng.normal(size=(p, c)))
-
-    g.add("input", ItemInput(max_len=L, n_items=N))
-    g.add("embedding", Graded((L, D), rng.normal(size=(L, D))))
-    g.add("block0.filter", Graded((L, D), rng.normal(size=(L, D))))
-    g.add("block0.lif_1", lif(L, H))
-    g.add("block0.lif_2", lif(L, D))
-    g.add("block1.filter", Graded((L, D), rng.normal(size=(L, D))))
-    g.add("block1.lif_1", lif(1, H))
-    g.add("block1.lif_2", lif(1, D))
-    g.add("readout", Readout((1, N + 1), rng.normal(size=(1, N + 1))))
-    edges = [("input", "embedding", "dense", (D, N + 1), "each"),
-             ("embedding", "block0.filter", "circulant", (D, L, L), "each"),
-             ("block0.filter", "block0.lif_1", "dense", (H, D), "each"),
-             ("block0.lif_1", "block0.lif_2", "dense", (D, H), "each"),
-             ("block0.filter", "block0.lif_2", "diagonal", (D,), "each"),
-             ("block0.lif_2", "block1.filter", "circulant", (D, L, L), "each"),
-             ("block1.filter", "block1.lif_1", "dense", (H, D), "readout"),
-             ("block1.lif_1", "block1.lif_2", "dense", (D, H), "each"),
-             ("block1.filter", "block1.lif_2", "diagonal", (D,), "readout"),
-             ("block1.lif_2", "readout", "dense", (N + 1, D), "each")]
-    for s, t, structure, shape, positions in edges:
-        g.connect(s, t, Synapse(structure, rng.normal(size=shape), positions))
+    """Two SSR-shaped blocks (``support.ssr_like``) with a converter-like meta; with ``fixed``, every fixed-point
+    record filled."""
+    g = build_ssr(n_items=N, dim=D, blocks=2, max_len=L, hidden=H, seed=seed, scale=1.0,
+                  meta={"format": "ssr-neuro/graph", "model_config": {"dim": D, "tau": 2.0},
+                        "dataset": {"name": "toy", "item_ids": list(range(N + 1))}, "conversion": {"pruned": [1, 2]}})
     if fixed:
+        rng = np.random.default_rng(seed)
         for _, _, syn in g.edges():
             syn.fixed = WeightFixed(rng.integers(-128, 128, size=syn.weight.shape, dtype=np.int16), exp=-7, bits=8)
         for _, node in g.nodes():
@@ -63,7 +41,6 @@ def ssr_like(seed: int = 0, fixed: bool = False) -> NeuroGraph:
                                       bias_exp=3, in_exp=-9)
             elif not isinstance(node, ItemInput):
                 node.fixed = GradedFixed(bits=16, exp=-10, bias=rng.integers(-2**15, 2**15, node.shape))
-    g.validate()
     return g
 
 

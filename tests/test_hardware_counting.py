@@ -1,4 +1,4 @@
-"""The three counting methods (hardware.counting): exact MACs, ACs, weight reads and pJ on a tiny hand-computed graph,
+"""The three counting methods (ssr_neuro.counting): exact MACs, ACs, weight reads and pJ on a tiny hand-computed graph,
 and agreement of the SNN rule on a converted torch SSR with the model's own Recorder, layer by layer."""
 
 import copy
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from hardware.counting import HOROWITZ_45NM, ann, chip_figure, compare, fan_out, snn_rule
+from ssr_neuro.counting import HOROWITZ_45NM, ann, chip_figure, count_methods, fan_out, snn_rule
 from hardware.result import PER_INFERENCE_KEYS, SimResult
 from ssr_neuro.conversion import to_graph
 from ssr_neuro.errors import UserError
@@ -128,9 +128,9 @@ def fake_result(total_pJ: np.ndarray) -> SimResult:
 
 def test_compare_puts_the_methods_side_by_side_json_ready():
     g = tiny_graph()
-    empty = compare(g, RATES)
+    empty = count_methods(g, RATES)
     assert empty["methods"]["chip"]["total_pJ"] is None and "snn_rule/chip" not in empty["ratios"]
-    c = compare(g, RATES, fake_result(np.array([100.0, 300.0])))
+    c = count_methods(g, RATES, fake_result(np.array([100.0, 300.0])))
     json.dumps(c)
     snn, a = c["methods"]["snn_rule"]["total_pJ"], c["methods"]["ann"]["total_pJ"]
     assert c["methods"]["chip"]["total_pJ"] == 200.0

@@ -18,7 +18,7 @@ from ssr_neuro.errors import UserError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.ir import (LIF, Graded, GradedFixed, ItemInput, LIFFixed, NeuroGraph, Readout, Synapse,
                                 WeightFixed)
-from test_mapping_helpers import ssr_like
+from support import ssr_like
 
 ENERGY = {"synaptic_op": 1.0, "mac": 2.0, "weight_read_byte": 0.5, "neuron_update": 3.0, "neuron_update_idle": 1.0,
           "spike_out": 5.0, "message_out": 7.0, "hop_ew": 11.0, "hop_ns": 13.0, "barrier_sync": 100.0}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hardware import report
-from hardware.counting import compare
+from ssr_neuro.counting import count_methods
 from hardware.report import PLOT_FILES, format_table, mesh_load, write_csv, write_plots
 from hardware.result import KINDS, PER_INFERENCE_KEYS, SimResult
 from ssr_neuro.errors import UserError
@@ -38,7 +38,7 @@ def result() -> SimResult:
                 "network_cycles": 11.0, "barrier_cycles": 4.0}],
         cores=cores, raster={"lif1": rng.integers(0, 2, (4, 6)).astype(float), "lif2": np.zeros((4, 4))},
         links=[{"from": [0, 0], "to": [0, 1], "packets": 3.0}, {"from": [1, 2], "to": [2, 2], "packets": 1.0}])
-    res.counting = compare(tiny_graph(), RATES, res)
+    res.counting = count_methods(tiny_graph(), RATES, res)
     return res
 
 

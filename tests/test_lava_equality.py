@@ -20,12 +20,12 @@ from hardware.lava_backend import lava_in_process, lava_python, read_result, run
 from hardware.program import compile_program
 from hardware.simulate import assemble
 from mapping import map_graph
-from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.ir import LIF
 from hardware.costs import COUNTERS as LEDGER_COUNTERS
-from test_mapping_helpers import ssr_like
+from support import ssr_like
 from test_mapping_properties import graphs
 
 needs_lava = pytest.mark.skipif(not (lava_in_process() or lava_python()),
@@ -50,11 +50,25 @@ def assert_same(program, fast, other) -> None:
     assert a.breakdown == b.breakdown and a.steps == b.steps and a.cores == b.cores
 
 
-def serial(program, history, length, tmp_path):
+def serial(program, history, length, tmp_path, sink=None):
     meta = write_plan(program, history, length, tmp_path / "plan.npz")
     out, counters = run_serial(*load_plan(tmp_path / "plan.npz"))
-    got = read_result(program, meta, {**out, "counters": counters}, history, length)
+    got = read_result(program, meta, {**out, "counters": counters}, history, length, sink=sink)
     return got.scores, got.ledger, got.raster
+
+
+def assert_same_event_timing(program, history, length, other) -> None:
+    """The event timing model on the fast engine's counts and on another backend's (``other(sink)`` runs it with
+    the sink) gives the same step cycles, bounds, intervals and timeline."""
+    from hardware.timing import EventTiming
+
+    fast, lowered = EventTiming(program, len(length)), EventTiming(program, len(length))
+    run_program(program, history, length, sink=fast)
+    other(lowered)
+    np.testing.assert_array_equal(fast.step_cycles, lowered.step_cycles)
+    np.testing.assert_array_equal(fast.bound_counts, lowered.bound_counts)
+    np.testing.assert_array_equal(fast.interval, lowered.interval)
+    assert fast.timeline.intervals == lowered.timeline.intervals
 
 
 RULES = {"neuron_updates": ("own_steps", "every_step"), "active_update": ("input_or_spike", "state_change"),
@@ -101,6 +115,7 @@ def mapped(draw):
 def test_lowered_units_equal_the_fast_engine_on_random_graphs(tmp_path, case):
     program, history, length = case
     assert_same(program, run_program(program, history, length), serial(program, history, length, tmp_path))
+    assert_same_event_timing(program, history, length, lambda sink: serial(program, history, length, tmp_path, sink))
 
 
 @needs_lava
@@ -110,6 +125,7 @@ def test_lowered_units_equal_the_fast_engine_on_random_graphs(tmp_path, case):
 def test_lava_equals_the_fast_engine_on_random_graphs(case):
     program, history, length = case
     assert_same(program, run_program(program, history, length), _lava(program, history, length))
+    assert_same_event_timing(program, history, length, lambda sink: run_lava(program, history, length, sink=sink))
 
 
 @needs_lava

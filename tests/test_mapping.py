@@ -13,10 +13,11 @@ import pytest
 
 from hardware.chip import load_chip
 from mapping import STRATEGIES, format_summary, load_mapping, map_graph, plot_mapping
+from mapping.mapping import check_fits
 from mapping.traffic import ASSUMED
 from ssr_neuro.errors import MappingError, UserError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse, WeightFixed
-from test_mapping_helpers import check_mapping, made_up_rates, ssr_like
+from support import check_mapping, made_up_rates, ssr_like
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +134,7 @@ def test_graded_layers_into_lif_run_on_the_host_of_a_chip_without_macs():
     lif = [p for p in m.pieces if p.population == "lif"]
     assert lif and all(p.core is not None for p in lif)  # LIF always on cores
     for p in lif:  # two host layers, one axon per neuron (the host sends their sum), no synapse memory
-        assert p.resources["input_axons"] == p.neurons and p.resources["synapse_memory_bytes"] == 0
+        assert p.resources["input_axons"] == p.neurons and p.resources["synapse_words"] == 0
     assert host["messages_out"] == sum(p.neurons for p in lif)  # one graded message per target neuron
     assert {p.population for p in m.pieces if p.core is None} == {"g"}
     assert "g -> lif" in format_summary(m.summary())
@@ -211,9 +212,76 @@ def test_output_routes_are_repaired_by_splitting():
 
 def test_10x_graph_maps_on_the_scaled_example_chip_only():
     g = ssr_like(n_items=50_000, dim=256, blocks=4, max_len=20)
-    with pytest.raises(MappingError, match=r"needs 396 cores.*mesh\.rows"):  # the item table fits, the rest not
+    with pytest.raises(MappingError, match=r"needs [\d,]+ cores.*mesh\.rows"):  # the item table fits, the rest not
         map_graph(g, load_chip("45nm"), "greedy")
     chip = load_chip(Path(__file__).parent.parent / "examples" / "chips" / "45nm-10x.toml")
     s = map_graph(g, chip, "greedy").summary()
     assert s["cores_used"] <= s["cores_available"] and s["host"] is None
 
+
+
+def _edited(path: Path, edit) -> Path:
+    """A copy of a mapping file with ``edit(doc)`` applied to its JSON."""
+    doc = json.loads(path.read_text())
+    edit(doc)
+    out = path.with_name("edited.json")
+    out.write_text(json.dumps(doc))
+    return out
+
+
+@pytest.fixture
+def saved(graph, small_45nm, tmp_path):
+    """A mapping of ``graph`` on ``small_45nm`` (cores listing their pieces out of id order), and its file."""
+    m = map_graph(graph, small_45nm, "anneal", made_up_rates(graph))
+    assert any(c.pieces != sorted(c.pieces) for c in m.cores)
+    m.save(tmp_path / "mapping.json")
+    return m, tmp_path / "mapping.json"
+
+
+def test_a_file_with_pieces_piled_on_one_core_is_refused_naming_the_resource(graph, small_45nm, saved):
+    m, path = saved
+    assert check_fits(load_mapping(path), graph, small_45nm).cores == m.cores  # a true file checks as it is
+
+    def pile(doc):  # every piece on core 0; the stated resources left as the mapper wrote them
+        for p in doc["pieces"]:
+            if p["core"] is not None:
+                p["core"], p["mesh"] = 0, doc["cores"][0]["mesh"]
+        doc["cores"][0]["pieces"] = [p["id"] for p in doc["pieces"] if p["core"] == 0]
+
+    neurons = sum(p.neurons for p in m.pieces if p.core is not None)
+    assert neurons > small_45nm.core.neurons
+    with pytest.raises(MappingError, match=rf"core 0 of the mapping needs {neurons:,} neurons, a core of chip "
+                                           rf"'45nm' has 128 \(core.neurons\)"):
+        check_fits(load_mapping(_edited(path, pile)), graph, small_45nm)
+
+
+def test_stated_resources_that_lie_are_recomputed(graph, small_45nm, saved):
+    m, path = saved
+
+    def lie(doc):
+        for c in doc["cores"]:
+            c["resources"] = {key: 0 for key in c["resources"]}
+
+    checked = check_fits(load_mapping(_edited(path, lie)), graph, small_45nm)
+    assert checked.cores == m.cores
+    # the same file on a chip whose cores are too small for what its core 0 really needs
+    need = m.cores[0].resources["input_axons"]
+    small = dataclasses.replace(small_45nm, core=dataclasses.replace(small_45nm.core, input_axons=need - 1))
+    with pytest.raises(MappingError, match=rf"core 0 of the mapping needs {need:,} input axons.*core.input_axons"):
+        check_fits(load_mapping(_edited(path, lie)), graph, small)
+
+
+def test_cores_sharing_a_slot_or_pieces_off_their_side_are_refused(graph, small_45nm, saved):
+    _, path = saved
+
+    def same_slot(doc):
+        doc["cores"][1]["mesh"] = doc["cores"][0]["mesh"]
+
+    with pytest.raises(MappingError, match="cores 0 and 1 of the mapping sit in the same slot"):
+        check_fits(load_mapping(_edited(path, same_slot)), graph, small_45nm)
+
+    def to_host(doc):
+        doc["pieces"][0]["core"] = None
+
+    with pytest.raises(MappingError, match="piece 0 .* sits on the host, but embedding runs on cores"):
+        check_fits(load_mapping(_edited(path, to_host)), graph, small_45nm)

@@ -12,7 +12,7 @@ from hardware.chip import load_chip
 from mapping import map_graph
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
-from test_mapping_helpers import check_mapping
+from support import check_mapping
 
 BASE = load_chip("45nm")
 

@@ -13,7 +13,7 @@ from hardware.chip import load_chip
 from paths import SHARED, shared
 from mapping import map_graph
 from ssr_neuro.conversion import compare_scores, evaluate_graph, to_graph
-from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.data import load_dataset
 from ssr_neuro.data.types import Samples
 from ssr_neuro.graph.execute import run

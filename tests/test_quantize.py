@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ssr_neuro.conversion.from_torch import to_graph
-from ssr_neuro.conversion.quantize import default_bits, quantize
+from ssr_neuro.graph.quantize import default_bits, quantize
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
 from ssr_neuro.graph.execute import propagate, run

@@ -9,7 +9,7 @@ import torch
 from paths import SHARED, ml1m_checkpoint
 from ssr_neuro.conversion.evaluate import evaluate_graph
 from ssr_neuro.conversion.from_torch import to_graph
-from ssr_neuro.conversion.quantize import quantize
+from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.data import load_described
 from ssr_neuro.data.types import Samples
 from ssr_neuro.graph.fixed import check_fixed

@@ -12,7 +12,8 @@ from ssr_neuro.data import load_dataset
 from ssr_neuro.errors import CheckpointError, UserError
 from ssr_neuro.model import SSR, SSRConfig
 from ssr_neuro.training import TrainConfig, evaluate_model, evaluate_pop, load_checkpoint, save_checkpoint, train
-from ssr_neuro.training.metrics import metrics_from_ranks, target_ranks
+from ssr_neuro.metrics import metrics_from_ranks
+from ssr_neuro.training.metrics import target_ranks
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +168,39 @@ def test_truncated_foreign_and_missing_checkpoints_are_refused(tmp_path, synthet
         load_checkpoint(text)
     with pytest.raises(CheckpointError, match="no such file"):
         load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_without_a_validation_set_the_last_epoch_is_kept_and_said(tmp_path, monkeypatch):
+    import importlib
+
+    from ssr_neuro.training import training_record
+
+    train_module = importlib.import_module("ssr_neuro.training.train")  # the module, not the function of that name
+
+    data = load_dataset("synthetic", cache_dir=tmp_path, valid_ratio=0.0)
+    assert len(data.valid) == 0
+    after_epoch = []
+    real_evaluate = train_module.evaluate_model
+
+    def recording(model, samples, **kw):  # called once after each epoch: the weights that epoch ended with
+        after_epoch.append({k: v.clone() for k, v in model.state_dict().items()})
+        return real_evaluate(model, samples, **kw)
+
+    monkeypatch.setattr(train_module, "evaluate_model", recording)
+    model = _small_model(data, dim=16)
+    cfg = TrainConfig(epochs=2, patience=1, compile=False, lr=3e-3)
+    result = train(model, data, cfg, show_progress=False)
+    assert len(after_epoch) == len(result.history) == 2  # patience 1 would have stopped after epoch 1 otherwise
+    assert result.best_epoch == 2 and result.selection == "last epoch (no validation set)"
+    kept = model.state_dict()
+    assert all(torch.equal(kept[k], after_epoch[1][k]) for k in kept)
+    assert not all(torch.equal(kept[k], after_epoch[0][k]) for k in kept)
+    assert result.best_valid["n_samples"] == 0 and result.best_valid["MRR@10"] is None
+    assert all(row["valid_MRR@10"] is None for row in result.history)
+    assert training_record(cfg, result)["selection"] == "last epoch (no validation set)"
+
+
+def test_metrics_of_no_samples_are_none():
+    m = metrics_from_ranks(np.array([], dtype=np.int64))
+    assert m["n_samples"] == 0
+    assert {v for k, v in m.items() if k != "n_samples"} == {None}

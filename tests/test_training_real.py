@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from paths import SHARED, shared
-from ssr_neuro.cli import main
+from ssr_neuro.app.cli import main
 from ssr_neuro.data import load_dataset
 from ssr_neuro.model import SSR, SSRConfig
 from ssr_neuro.training import TrainConfig, evaluate_model, evaluate_pop, train

@@ -2,7 +2,7 @@
 
 ``build_baseline(BaselineConfig(name=..., n_items=N))`` returns a model with SSR's interface (``cfg``,
 ``scores(history, length)`` [B, N + 1], ``loss(history, length, target)``), so ``ssr_neuro.training.train`` and
-``evaluate_model`` work unchanged, plus ``layer_ops()``: one float32 inference as ``hardware.counting.LayerOps``.
+``evaluate_model`` work unchanged, plus ``layer_ops()``: one float32 inference as ``ssr_neuro.counting.LayerOps``.
 Shared rules (layout, scoring, what is counted) are in ``ssr_neuro.baselines.base``.
 """
 
@@ -11,16 +11,21 @@ from __future__ import annotations
 from torch import nn
 
 from ssr_neuro.baselines.base import MODEL_DEFAULTS, Baseline, BaselineConfig
+from ssr_neuro.baselines.bsarec import BSARec
 from ssr_neuro.baselines.caser import Caser
 from ssr_neuro.baselines.fmlp import FMLPRec
 from ssr_neuro.baselines.gru4rec import GRU4Rec
+from ssr_neuro.baselines.lrurec import LRURec
 from ssr_neuro.baselines.narm import NARM
 from ssr_neuro.baselines.sasrec import SASRec
+from ssr_neuro.baselines.srgnn import SRGNN
+from ssr_neuro.baselines.stamp import STAMP
 from ssr_neuro.errors import UserError
 from ssr_neuro.model import SSR, SSRConfig
 
 BASELINES: dict[str, type[Baseline]] = {"gru4rec": GRU4Rec, "sasrec": SASRec, "fmlp-rec": FMLPRec, "narm": NARM,
-                                        "caser": Caser}
+                                        "caser": Caser, "stamp": STAMP, "sr-gnn": SRGNN, "lrurec": LRURec,
+                                        "bsarec": BSARec}
 assert set(BASELINES) == set(MODEL_DEFAULTS), "every baseline needs its defaults in base.MODEL_DEFAULTS"
 
 

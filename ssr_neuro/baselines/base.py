@@ -11,13 +11,16 @@ Positions at or beyond ``length`` are set to item 0 before the model sees them, 
 changes the scores. E has ``padding_idx=0`` (row 0 is zero and not trained, as in RecBole and the papers' code).
 
 Operation counting (``layer_ops()``: one inference of ONE history of length L, float32, eval mode) as a list of
-``hardware.counting.LayerOps``, one per layer:
+``ssr_neuro.counting.LayerOps``, one per layer:
 
 - macs: float32 multiply-accumulates of the layer's matrix products (linear maps, attention's QK^T and AV, the
   frequency filter as its real circulant matrix, a convolution as the linear map of its window at each window
-  position) and of the GRU's point-wise gate products. Left out, as they are not MACs (and cost O(L D) against the
+  position, SR-GNN's propagation over the session graph) and of the point-wise products that are part of the model's
+  equations (the GRU and SR-GNN gates, STAMP's h_s * h_t, LRURec's gamma * u and its recurrence lambda * h, four
+  real MACs per complex product, BSARec's alpha-mix). Left out, as they are not MACs (and cost O(L D) against the
   matrix products' O(L D^2)): bias and residual adds, LayerNorm, activations (ReLU, GELU, sigmoid, tanh), softmax,
-  max-pooling, the attention's 1/sqrt(d) scaling, the item table lookup.
+  max-pooling, the attention's 1/sqrt(d) scaling, the item table lookup, STAMP's mean (additions and one division
+  per channel), building SR-GNN's session graph (comparisons, degree divisions).
 - weight_words: float32 parameters read once per inference (a weight used at L positions is read once; a table
   lookup reads only the L rows it uses); biases and LayerNorm gains are parameters and are counted.
 - weight_bytes: bytes of distinct parameters the layer stores (what sizes its SRAM); 4 bytes a word.
@@ -35,16 +38,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.errors import UserError
 from ssr_neuro.model.config import PlainConfig, check_rules
 
 FLOAT32_BYTES = 4
 
 # Per-model defaults for the options left at None, from the papers / RecBole (functions of dim D where they scale):
-#   n_layers: GRU layers, or attention / filter blocks;  hidden: GRU state size, or feed-forward inner size (Caser:
-#   horizontal filters per height n_h);  dropout: probability on embeddings and sub-layer outputs (NARM: embeddings;
-#   its context dropout is fixed; Caser: on the convolution features).
+#   n_layers: GRU layers, attention / filter / LRU blocks, or SR-GNN's propagation steps;  hidden: GRU state size,
+#   feed-forward inner size, the soft attention's inner size (STAMP, SR-GNN), the LRU's complex state size (LRURec;
+#   its feed-forward is 4D) or Caser's horizontal filters per height n_h;  dropout: probability on embeddings and
+#   sub-layer outputs (NARM: embeddings; its context dropout is fixed; Caser: on the convolution features; STAMP and
+#   SR-GNN: on the embeddings, 0 by default as they have none);  n_heads: attention heads (1 where not listed).
 MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
     # RecBole GRU4Rec: hidden_size 128, num_layers 1, dropout_prob 0.3
     "gru4rec": {"n_layers": lambda d: 1, "hidden": lambda d: 128, "dropout": lambda d: 0.3},
@@ -56,7 +61,18 @@ MODEL_DEFAULTS: dict[str, dict[str, Callable[[int], float]]] = {
     "narm": {"n_layers": lambda d: 1, "hidden": lambda d: 128, "dropout": lambda d: 0.25},
     # RecBole Caser: nh 16 (hidden), nv 4 (caser.N_V), dropout_prob 0.4; one convolution layer
     "caser": {"n_layers": lambda d: 1, "hidden": lambda d: 16, "dropout": lambda d: 0.4},
+    # RecBole STAMP: embedding_size only (attention W_1..W_3 d x d), no dropout; no layers to stack
+    "stamp": {"n_layers": lambda d: 1, "hidden": lambda d: d, "dropout": lambda d: 0.0},
+    # RecBole SRGNN: step 1, attention W_1, W_2 d x d, no dropout
+    "sr-gnn": {"n_layers": lambda d: 1, "hidden": lambda d: d, "dropout": lambda d: 0.0},
+    # LRURec authors' code (yueqirex/LRURec config.py, model/lru.py): bert_num_blocks 2, LRU state 2d,
+    # bert_dropout = bert_attn_dropout = 0.2
+    "lrurec": {"n_layers": lambda d: 2, "hidden": lambda d: 2 * d, "dropout": lambda d: 0.2},
+    # BSARec authors' code (yehjin-shin/BSARec src/utils.py parse_args): num_hidden_layers 2, feed-forward 4d,
+    # num_attention_heads 2, hidden_dropout_prob = attention_probs_dropout_prob = 0.5
+    "bsarec": {"n_layers": lambda d: 2, "hidden": lambda d: 4 * d, "dropout": lambda d: 0.5, "n_heads": lambda d: 2},
 }
+COMMON_DEFAULTS: dict[str, Callable[[int], float]] = {"n_heads": lambda d: 1}
 
 
 @dataclass(frozen=True)
@@ -68,10 +84,11 @@ class BaselineConfig(PlainConfig):
     n_items:  N; items are 1..N, 0 is padding (the item table has N + 1 rows)
     max_len:  L, history length
     dim:      D, embedding size (also the size of the sequence representation scored against the items)
-    n_layers: GRU layers (gru4rec, narm) or blocks (sasrec, fmlp-rec); caser has one convolution layer: must be 1
-    hidden:   GRU state size (gru4rec, narm), feed-forward inner size (sasrec, fmlp-rec) or horizontal filters per
-              height n_h (caser)
-    n_heads:  attention heads (sasrec); must divide dim
+    n_layers: GRU layers (gru4rec, narm), blocks (sasrec, fmlp-rec, lrurec, bsarec) or propagation steps on the
+              session graph (sr-gnn); caser has one convolution layer and stamp none to stack: must be 1
+    hidden:   GRU state size (gru4rec, narm), feed-forward inner size (sasrec, fmlp-rec, bsarec), soft attention
+              inner size (stamp, sr-gnn), complex LRU state size (lrurec) or horizontal filters per height n_h (caser)
+    n_heads:  attention heads (sasrec, bsarec); must divide dim
     dropout:  dropout probability (training only)
     """
 
@@ -81,13 +98,13 @@ class BaselineConfig(PlainConfig):
     dim: int = 64
     n_layers: int | None = None
     hidden: int | None = None
-    n_heads: int = 1
+    n_heads: int | None = None
     dropout: float | None = None
 
     def __post_init__(self) -> None:
         if self.name not in MODEL_DEFAULTS:
             raise UserError(f"unknown baseline {self.name!r}; use one of {', '.join(MODEL_DEFAULTS)}")
-        for key, default in MODEL_DEFAULTS[self.name].items():
+        for key, default in {**COMMON_DEFAULTS, **MODEL_DEFAULTS[self.name]}.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, default(self.dim))
         rules = [
@@ -97,6 +114,8 @@ class BaselineConfig(PlainConfig):
             (self.n_layers >= 1, f"n_layers must be >= 1 (got {self.n_layers}); use e.g. 2"),
             (self.name != "caser" or self.n_layers == 1,
              f"caser has one convolution layer (got n_layers={self.n_layers}); leave n_layers unset"),
+            (self.name != "stamp" or self.n_layers == 1,
+             f"stamp has no layers to stack (got n_layers={self.n_layers}); leave n_layers unset"),
             (self.hidden >= 1, f"hidden must be >= 1 (got {self.hidden}); leave it unset for the model's default"),
             (self.n_heads >= 1 and self.dim % self.n_heads == 0,
              f"n_heads must be >= 1 and divide dim {self.dim} (got {self.n_heads}); use e.g. 1"),
@@ -146,8 +165,12 @@ class Baseline(nn.Module):
         """history [B, L], length [B] (1..L) -> representation at position length - 1 [B, D]."""
         if history.shape[1] != self.cfg.max_len:
             raise ValueError(f"history has {history.shape[1]} positions; the model expects L={self.cfg.max_len}")
-        history = history.masked_fill(self.positions >= length[:, None], 0)
+        history = history.masked_fill(~self.real_positions(length), 0)
         return self.encode(history, length)
+
+    def real_positions(self, length: torch.Tensor) -> torch.Tensor:
+        """length [B] -> [B, L] bool, True at the positions 0..length-1 that hold real items."""
+        return self.positions < length[:, None]
 
     def scores(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
         """Scores against the whole item table [B, N + 1] (column 0 is padding; rankings ignore it)."""
@@ -165,10 +188,34 @@ class Baseline(nn.Module):
             ops.append(LayerOps("embedding.position", 0, c.max_len * c.dim, c.max_len * c.dim * FLOAT32_BYTES))
         return ops
 
+    def run_blocks(self, x: torch.Tensor, length: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
+        """x [B, L, C] through ``self.blocks`` (each called as block(x, *extra, length or None)) -> the rows at
+        length - 1 [B, 1, C]. In eval mode the last block is given ``length`` and computes that row only."""
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            x = block(x, *extra, length if (i == last and not self.training) else None)
+        return x if x.shape[1] == 1 else last_rows(x, length)
+
+    def blocks_ops(self) -> list[LayerOps]:
+        """The op counts of ``self.blocks`` (each block's ``ops(name, L, rows, dim, hidden)``): every block at L
+        rows but the last, which needs the readout row only."""
+        c = self.cfg
+        ops = []
+        for i, block in enumerate(self.blocks):
+            rows = 1 if i == len(self.blocks) - 1 else c.max_len
+            ops += block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
+        return ops
+
     def readout_ops(self) -> LayerOps:
         """h . E^T against all N + 1 rows: (N + 1) x D MACs, the whole table read, h read."""
         c = self.cfg
         return dense_ops("readout", 1, c.dim, c.n_items + 1, bias=False)
+
+
+def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """[B, L, D] -> [B, heads, L, D / heads] for multi-head attention."""
+    B, L, D = x.shape
+    return x.view(B, L, heads, D // heads).transpose(1, 2)
 
 
 def dense_ops(name: str, rows: int, n_in: int, n_out: int, bias: bool = True) -> LayerOps:

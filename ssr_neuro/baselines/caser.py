@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.baselines.base import Baseline, BaselineConfig, dense_ops, init_weights
 
 N_V = 4  # vertical filters (RecBole Caser nv)

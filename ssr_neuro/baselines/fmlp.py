@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.baselines.base import (FLOAT32_BYTES, Baseline, BaselineConfig, dense_ops, init_weights, last_rows,
                                       norm_ops)
 
@@ -63,25 +63,24 @@ class Block(nn.Module):
 
 
 class FMLPRec(Baseline):
+    block_type: type[nn.Module] = Block  # BSARec is this network with its own blocks
+
     def __init__(self, cfg: BaselineConfig) -> None:
         super().__init__(cfg)
         self.position_embedding = nn.Embedding(cfg.max_len, cfg.dim)
         self.norm = nn.LayerNorm(cfg.dim, eps=LAYER_NORM_EPS)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.blocks = nn.ModuleList(self.block_type(cfg) for _ in range(cfg.n_layers))
         init_weights(self)
 
+    def embed(self, history: torch.Tensor) -> torch.Tensor:
+        """dropout(LN(E[s] + P)) [B, L, D]."""
+        return self.dropout(self.norm(self.item_embedding(history) + self.position_embedding(self.positions)))
+
     def encode(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
-        x = self.dropout(self.norm(self.item_embedding(history) + self.position_embedding(self.positions)))
-        last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
-            x = block(x, length if (i == last and not self.training) else None)
-        return (x if x.shape[1] == 1 else last_rows(x, length))[:, 0]
+        return self.run_blocks(self.embed(history), length)[:, 0]
 
     def layer_ops(self) -> list[LayerOps]:
         c = self.cfg
-        ops = self.embedding_ops(with_positions=True) + [norm_ops("embedding.norm", c.max_len, c.dim)]
-        for i, block in enumerate(self.blocks):
-            rows = 1 if i == len(self.blocks) - 1 else c.max_len
-            ops += block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
-        return ops + [self.readout_ops()]
+        return (self.embedding_ops(with_positions=True) + [norm_ops("embedding.norm", c.max_len, c.dim)]
+                + self.blocks_ops() + [self.readout_ops()])

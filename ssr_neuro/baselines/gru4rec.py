@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.baselines.base import FLOAT32_BYTES, Baseline, BaselineConfig, dense_ops, init_weights, last_rows
 
 

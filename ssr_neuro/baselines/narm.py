@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hardware.counting import LayerOps
+from ssr_neuro.counting import LayerOps
 from ssr_neuro.baselines.base import Baseline, BaselineConfig, dense_ops, init_weights, last_rows, product_ops
 from ssr_neuro.baselines.gru4rec import gru_ops
 

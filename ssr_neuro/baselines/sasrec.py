@@ -18,8 +18,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from hardware.counting import LayerOps
-from ssr_neuro.baselines.base import Baseline, BaselineConfig, dense_ops, init_weights, last_rows, norm_ops, product_ops
+from ssr_neuro.baselines.base import (Baseline, BaselineConfig, dense_ops, init_weights, last_rows, norm_ops,
+                                      product_ops, split_heads)
+from ssr_neuro.counting import LayerOps
 
 
 class Block(nn.Module):
@@ -34,10 +35,6 @@ class Block(nn.Module):
         self.register_buffer("causal", torch.ones(cfg.max_len, cfg.max_len, dtype=torch.bool).tril(),
                              persistent=False)
 
-    def _split(self, x: torch.Tensor) -> torch.Tensor:
-        B, L, D = x.shape
-        return x.view(B, L, self.heads, D // self.heads).transpose(1, 2)  # [B, heads, L, D/heads]
-
     def forward(self, x: torch.Tensor, length: torch.Tensor | None = None) -> torch.Tensor:
         """x [B, L, D] -> [B, L, D]; with ``length``, queries at position length - 1 only -> [B, 1, D]."""
         a = self.norm_1(x)
@@ -46,7 +43,7 @@ class Block(nn.Module):
         else:
             a_q, x = last_rows(a, length), last_rows(x, length)
             mask = self.causal[length - 1].unsqueeze(1).unsqueeze(1)  # [B, 1, 1, L]
-        q, k, v = self._split(self.q(a_q)), self._split(self.k(a)), self._split(self.v(a))
+        q, k, v = (split_heads(t, self.heads) for t in (self.q(a_q), self.k(a), self.v(a)))
         logits = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
         att = torch.softmax(logits.masked_fill(~mask, -torch.inf), dim=-1) @ v  # [B, heads, Lq, D/heads]
         x = x + self.dropout(self.o(att.transpose(1, 2).flatten(2)))
@@ -73,17 +70,8 @@ class SASRec(Baseline):
 
     def encode(self, history: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
         x = self.dropout(self.item_embedding(history) + self.position_embedding(self.positions))
-        last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
-            x = block(x, length if (i == last and not self.training) else None)
-        if x.shape[1] != 1:
-            x = last_rows(x, length)
-        return self.norm_out(x)[:, 0]
+        return self.norm_out(self.run_blocks(x, length))[:, 0]
 
     def layer_ops(self) -> list[LayerOps]:
-        c = self.cfg
-        ops = self.embedding_ops(with_positions=True)
-        for i, block in enumerate(self.blocks):
-            rows = 1 if i == len(self.blocks) - 1 else c.max_len
-            ops += block.ops(f"block{i}", c.max_len, rows, c.dim, c.hidden)
-        return ops + [norm_ops("norm_out", 1, c.dim), self.readout_ops()]
+        return (self.embedding_ops(with_positions=True) + self.blocks_ops()
+                + [norm_ops("norm_out", 1, self.cfg.dim), self.readout_ops()])

@@ -1,6 +1,6 @@
 """How well a converted graph reproduces its torch model, and the graph's own recommendation quality.
 
-- :func:`evaluate_graph`  HR/NDCG/MRR@K of a graph's scores (full ranking, the rules of ``training.metrics``).
+- :func:`evaluate_graph`  HR/NDCG/MRR@K of a graph's scores (full ranking, the rules of ``ssr_neuro.metrics``).
 - :func:`compare_scores`  torch eval scores s vs graph scores g over samples. Per sample, the relative error is
   max_j |g_j - s_j| / max_j |s_j| (j over all N+1 columns); reported as its median, 99.9th percentile and maximum
   over samples and the fraction of samples above 1e-4, with the fraction of samples whose top-10 items (1..N,
@@ -20,17 +20,11 @@ from ssr_neuro.data.types import Samples
 from ssr_neuro.graph.execute import run
 from ssr_neuro.graph.ir import NeuroGraph
 from ssr_neuro.model import SSR
-from ssr_neuro.training.metrics import DEFAULT_KS, metrics_from_ranks, target_ranks
+from ssr_neuro.metrics import DEFAULT_KS, metrics_from_ranks, target_ranks
 
 
 def _ranks(scores: np.ndarray, samples: Samples, sl: slice, mask_history: bool) -> np.ndarray:
-    history = torch.from_numpy(samples.history[sl]) if mask_history else None
-    return target_ranks(torch.from_numpy(scores), torch.from_numpy(samples.target[sl]), history).numpy()
-
-
-def metrics_of_scores(scores: np.ndarray, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS) -> dict:
-    """HR/NDCG/MRR@K of given scores [n, N+1] (e.g. a simulated chip's) for ``samples`` (same rules as above)."""
-    return metrics_from_ranks(_ranks(scores, samples, slice(0, len(samples)), False), ks)
+    return target_ranks(scores, samples.target[sl], samples.history[sl] if mask_history else None)
 
 
 def evaluate_graph(graph: NeuroGraph, samples: Samples, ks: tuple[int, ...] = DEFAULT_KS, batch_size: int = 256,

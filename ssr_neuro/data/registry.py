@@ -16,7 +16,10 @@ second for ML-1M), which keeps an ML-1M entry at a few MB.
 
 Data folders: named MovieLens sets are looked for in ``data_dir``, ``data_dir/<name>/`` and the data home
 (``$SSR_NEURO_HOME``, else ``~/.cache/ssr-neuro``) under ``<name>/``; ``download=True`` fetches a missing one
-(:mod:`ssr_neuro.data.download`) into ``data_dir`` when given, else the data home.
+(:mod:`ssr_neuro.data.download`) into ``data_dir`` when given, else the data home. A dataset's description records
+the file it was read from (``options["data_file"]``); :func:`load_described` looks there first, so later commands
+find a checkpoint's data where training found it. Where the file was found is never part of what makes two
+descriptions the same data (``SPLIT_OPTION_KEYS``).
 """
 
 from __future__ import annotations
@@ -75,17 +78,20 @@ def default_cache_dir() -> Path:
     return data_home() / "cache"
 
 
-def _candidates(name: str, data_dir: Path | None) -> list[Path]:
+def _candidates(name: str, data_dir: Path | None, recorded: Path | None = None) -> list[Path]:
+    """Where a named dataset's file is looked for, in order: ``recorded`` (a file it was read from before, when it
+    has one of the dataset's file names), then ``data_dir``, ``data_dir/<name>/`` and the data home."""
     files = DATASETS[name]["files"]
     folders: list[Path] = []
     if data_dir is not None:
         folders += [data_dir, data_dir / name]
     folders.append(data_home() / name)
-    return [folder / f for folder in folders for f in files]
+    first = [recorded] if recorded is not None and recorded.name in files else []
+    return first + [folder / f for folder in folders for f in files]
 
 
-def _find(name: str, data_dir: Path | None) -> Path | None:
-    for candidate in _candidates(name, data_dir):
+def _find(name: str, data_dir: Path | None, recorded: Path | None = None) -> Path | None:
+    for candidate in _candidates(name, data_dir, recorded):
         if candidate.is_file():
             return candidate
     return None
@@ -98,16 +104,18 @@ def _format_of_named(name: str, path: Path) -> str:
 
 
 def resolve_source(
-    source: str | Path, data_dir: Path | None = None, download: bool = False, quiet: bool = True
+    source: str | Path, data_dir: Path | None = None, download: bool = False, quiet: bool = True,
+    recorded: Path | None = None,
 ) -> tuple[str, str, Path | None]:
-    """(dataset name, format id, file path or None for synthetic) for a source name or path."""
+    """(dataset name, format id, file path or None for synthetic) for a source name or path; a named dataset's
+    file is looked for at ``recorded`` first (see ``_candidates``)."""
     text = str(source).strip()
     if not text:
         raise DataError(f"no dataset given; use a name ({', '.join(DATASETS)}) or a file path")
     if text in DATASETS:
         if text == "synthetic":
             return "synthetic", "synthetic", None
-        found = _find(text, data_dir)
+        found = _find(text, data_dir, recorded)
         if found is not None:
             return text, _format_of_named(text, found), found
         if text in ARCHIVES and download:
@@ -118,7 +126,7 @@ def resolve_source(
                 "the amazon dataset needs its ratings CSV (item,user,rating,timestamp): pass the file's path as the "
                 "dataset, e.g. ratings_Digital_Music.csv"
             )
-        looked = ", ".join(str(p) for p in _candidates(text, data_dir))
+        looked = ", ".join(str(p) for p in _candidates(text, data_dir, recorded))
         hint = "--data-dir DIR or --download" if text in ARCHIVES else "the file's path as the dataset, or --data-dir DIR"
         raise DataError(f"{text}: no data file found (looked for {looked}); use {hint}")
     path = Path(text).expanduser()
@@ -262,6 +270,7 @@ def load_dataset(
     quiet: bool = True,
     use_cache: bool = True,
     synthetic: SyntheticConfig | None = None,
+    recorded_file: Path | None = None,
 ) -> SequentialDataset:
     """Load, preprocess, split and cache a dataset (see the module docstring).
 
@@ -271,12 +280,13 @@ def load_dataset(
     ``quiet=False`` reports progress and cache use on stderr. ``use_cache=False`` neither reads nor writes the cache.
     ``synthetic``: the generator's parameters for the synthetic source (catalog size ``n_items``, ``n_users``, ...;
     default ``SyntheticConfig()``); DataError with any other source.
+    ``recorded_file``: where a named dataset was read from before, looked at first (``load_described``).
     """
     say: Callable[[str], None] = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
     check_split_options(max_len, split, test_ratio, valid_ratio)
     _check_options(k_core, seed, columns)
     data_dir = Path(data_dir).expanduser() if data_dir is not None else None
-    name, fmt, path = resolve_source(source, data_dir, download, quiet)
+    name, fmt, path = resolve_source(source, data_dir, download, quiet, recorded_file)
     if synthetic is not None and fmt != "synthetic":
         raise DataError(f"synthetic parameters apply to the synthetic source only, not to {source}; drop them")
     if synthetic is not None:
@@ -437,10 +447,14 @@ SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", 
 def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
                    what: str = "the model") -> SequentialDataset:
     """Rebuild the dataset a checkpoint or graph describes (its ``dataset`` entry: name, options, item ids) and
-    check that the item ids are the same; DataError otherwise (the items would not be the model's)."""
+    check that the item ids are the same; DataError otherwise (the items would not be the model's). A named
+    dataset's file is looked for where it was read from (``options["data_file"]``), then in ``data_dir``, then in
+    the usual places."""
     options = dict(desc["options"])
     source = options.pop("source", desc["name"])
+    recorded = options.get("data_file")
     ds = load_dataset(source, data_dir=data_dir, quiet=quiet,
+                      recorded_file=Path(recorded) if isinstance(recorded, str) and recorded else None,
                       **{k: options[k] for k in SPLIT_OPTION_KEYS if k in options})
     if list(ds.item_ids) != list(desc["item_ids"]):
         raise DataError(f"the dataset found for '{desc['name']}' differs from the one {what} was trained on "

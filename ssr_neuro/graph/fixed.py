@@ -8,7 +8,7 @@ population it stands for the real weight divided by tau (the quantiser folds 1/t
 Exact integers in float64. Every function here takes and returns float64 arrays that hold integers (the executor
 multiplies them with BLAS). That is exact while every value stays below 2**53: with weights of at most 16 bits,
 activations of at most 24 bits, fan-in below 2**11 for graded sources (2**16 for spike sources) and T <= 8 steps,
-the largest accumulator is below 2**50; ``ssr_neuro.conversion.quantize`` checks the bound per edge. Divisions are by
+the largest accumulator is below 2**50; ``ssr_neuro.graph.quantize`` checks the bound per edge. Divisions are by
 powers of two only (exact in binary floating point), so floor/trunc after them are the integer shifts.
 
 Edges. One edge's accumulator acc = W_int . x_int (summed over the source's window for a Graded/Readout target, one
@@ -130,7 +130,7 @@ def input_exp(node: Node) -> int:
 def edge_shift(syn: Synapse, source: Node, target: Node) -> int:
     """Right shift that moves W_int . x_int (units 2**(w_exp + x_exp)) into the target's input units."""
     if syn.fixed is None:
-        raise GraphError("synapse has no fixed-point weights; quantise the graph first (ssr_neuro.conversion.quantize)")
+        raise GraphError("synapse has no fixed-point weights; quantise the graph first (ssr_neuro.graph.quantize)")
     return input_exp(target) - syn.fixed.exp - value_exp(source)
 
 

@@ -45,7 +45,7 @@ import networkx as nx
 import numpy as np
 
 from ssr_neuro.errors import GraphError, UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.graph.ir import (
     LIF, NODE_TYPES, GradedFixed, LIFFixed, NeuroGraph, Synapse, WeightFixed, is_spiking, size,
 )
@@ -63,7 +63,7 @@ def save_graph(graph: NeuroGraph, path: Path | str, overwrite: bool = False) -> 
     """Write ``graph`` to one versioned file (see the module docstring), atomically; refuses an existing file
     unless ``overwrite``."""
     path = Path(path)
-    _refuse_existing(path, overwrite, "graph file")
+    check_writable(path, overwrite, GraphError)
     arrays: dict[str, np.ndarray] = {}
     nodes = [{"name": name, **_encode(node, f"n{i}", arrays)} for i, (name, node) in enumerate(graph.nodes())]
     edges = [{"source": s, "target": t, **_encode(syn, f"e{i}", arrays)}
@@ -194,18 +194,13 @@ def _plain_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
-def _refuse_existing(path: Path, overwrite: bool, what: str) -> None:
-    if path.exists() and not overwrite:
-        raise GraphError(f"{what} {path} exists; pass overwrite=True (--force) to replace it")
-
-
 # ------------------------------------------------------------------------------------------------ GraphML
 
 def export_graphml(graph: NeuroGraph, path: Path | str, overwrite: bool = False) -> None:
     """A GraphML file for graph viewers: per node its type, shape, size and scalar parameters (fixed-point ones
     prefixed ``fixed_``); per edge structure, positions, input kind, synapses and fan-in. No arrays."""
     path = Path(path)
-    _refuse_existing(path, overwrite, "GraphML file")
+    check_writable(path, overwrite, GraphError)
     g = nx.DiGraph(format=FORMAT, meta=json.dumps(graph.meta, default=_plain_json))
     for name, node in graph.nodes():
         rows, channels = node.shape
@@ -249,7 +244,7 @@ def export_nir(graph: NeuroGraph, path: Path | str, overwrite: bool = False,
         raise UserError("NIR export needs the nir package: pip install 'ssr-neuro[nir]' (or pip install nir)") \
             from None
     path = Path(path)
-    _refuse_existing(path, overwrite, "NIR file")
+    check_writable(path, overwrite, GraphError)
     lifs = [name for name, node in graph.nodes() if isinstance(node, LIF)]
     if not lifs:
         raise GraphError("the graph has no LIF populations: there is no spiking part to export to NIR")

@@ -25,7 +25,7 @@ Edges (:class:`Synapse`), ``structure`` says how ``weight`` maps source neurons 
 row 0: what is left of the sequence after the last block's mixing). ``input`` ("spike" | "graded") is the kind of
 value the source sends, fixed by the source's type. Biases live on the target population, one per neuron.
 
-Float graph: weights and biases float64, ``fixed`` is None. Fixed-point graph (``ssr_neuro.conversion.quantize``):
+Float graph: weights and biases float64, ``fixed`` is None. Fixed-point graph (``ssr_neuro.graph.quantize``):
 every Synapse has ``fixed = WeightFixed`` (integer weights and their exponent) and every population has its own
 fixed-point record; ``NeuroGraph.quantized`` tells which. Real value of an integer x with exponent e: x * 2**e.
 """

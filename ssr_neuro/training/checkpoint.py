@@ -21,21 +21,13 @@ from torch import nn
 
 from ssr_neuro.baselines import BASELINES, BaselineConfig, build_model
 from ssr_neuro.errors import CheckpointError, UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.model import SSR, SSRConfig
 from ssr_neuro.training.evaluate import Recommender
 
 FORMAT = "ssr-neuro/checkpoint"
 VERSION = 1
 SSR_KIND = "ssr"  # the "model" key of an SSR checkpoint (and the meaning of a file without the key)
-
-
-def check_writable(path: Path, overwrite: bool) -> None:
-    """Refuse to replace an existing file unless asked, before any work is done."""
-    if path.exists() and not overwrite:
-        raise UserError(f"{path} already exists; pass --force to overwrite it or choose another --out")
-    if path.exists() and path.is_dir():
-        raise UserError(f"{path} is a folder; give a file name such as {path / 'model.pt'}")
 
 
 def model_kind(model: Recommender) -> str:

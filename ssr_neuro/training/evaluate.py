@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from ssr_neuro.data.types import Samples
-from ssr_neuro.training.metrics import DEFAULT_KS, metrics_from_ranks, target_ranks
+from ssr_neuro.metrics import DEFAULT_KS, metrics_from_ranks
+from ssr_neuro.training.metrics import target_ranks
 from ssr_neuro.progress import progress_bar
 
 

@@ -1,19 +1,11 @@
-"""Full-ranking metrics: the rank of each target among all items, and HR/NDCG/MRR@K averaged per sample.
-
-rank = 1 + #(items scoring higher than the target) + #(other items scoring exactly the same): ties count against
-the target (pessimistic), so a model that scores everything equally gets rank N, not 1. Item 0 (padding) is never
-ranked. With ``mask`` the history items are removed from the ranking before the target is ranked.
-
-For a sample with rank r:  HR@K = [r <= K],  NDCG@K = [r <= K] / log2(r + 1) (ideal DCG is 1),  MRR@K = [r <= K] / r.
-Metrics are means over samples (not over batches: the reference's per-batch average over-weights the last batch).
+"""The rank of each target among all items on torch tensors (batched evaluation of a model, on any device): the rule
+of ``ssr_neuro.metrics`` (ties count against the target, item 0 never ranked, ``history`` masks items), which also
+turns ranks into HR/NDCG/MRR@K.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
-
-DEFAULT_KS = (5, 10, 20)
 
 
 def target_ranks(scores: torch.Tensor, target: torch.Tensor, history: torch.Tensor | None = None) -> torch.Tensor:
@@ -26,16 +18,3 @@ def target_ranks(scores: torch.Tensor, target: torch.Tensor, history: torch.Tens
     higher = (scores > s_t).sum(1)
     ties = (scores == s_t).sum(1) - 1
     return 1 + higher + ties
-
-
-def metrics_from_ranks(ranks: np.ndarray, ks: tuple[int, ...] = DEFAULT_KS) -> dict[str, float]:
-    """Per-sample means of HR@K, NDCG@K, MRR@K for every K, plus "n_samples"."""
-    ranks = np.asarray(ranks, dtype=np.float64)
-    out: dict[str, float] = {}
-    for k in ks:
-        hit = ranks <= k
-        out[f"HR@{k}"] = float(hit.mean()) if ranks.size else 0.0
-        out[f"NDCG@{k}"] = float(np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0).mean()) if ranks.size else 0.0
-        out[f"MRR@{k}"] = float(np.where(hit, 1.0 / ranks, 0.0).mean()) if ranks.size else 0.0
-    out["n_samples"] = int(ranks.size)
-    return out

@@ -1,8 +1,10 @@
 """Training loop: Adam, cosine schedule per epoch, full-softmax cross-entropy, early stopping on validation MRR@10.
 
 The best weights are deep-copied when validation MRR@10 improves (the reference stored a reference to the live
-state dict, so its "best" model was the last one). The test set is never looked at here. Ctrl-C stops training
-and returns the best weights so far. With the same seed and thread count, CPU runs are reproducible.
+state dict, so its "best" model was the last one). Without a validation set (``valid_ratio`` 0, the reference's own
+protocol) there is nothing to select on: every epoch runs, early stopping is off, and the last epoch's weights are
+kept (``TrainResult.selection`` says which rule chose them). The test set is never looked at here. Ctrl-C stops
+training and returns the weights chosen so far. With the same seed and thread count, CPU runs are reproducible.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ssr_neuro.progress import log, progress_bar
 from ssr_neuro.training.evaluate import Recommender, evaluate_model
 
 SELECTION_METRIC = "MRR@10"
+BEST_VALID = f"best validation {SELECTION_METRIC}"
+LAST_EPOCH = "last epoch (no validation set)"
 
 
 @dataclass(frozen=True)
@@ -55,19 +59,21 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     interrupted: bool = False
     train_samples_per_s: float = 0.0
+    selection: str = BEST_VALID  # how best_epoch was chosen: BEST_VALID, or LAST_EPOCH without a validation set
 
 
 def training_record(cfg: TrainConfig, result: TrainResult, **extra) -> dict:
-    """What a checkpoint records of its training (plain data): the config, the best epoch, the history, the speed and
-    the thread count, plus ``extra``."""
-    return {"config": {**cfg.__dict__}, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+    """What a checkpoint records of its training (plain data): the config, the kept epoch and how it was selected,
+    the history, the speed and the thread count, plus ``extra``."""
+    return {"config": {**cfg.__dict__}, "best_epoch": result.best_epoch, "selection": result.selection,
+            "epochs_run": len(result.history),
             "interrupted": result.interrupted, "history": result.history,
             "train_samples_per_s": result.train_samples_per_s, "threads": torch.get_num_threads(), **extra}
 
 
 def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_progress: bool = True) -> TrainResult:
-    """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid``;
-    returns the best weights and the history.
+    """Train ``model`` (SSR or a baseline: any ``Recommender``) on ``data.train``, select on ``data.valid`` (the last
+    epoch when it is empty); returns the kept weights and the history.
 
     The model's initial weights come from the caller (seed torch before building it); ``cfg.seed`` seeds the
     shuffling here and dropout draws from torch's generator, seeded again with ``cfg.seed`` at the start.
@@ -84,7 +90,11 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
     target_t = torch.from_numpy(data.train.target)
     n = len(data.train)
     n_batches = math.ceil(n / cfg.batch_size)
-    result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_epoch=0, best_valid={})
+    validate = len(data.valid) > 0
+    result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_epoch=0, best_valid={},
+                         selection=BEST_VALID if validate else LAST_EPOCH)
+    if not validate:
+        log(f"no validation set: training all {cfg.epochs} epochs (no early stopping) and keeping the last one")
     best_score, stale = -math.inf, 0
     train_time, trained = 0.0, 0
     try:
@@ -107,9 +117,11 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
             sched.step()
             valid = evaluate_model(model, data.valid, batch_size=cfg.eval_batch_size, label="validate",
                                    show_progress=show_progress)
-            improved = valid[SELECTION_METRIC] > best_score
+            improved = validate and valid[SELECTION_METRIC] > best_score
             if improved:
-                best_score, stale = valid[SELECTION_METRIC], 0
+                best_score = valid[SELECTION_METRIC]
+            if improved or not validate:  # without validation every epoch replaces the one before
+                stale = 0
                 result.best_state = copy.deepcopy(model.state_dict())
                 result.best_epoch, result.best_valid = epoch, valid
             else:
@@ -118,8 +130,9 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
                    "train_s": epoch_time, "samples_per_s": n / epoch_time,
                    **{f"valid_{k}": v for k, v in valid.items() if k != "n_samples"}}
             result.history.append(row)
-            log(f"epoch {epoch:>3}/{cfg.epochs}  loss {row['loss']:.4f}  valid HR@10 {valid['HR@10']:.4f}  "
-                f"NDCG@10 {valid['NDCG@10']:.4f}  MRR@10 {valid['MRR@10']:.4f}  "
+            scores = (f"valid HR@10 {valid['HR@10']:.4f}  NDCG@10 {valid['NDCG@10']:.4f}  MRR@10 {valid['MRR@10']:.4f}"
+                      if validate else "no validation")
+            log(f"epoch {epoch:>3}/{cfg.epochs}  loss {row['loss']:.4f}  {scores}  "
                 f"{row['samples_per_s']:,.0f} samples/s{'  *best' if improved else ''}")
             if cfg.patience and stale >= cfg.patience:
                 log(f"early stop: no better validation {SELECTION_METRIC} for {cfg.patience} epochs "
@@ -127,7 +140,7 @@ def train(model: Recommender, data: SequentialDataset, cfg: TrainConfig, show_pr
                 break
     except KeyboardInterrupt:
         result.interrupted = True
-        log(f"interrupted: keeping the best weights so far (epoch {result.best_epoch})")
+        log(f"interrupted: keeping the weights of epoch {result.best_epoch} ({result.selection})")
     result.train_samples_per_s = trained / train_time if train_time else 0.0
     model.load_state_dict(result.best_state)
     return result

@@ -1,10 +1,11 @@
 """One design point: derive its chip, re-quantise the graph if its bit widths change, map, simulate, measure.
 
 ``load_base(config) -> Base`` reads what every point shares once: the base fixed-point graph (its float weights are
-kept inside), the base chip file as a TOML document, the calibration histories (training samples of the graph's
-dataset, the same count as the graph was calibrated on, chosen with ``config.seed``), the histories the mapper
-records activity on (256 training samples, as ``ssr-neuro map`` and ``simulate`` take them) and the evaluation samples (``config.samples`` of ``config.split``, chosen as ``ssr-neuro simulate --seed``
-chooses them). ``evaluate_point(base, point) -> dict`` is a pure function of the two. ``prepare(base, points)``
+kept inside), the base chip file as a TOML document, and the samples of the pipeline's ``SamplePlan`` (training
+samples to re-quantise on, as many as the graph was calibrated on; the default activity samples the mapper records
+activity on; ``config.samples`` of ``config.split``), all chosen with ``config.seed`` as ``ssr-neuro map`` and
+``simulate --seed`` choose them. Points are mapped and simulated by the pipeline's stages (``map_on_chip``,
+``run_on_chip``). ``evaluate_point(base, point) -> dict`` is a pure function of the two. ``prepare(base, points)``
 quantises the graph once per bit-width pair of a sweep (and records its activity) so that points only map and
 simulate: the same results, made faster.
 
@@ -19,7 +20,7 @@ io_router is moved inside a smaller mesh.
 Graph of a point: weight bits = conversion.weight_bits, else chip.weight_bits (a chip's precision is what the model
 is quantised to), else the base graph's; activation bits = conversion.activation_bits, else the base graph's. The base
 graph is used as it is when both equal its own; otherwise its float weights are quantised again
-(``ssr_neuro.conversion.quantize``, the base graph's other options) on the calibration histories.
+(``ssr_neuro.graph.quantize``, the base graph's other options) on the calibration histories.
 
 Result: {"status": "ok", "energy_uJ", "latency_us" (means per inference), "HR@10", "NDCG@10" (of the chip's own
 scores, ties count against the target), "cores_used", "area_mm2" (whole chip), "core_area_mm2", "used_area_mm2"
@@ -37,14 +38,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hardware.area import chip_area_mm2, energy_factor
 from hardware.chip import Chip, parse_chip, read_chip_doc
-from hardware.dse.area import chip_area_mm2, energy_factor
-from hardware.dse.space import BaseConfig, point_id
-from hardware.simulate import simulate
-from mapping import map_graph
-from ssr_neuro.conversion.quantize import quantize_like
+from ssr_neuro.app.dse.space import BaseConfig, point_id
+from ssr_neuro.app.pipeline import SamplePlan, map_on_chip, record_activity, requantize, run_on_chip
+from ssr_neuro.data.types import Samples
 from ssr_neuro.errors import UserError
-from ssr_neuro.graph.execute import Activity, run as run_graph
+from ssr_neuro.graph.execute import Activity
 from ssr_neuro.graph.ir import NeuroGraph
 
 CHIP_KEYS = {"mesh_rows": ("mesh", "rows"), "mesh_cols": ("mesh", "cols"),
@@ -52,7 +52,6 @@ CHIP_KEYS = {"mesh_rows": ("mesh", "rows"), "mesh_cols": ("mesh", "cols"),
              "neurons_per_core": ("core", "neurons"), "input_axons": ("core", "input_axons"),
              "output_axons": ("core", "output_axons"), "synapse_memory_bytes": ("core", "synapse_memory_bytes"),
              "weight_bits": ("core", "weight_bits"), "mac_units": ("core", "mac_units")}
-ACTIVITY_SAMPLES = 256  # training histories the mapper records activity on (as ``ssr-neuro map`` does for a graph)
 
 
 @dataclass
@@ -63,11 +62,10 @@ class Base:
     graph: NeuroGraph
     chip_doc: dict
     chip_source: str
-    calibration: tuple[np.ndarray, np.ndarray]
-    activity: tuple[np.ndarray, np.ndarray]
-    history: np.ndarray
-    length: np.ndarray
-    target: np.ndarray
+    plan: SamplePlan
+    calibration: tuple[np.ndarray, np.ndarray]  # plan.calibration_of(dataset): re-quantisation at other bit widths
+    activity: tuple[np.ndarray, np.ndarray]  # plan.activity_of(dataset): what the mapper's activity is recorded on
+    samples: Samples  # plan.evaluation_of(dataset): the inferences every point simulates
     prepared: dict[tuple[int, int], tuple[NeuroGraph, Activity]] = field(default_factory=dict)
 
 
@@ -76,32 +74,23 @@ class Base:
 
 
 def load_base(config: BaseConfig) -> Base:
-    """Read the base graph, chip and samples of a space file's ``[base]``."""
-    from ssr_neuro.data import load_described
+    """Read the base graph, chip and samples of a space file's ``[base]`` (the pipeline's ``SamplePlan``: the graph's
+    own calibration count, the default activity samples, ``samples`` of ``split``, one seed)."""
+    from ssr_neuro.app.pipeline import dataset_of
     from ssr_neuro.graph.io import load_graph
 
     graph = load_graph(config.graph)
     if not graph.quantized:
         raise UserError(f"{config.graph} is a float graph; explore around a fixed-point graph (convert without --float)")
-    desc = graph.meta.get("dataset") or {}
-    if not desc.get("item_ids"):
+    if not (graph.meta.get("dataset") or {}).get("item_ids"):
         raise UserError(f"{config.graph} records no dataset to simulate on; convert the checkpoint with "
                         "'ssr-neuro convert'")
-    ds = load_described(desc, config.data_dir, what=str(config.graph))
+    ds = dataset_of(graph.meta, config.data_dir, what=str(config.graph))
     n_calib = graph.meta.get("quantization", {}).get("calibration", {}).get("n_samples", config.calibration_samples)
-    calibration, activity = (training_samples(ds, n, config.seed) for n in (n_calib, ACTIVITY_SAMPLES))
-    split = getattr(ds, config.split)
-    if len(split) == 0:
-        raise UserError(f"the {config.split} split of {ds.name} is empty: there is nothing to simulate")
-    chosen = split.choose(config.samples, config.seed)
+    plan = SamplePlan(calibration=n_calib, evaluation=config.samples, split=config.split, seed=config.seed)
     doc, chip_source = read_chip_doc(config.chip)
-    return Base(config, graph, doc, chip_source, calibration, activity, chosen.history, chosen.length, chosen.target)
-
-
-def training_samples(ds, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` training samples chosen as ``ssr-neuro convert`` and ``map`` choose them (same seed, same samples)."""
-    chosen = ds.train.choose(n, seed)
-    return chosen.history, chosen.length
+    return Base(config, graph, doc, chip_source, plan, plan.calibration_of(ds), plan.activity_of(ds),
+                plan.evaluation_of(ds))
 
 
 # ------------------------------------------------------------------------------------------------ one point
@@ -143,10 +132,7 @@ def bits_of(base: Base, point: dict) -> tuple[int, int]:
 
 def graph_of(base: Base, weight_bits: int, activation_bits: int) -> NeuroGraph:
     """The base graph, or its float weights quantised again to other bit widths."""
-    q = base.graph.meta.get("quantization", {})
-    if (weight_bits, activation_bits) == (q.get("weight_bits"), q.get("activation_bits")):
-        return base.graph
-    return quantize_like(base.graph.float_copy(), q, base.calibration, weight_bits, activation_bits)
+    return requantize(base.graph, base.calibration, weight_bits, activation_bits)
 
 
 def graph_and_activity(base: Base, weight_bits: int, activation_bits: int) -> tuple[NeuroGraph, Activity]:
@@ -154,7 +140,7 @@ def graph_and_activity(base: Base, weight_bits: int, activation_bits: int) -> tu
     if (weight_bits, activation_bits) in base.prepared:
         return base.prepared[weight_bits, activation_bits]
     graph = graph_of(base, weight_bits, activation_bits)
-    return graph, run_graph(graph, *base.activity, record=True)[1]
+    return graph, record_activity(graph, base.activity)
 
 
 def prepare(base: Base, points: list[dict]) -> Base:
@@ -169,14 +155,6 @@ def prepare(base: Base, points: list[dict]) -> Base:
     return replace(base, prepared=prepared)
 
 
-def target_ranks(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Rank of each target among items 1..N (1 = best; ties count against the target), numpy only."""
-    scores = np.asarray(scores, dtype=np.float64).copy()
-    scores[:, 0] = -np.inf
-    s_t = scores[np.arange(len(target)), target][:, None]
-    return 1 + (scores > s_t).sum(1) + (scores == s_t).sum(1) - 1
-
-
 def evaluate_point(base: Base, point: dict) -> dict:
     """Measure one design point on the base (see the module docstring for the result's keys)."""
     start = time.perf_counter()
@@ -185,20 +163,18 @@ def evaluate_point(base: Base, point: dict) -> dict:
         chip = derive_chip(base.chip_doc, base.chip_source, point, cfg.process_nm, cfg.vdd_V)
         weight_bits, activation_bits = bits_of(base, point)
         graph, activity = graph_and_activity(base, weight_bits, activation_bits)
-        mapping = map_graph(graph, chip, strategy=cfg.strategy, activity=activity, seed=cfg.seed)
+        mapping = map_on_chip(graph, chip, activity, cfg.strategy, cfg.seed)
     except UserError as e:
         return {"status": "failed", "reason": str(e), "seconds": time.perf_counter() - start}
-    result = simulate(graph, mapping, chip, base.history, base.length)
+    result = run_on_chip(graph, mapping, chip, base.samples)
     summary = result.summary()
-    ranks = target_ranks(result.scores, base.target)
-    hit = ranks <= 10
     process_nm = point.get("chip.process_nm", cfg.process_nm)
     area = chip_area_mm2(chip, process_nm)
     cores_used = int(mapping.summary()["cores_used"])
     return {
         "status": "ok", "energy_uJ": summary["energy_uj_per_inference"],
         "latency_us": summary["latency_us_per_inference"],
-        "HR@10": float(hit.mean()), "NDCG@10": float(np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0).mean()),
+        "HR@10": result.quality["HR@10"], "NDCG@10": result.quality["NDCG@10"],
         "cores_used": cores_used, "area_mm2": area["total"], "core_area_mm2": area["core"],
         "used_area_mm2": cores_used * area["core"], "weight_bits": int(weight_bits),
         "activation_bits": int(activation_bits), "process_nm": int(process_nm),

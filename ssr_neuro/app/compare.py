@@ -11,19 +11,26 @@ Checkpoints are kept in the output folder (``<out>/<model>.pt``) and reused when
 training config (results-neutral keys aside: ``compile``, ``eval_batch_size``) and dataset equal the requested ones,
 so a second run retrains nothing; a checkpoint recording other settings is refused unless ``force``.
 
-Energy per inference, uJ (1 uJ = 1e6 pJ), by ``hardware.counting``:
+Energy per inference, uJ (1 uJ = 1e6 pJ), by ``ssr_neuro.counting``:
 - baselines (float32 ANNs, ``model.layer_ops()``): ``ann_45nm`` (Horowitz 45 nm: MACs, weight and activation reads
   from SRAMs sized by the layer), ``ann_gpu`` (GPU-class accelerator: board power per FMA, DRAM traffic), and the
   SNN papers' charge for an ANN, E_MAC x MACs (4.6 pJ each, arithmetic only: ``ann_45nm``'s compute part);
-- SSR: converted to the 8-bit fixed-point graph and simulated on the chip (``chip``, default the 45 nm preset) as
-  ``ssr-neuro simulate model.pt --chip C --samples S --seed s`` does (same calibration, activity and test samples,
-  hence the same figure), its SNN-paper rule (``snn_rule``: E_MAC x MACs + E_AC x ACs with the firing rates the
+- SSR: converted to the 8-bit fixed-point graph and simulated on the chip (``chip``, default the 45 nm preset) by
+  the stages of ``ssr_neuro.app.pipeline`` with one ``SamplePlan`` (its default calibration and activity samples,
+  ``samples`` test inferences, ``sim_seed``), as ``ssr-neuro simulate model.pt --chip C --samples S --seed s`` does,
+  its SNN-paper rule (``snn_rule``: E_MAC x MACs + E_AC x ACs with the firing rates the
   simulation recorded), and the same graph as a float32 ANN at 45 nm and on the GPU (for reference).
+
+- baselines also in int8 on SSR's own chip (``energy_chip_int8_ann_uJ``: same memories, MAC units and static
+  power; ``hardware.ann_chip``): GRU4Rec and NARM as exact int8 layer lists (``ssr_neuro.baselines.int8``), the
+  others from ``layer_ops`` (no activation updates, a low figure); with the ``45nm-ideal`` bound this splits SSR's
+  saving into precision, chip, spike sparsity, memory traffic, network and static parts (``format_decomposition``).
 
 SSR's energy reduction against each baseline, %, two methods:
     paper rule:      1 - E_snn_rule(SSR) / (E_MAC x MACs(baseline))     (arithmetic only on both sides)
     chip simulation: 1 - E_chip(SSR) / E_45nm(baseline)                 (memory included on both sides, same node)
                      1 - E_chip(SSR) / E_gpu(baseline)                  (the paper's setting: baselines on GPUs)
+                     1 - E_chip(SSR) / E_chip_int8(baseline)            (the same chip and precision class)
 and their mean over the baselines next to the paper's 59.43% (``PAPER_REDUCTION_PCT``).
 """
 
@@ -38,23 +45,25 @@ from typing import Optional
 
 import pandas as pd
 
-from hardware.counting import ann_45nm, ann_gpu, compare as count_methods, graph_layer_ops
+from ssr_neuro.app.pipeline import SamplePlan, convert_model, map_on_chip, record_activity, run_on_chip
+from ssr_neuro.counting import ann_45nm, ann_gpu, graph_layer_ops
 from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, check_writable, pyplot
 from ssr_neuro.progress import log
 from ssr_neuro.training.train import TrainConfig
 
 PAPER_REDUCTION_PCT = 59.43  # SSR paper (Di Yu et al., IJCAI 2025): average energy reduction against its baselines
 DEFAULT_MODELS = ("pop", "gru4rec", "sasrec", "fmlp-rec", "ssr")
 NEUTRAL_TRAINING_KEYS = ("compile", "eval_batch_size")  # change speed, not results
-CALIBRATION_SAMPLES = 1024  # as 'ssr-neuro simulate model.pt' converts a checkpoint
-ACTIVITY_SAMPLES = 256  # training histories the mapper records activity on (as 'ssr-neuro map' / 'simulate')
 QUALITY = ("HR@10", "NDCG@10", "MRR@10")
 REDUCTIONS = {"reduction_paper_rule_pct": ("energy_paper_rule_uJ", "paper rule: SNN rule vs E_MAC x MACs"),
               "reduction_chip_vs_45nm_pct": ("energy_45nm_uJ", "chip simulation vs the ANN at 45 nm"),
-              "reduction_chip_vs_gpu_pct": ("energy_gpu_uJ", "chip simulation vs the ANN on the GPU")}
+              "reduction_chip_vs_gpu_pct": ("energy_gpu_uJ", "chip simulation vs the ANN on the GPU"),
+              "reduction_chip_vs_int8_ann_pct": ("energy_chip_int8_ann_uJ",
+                                                 "chip simulation vs the same ANN in int8 on the same chip")}
 COLUMNS = ("model", *QUALITY, "params", "MACs", "ACs", "energy_45nm_uJ", "energy_gpu_uJ", "energy_paper_rule_uJ",
-           "energy_chip_uJ", *REDUCTIONS)
+           "energy_chip_uJ", "energy_chip_int8_ann_uJ", *REDUCTIONS)
+DECOMPOSITION = ("precision", "chip", "spike_sparsity", "memory_traffic", "network", "static")
 
 
 @dataclass(frozen=True)
@@ -251,36 +260,47 @@ def given_ssr(path: Path, ds) -> tuple[object, dict]:
 
 # ------------------------------------------------------------------------------------------------ energy
 
-def ann_energies(layer_ops) -> dict:
-    """A float32 ANN's counts and energies (pJ) from its ``LayerOps``: 45 nm, GPU-class, paper rule."""
-    e45, gpu = ann_45nm(layer_ops), ann_gpu(layer_ops)
-    return {"macs": e45["macs"], "acs": 0.0, "45nm_pJ": e45["total_pJ"], "gpu_pJ": gpu["total_pJ"],
-            "paper_rule_pJ": e45["compute_pJ"], "chip_pJ": None, "labels": {"45nm": e45["label"], "gpu": gpu["label"]}}
-
-
-def ssr_energies(model, ds, chip: str, samples: int, seed: int) -> dict:
-    """SSR's counts and energies (pJ) on ``samples`` test inferences: converted (8-bit weights and activations,
-    calibrated on 1,024 training samples), mapped (anneal, activity of 256 training samples) and simulated on
-    ``chip``, exactly as ``ssr-neuro simulate model.pt --chip CHIP --samples N --seed SEED``; the SNN-paper rule with
-    the rates the simulation recorded; the same graph as a float32 ANN."""
+def ann_energies(model, ds, chip: str, plan: SamplePlan) -> dict:
+    """A baseline's counts and energies (pJ): the float32 ANN at 45 nm, on the GPU and by the paper rule, and the
+    same ANN in int8 on ``chip`` and on the ``45nm-ideal`` bound (``hardware.ann_chip``): an exact int8 layer list for
+    the models ``ssr_neuro.baselines.int8`` compiles (calibrated on ``plan``'s calibration samples), the
+    ``layer_ops`` estimate (no activation updates: a low figure) for the others."""
+    from hardware.ann_chip import int8_ann_on_chip, run_int8_on_chip
     from hardware.chip import load_chip
-    from hardware.simulate import simulate
-    from mapping import map_graph
-    from ssr_neuro.conversion import metrics_of_scores, to_graph
-    from ssr_neuro.conversion.quantize import quantize
-    from ssr_neuro.graph.execute import run as run_graph
+    from ssr_neuro.baselines.int8 import SUPPORTED as EXACT_INT8, compile_int8
+
+    layer_ops = model.layer_ops()
+    e45, gpu = ann_45nm(layer_ops), ann_gpu(layer_ops)
+    chips = {"chip": load_chip(chip), "ideal": load_chip("45nm-ideal")}
+    if model.cfg.name in EXACT_INT8:
+        history, length = plan.calibration_of(ds)
+        net = compile_int8(model.eval(), history, length)
+        int8 = {k: run_int8_on_chip(net, c, history[:1], length[:1]) for k, c in chips.items()}
+        how = "exact int8 layer list"
+    else:
+        int8 = {k: int8_ann_on_chip(layer_ops, c) for k, c in chips.items()}
+        how = "layer_ops estimate (no activation updates)"
+    return {"macs": e45["macs"], "acs": 0.0, "45nm_pJ": e45["total_pJ"], "gpu_pJ": gpu["total_pJ"],
+            "paper_rule_pJ": e45["compute_pJ"], "chip_pJ": None, "int8_chip_pJ": int8["chip"]["total_pJ"],
+            "int8": {k: {"total_pJ": v["total_pJ"], "by_kind": dict(v["by_kind"])} for k, v in int8.items()},
+            "int8_how": how,
+            "labels": {"45nm": e45["label"], "gpu": gpu["label"], "int8_chip": int8["chip"]["label"]}}
+
+
+def ssr_energies(model, ds, chip: str, plan: SamplePlan) -> dict:
+    """SSR's counts and energies (pJ) on ``plan.evaluation`` test inferences: converted, mapped (anneal) and simulated
+    on ``chip`` by the pipeline's stages with ``plan``, hence the figure of ``ssr-neuro simulate model.pt --chip CHIP
+    --samples N --seed SEED``; the SNN-paper rule with the rates the simulation recorded; the same graph as a float32
+    ANN."""
+    from hardware.chip import load_chip
 
     chip_desc = load_chip(chip)
-    calib = ds.train.choose(CALIBRATION_SAMPLES, seed)
-    calibration = (calib.history, calib.length)
-    graph = quantize(to_graph(model, ds.describe()), calibration, weight_bits=8, activation_bits=8)
-    _, activity = run_graph(graph, calibration[0][:ACTIVITY_SAMPLES], calibration[1][:ACTIVITY_SAMPLES], record=True)
-    mapping = map_graph(graph, chip_desc, strategy="anneal", activity=activity, seed=seed)
-    chosen = ds.test.choose(samples, seed)
+    _, graph = convert_model(model, ds, plan)
+    mapping = map_on_chip(graph, chip_desc, record_activity(graph, plan.activity_of(ds)), "anneal", plan.seed)
+    chosen = plan.evaluation_of(ds)
     log(f"ssr: simulating {len(chosen):,} test inferences on chip {chip_desc.name}")
-    result = simulate(graph, mapping, chip_desc, chosen.history, chosen.length)
-    counted = count_methods(graph, result.rates, result)
-    methods = counted["methods"]
+    result = run_on_chip(graph, mapping, chip_desc, chosen)
+    methods = result.counting["methods"]
     gpu = ann_gpu(graph_layer_ops(graph))
     summary = result.summary()
     return {"macs": methods["snn_rule"]["macs"], "acs": methods["snn_rule"]["acs"],
@@ -288,9 +308,11 @@ def ssr_energies(model, ds, chip: str, samples: int, seed: int) -> dict:
             "paper_rule_pJ": methods["snn_rule"]["total_pJ"], "chip_pJ": methods["chip"]["total_pJ"],
             "labels": {"paper_rule": methods["snn_rule"]["label"], "chip": methods["chip"]["label"],
                        "45nm": methods["ann"]["label"], "gpu": gpu["label"]},
+            "int8_chip_pJ": None, "by_kind": dict(result.breakdown["by_kind"]),
             "chip": {"name": chip_desc.name, "n_inferences": int(result.n_inferences),
                      "latency_us_per_inference": summary["latency_us_per_inference"],
-                     "quality_on_chip": metrics_of_scores(result.scores, chosen, ks=(10,))}}
+                     "quality_on_chip": {k: result.quality[k] for k in ("HR@10", "NDCG@10", "MRR@10",
+                                                                         "n_samples")}}}
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -301,7 +323,7 @@ def _row(name: str, metrics: dict, params: int, energy: Optional[dict]) -> dict:
             "MACs": float(energy["macs"]) if energy else 0.0, "ACs": float(energy["acs"]) if energy else 0.0,
             "energy_45nm_uJ": uj("45nm_pJ"), "energy_gpu_uJ": uj("gpu_pJ"),
             "energy_paper_rule_uJ": uj("paper_rule_pJ"), "energy_chip_uJ": uj("chip_pJ"),
-            **{k: math.nan for k in REDUCTIONS}}
+            "energy_chip_int8_ann_uJ": uj("int8_chip_pJ"), **{k: math.nan for k in REDUCTIONS}}
 
 
 def with_reductions(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -335,7 +357,7 @@ def compare_models(cfg: CompareConfig) -> Comparison:
     trained = [n for n in cfg.models if n != "pop" and not (n == "ssr" and given is not None)]
     hits = {n: _cached(cfg.out / f"{n}.pt", _model_config(n, cfg, ds.n_items), cfg, ds.describe())
             for n in trained}  # every cache read once, and a mismatched one refused before anything trains
-    rows, details = [], {}
+    rows, details, energies = [], {}, {}
     for name in cfg.models:
         start = time.perf_counter()
         if name == "pop":
@@ -348,17 +370,34 @@ def compare_models(cfg: CompareConfig) -> Comparison:
             metrics, reused = {**test, **_record(payload.get("training", {}))}, True
         else:
             model, metrics, reused = train_or_reuse(name, cfg, ds, hits[name])
-        energy = (ssr_energies(model, ds, cfg.chip, cfg.samples, cfg.sim_seed) if name == "ssr"
-                  else ann_energies(model.layer_ops()))
+        plan = SamplePlan(evaluation=cfg.samples, seed=cfg.sim_seed)
+        energy = (ssr_energies(model, ds, cfg.chip, plan) if name == "ssr" else ann_energies(model, ds, cfg.chip, plan))
+        energies[name] = energy
         rows.append(_row(name, metrics, sum(p.numel() for p in model.parameters()), energy))
         details[name] = {"checkpoint": str(cfg.ssr_checkpoint if name == "ssr" and cfg.ssr_checkpoint
                                            else cfg.out / f"{name}.pt"),
                          "reused": reused, "best_epoch": metrics.get("best_epoch"),
                          "epochs_run": metrics.get("epochs_run"), "n_test_samples": metrics["n_samples"],
                          "labels": energy["labels"], **({"chip": energy["chip"]} if "chip" in energy else {}),
+                         **({"int8_chip": energy["int8_how"]} if "int8_how" in energy else {}),
                          "seconds": time.perf_counter() - start}
     table, averages = with_reductions(pd.DataFrame(rows, columns=list(COLUMNS)))
+    _decompose(energies, details)
     return Comparison(table, averages, details, rules=_rules(details))
+
+
+def _decompose(energies: dict[str, dict], details: dict[str, dict]) -> None:
+    """Where SSR's saving against each baseline's float32 ANN at 45 nm comes from (``hardware.ann_chip.
+    saving_decomposition``: precision, chip, spike sparsity, memory traffic, network, static; pJ, the parts add up),
+    into each baseline's details."""
+    from hardware.ann_chip import saving_decomposition
+
+    if "ssr" not in energies:
+        return
+    for name, e in energies.items():
+        if name != "ssr" and "int8" in e:
+            details[name]["saving_decomposition_pJ"] = saving_decomposition(
+                e["45nm_pJ"], e["int8"]["ideal"], e["int8"]["chip"], energies["ssr"]["by_kind"])
 
 
 def _rules(details: dict[str, dict]) -> dict[str, str]:
@@ -369,7 +408,9 @@ def _rules(details: dict[str, dict]) -> dict[str, str]:
     rules = {"energy_45nm_uJ": labels.get("45nm", ""), "energy_gpu_uJ": labels.get("gpu", ""),
              "energy_paper_rule_uJ": "ANNs: E_MAC x MACs (4.6 pJ, arithmetic only); SSR: "
                                      + labels.get("paper_rule", "the SNN-paper rule"),
-             "energy_chip_uJ": labels.get("chip", "")}
+             "energy_chip_uJ": labels.get("chip", ""),
+             "energy_chip_int8_ann_uJ": "the ANN in int8 on the same chip (same memories, MAC units, static power): "
+                                        + labels.get("int8_chip", "")}
     rules.update({k: f"SSR vs this model, {text}" for k, (_, text) in REDUCTIONS.items()})
     return rules
 
@@ -378,7 +419,8 @@ def _rules(details: dict[str, dict]) -> dict[str, str]:
 
 SHORT_NAMES = {"energy_45nm_uJ": "45nm uJ", "energy_gpu_uJ": "GPU uJ", "energy_paper_rule_uJ": "paper uJ",
                "energy_chip_uJ": "chip uJ", "reduction_paper_rule_pct": "-% paper",
-               "reduction_chip_vs_45nm_pct": "-% chip/45nm", "reduction_chip_vs_gpu_pct": "-% chip/GPU"}
+               "reduction_chip_vs_45nm_pct": "-% chip/45nm", "reduction_chip_vs_gpu_pct": "-% chip/GPU",
+               "energy_chip_int8_ann_uJ": "int8 chip uJ", "reduction_chip_vs_int8_ann_pct": "-% int8 chip"}
 
 
 def format_comparison(c: Comparison) -> str:
@@ -400,13 +442,26 @@ def format_comparison(c: Comparison) -> str:
     lines.append(f"mean reduction of SSR over the baselines (the paper reports {PAPER_REDUCTION_PCT}%):")
     lines += [f"  {REDUCTIONS[k][1]}: " + ("-" if math.isnan(v) else f"{v:.2f}%")
               for k, v in c.average_reduction_pct.items()]
-    return "\n".join(lines)
+    return "\n".join(lines + format_decomposition(c.details))
+
+
+def format_decomposition(details: dict[str, dict]) -> list[str]:
+    """Lines of the decomposition of SSR's saving against each baseline (uJ per inference; the parts add up)."""
+    rows = {name: d["saving_decomposition_pJ"] for name, d in details.items() if d.get("saving_decomposition_pJ")}
+    if not rows:
+        return []
+    lines = ["where SSR's saving against each float32 ANN at 45 nm comes from (uJ per inference; the parts add up; "
+             "last column: SSR vs the same ANN in int8 on SSR's chip):",
+             f"  {'model':9s} {'total':>8s} " + " ".join(f"{p:>14s}" for p in DECOMPOSITION) + f"  {'vs int8':>8s}"]
+    for name, d in rows.items():
+        lines.append(f"  {name:9s} {d['total_saving_pJ'] * 1e-6:8.3f} "
+                     + " ".join(f"{d[p + '_pJ'] * 1e-6:14.3f}" for p in DECOMPOSITION)
+                     + f"  {d['saving_vs_int8_ann_on_chip']:+8.1%}")
+    return lines
 
 
 def write_csv(c: Comparison, path: Path, overwrite: bool = False) -> None:
     """The table as CSV (one row per model, units in the column names), written atomically."""
-    from ssr_neuro.training.checkpoint import check_writable
-
     check_writable(path, overwrite)
     atomic_write(path, lambda tmp: c.table.to_csv(tmp, index=False))
 
@@ -418,17 +473,8 @@ METHOD_MARKERS = {"energy_paper_rule_uJ": ("o", "SNN-paper rule (ANN: E_MAC x MA
 
 def plot_comparison(c: Comparison, path: Path, overwrite: bool = False, metric: str = "HR@10") -> None:
     """Quality vs energy per inference (log scale): one point per model and counting method, written atomically."""
-    from ssr_neuro.training.checkpoint import check_writable
-
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UserError("plotting needs matplotlib: pip install 'ssr-neuro[plot]'") from None
-
     check_writable(path, overwrite)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 5))
     colours = plt.get_cmap("tab10")
     for i, row in enumerate(c.table.to_dict(orient="records")):

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.dse.evaluate import Base
-from hardware.dse.run import Bases, Executor, SweepReport, run_sweep
-from hardware.dse.space import Axis, Space, point_id
-from hardware.dse.store import load_results
+from ssr_neuro.app.dse.evaluate import Base
+from ssr_neuro.app.dse.run import Bases, Executor, SweepReport, run_sweep
+from ssr_neuro.app.dse.space import Axis, Space, point_id
+from ssr_neuro.app.dse.store import load_results
 from ssr_neuro.errors import UserError
 
 MEASURED = ("energy_uJ", "latency_us", "HR@10", "NDCG@10", "cores_used", "area_mm2", "core_area_mm2",
-            "used_area_mm2")  # the numeric values of an "ok" result that may be objectives (hardware.dse.evaluate)
+            "used_area_mm2")  # the numeric values of an "ok" result that may be objectives (ssr_neuro.app.dse.evaluate)
 
 
 def _import_optuna():
@@ -49,7 +49,7 @@ def _suggest(trial, axis: Axis):
 def search(space: Space, bases: Base | Bases, store_path: Path | str, objectives: dict[str, str],
            executor: Executor | None = None, progress: bool = True) -> SweepReport:
     """Run the NSGA-II search of ``space`` (see the module docstring); every evaluated point lands in the store.
-    ``bases``: the space's Base, or its :class:`~hardware.dse.run.Bases` when it has model axes."""
+    ``bases``: the space's Base, or its :class:`~ssr_neuro.app.dse.run.Bases` when it has model axes."""
     if space.sampling != "nsga2":
         raise UserError(f'search() is for sampling = "nsga2" spaces (got {space.sampling!r}); sweep the others')
     if not objectives or any(d not in ("min", "max") for d in objectives.values()):

@@ -2,7 +2,7 @@
 
 Layout (every key checked; paths are relative to the space file)::
 
-    sampling = "grid"            # or "random", or "nsga2" (multi-objective search, hardware.dse.search)
+    sampling = "grid"            # or "random", or "nsga2" (multi-objective search, ssr_neuro.app.dse.search)
     n = 200                      # random: points to draw; nsga2: trials
     seed = 0                     # random / nsga2: seed of the draw or of the sampler
     population = 20              # nsga2 only: trials per generation (default 20)
@@ -14,7 +14,7 @@ Layout (every key checked; paths are relative to the space file)::
     vdd_V = 0.9                  # supply voltage of the energy scaling (default 0.9: Horowitz's table)
     samples = 500                # inferences simulated per point, drawn from the split (default 500)
     split = "test"               # "test" or "valid" (default "test")
-    calibration_samples = 1024   # training samples to re-quantise on when the graph records no count (default 1024)
+    calibration_samples = 4096   # training samples to re-quantise on when the graph records no count (default 4096)
     strategy = "anneal"          # mapping strategy (default "anneal"; deterministic for a given seed)
     seed = 0                     # seed of the sample choice and of the mapping (default 0)
     data_dir = "datasets"        # optional: folder holding the graph's dataset
@@ -34,18 +34,18 @@ Layout (every key checked; paths are relative to the space file)::
     models = "dse-models"        # folder of the trained variants (default: "<results file name>-models" beside it)
 
 Axes (``CHIP_AXES``, ``CONVERSION_AXES``, ``MODEL_AXES``): chip axes replace one key of the base chip (``process_nm``
-rescales its energies, see ``hardware.dse.area``; its settings, and ``base.process_nm``, must be nodes of
+rescales its energies, see ``hardware.area``; its settings, and ``base.process_nm``, must be nodes of
 ``area.NODES_NM``); conversion axes re-quantise the graph; model axes replace fields of the base graph's model
 config (``model_config``; the short names T, D, L and blocks are stored as time_steps, dim, max_len and n_blocks):
 each distinct model setting is trained once from scratch with ``[training]`` on the base graph's dataset (with L,
 its samples are rebuilt at that length), converted and quantised with the base graph's options, and cached
-(``ssr_neuro.model_variants``; the hardware side only receives the graph file). ``values`` lists the settings;
+(``ssr_neuro.app.model_variants``; the hardware side only receives the graph file). ``values`` lists the settings;
 ``range`` = [lo, hi] with ``steps`` = k gives k
 settings evenly spaced (geometrically with ``log = true``; integers rounded, duplicates dropped). Grid sampling takes
 the Cartesian product of every axis (a ``range`` needs ``steps``); random sampling draws ``n`` points, each axis
 independently (a ``values`` list or a ``range`` with ``steps``: uniformly from its settings; a ``range`` without
 steps: uniform, or log-uniform with ``log``, integers rounded), and keeps the first of repeated points. NSGA-II
-search (``sampling = "nsga2"``) has no fixed list of points: ``hardware.dse.search.search`` proposes them generation
+search (``sampling = "nsga2"``) has no fixed list of points: ``ssr_neuro.app.dse.search.search`` proposes them generation
 by generation from the objectives (``Space.points`` refuses it).
 
 A point is a dict ``{"chip.neurons_per_core": 512, "conversion.weight_bits": 6}``; its id is the first 16 hex digits
@@ -64,7 +64,8 @@ from typing import Any
 
 import numpy as np
 
-from hardware.dse.area import NODES_NM
+from hardware.area import NODES_NM
+from ssr_neuro.app.pipeline import SamplePlan
 from ssr_neuro.errors import UserError
 from ssr_neuro.files import read_toml
 
@@ -97,7 +98,7 @@ class BaseConfig:
     vdd_V: float = 0.9
     samples: int = 500
     split: str = "test"
-    calibration_samples: int = 1024
+    calibration_samples: int = SamplePlan.calibration
     strategy: str = "anneal"
     seed: int = 0
     data_dir: Path | None = None
@@ -161,7 +162,7 @@ class Space:
         """The design points, in a fixed order (see the module docstring)."""
         if self.sampling == "nsga2":
             raise UserError(f'{self.source}: sampling = "nsga2" proposes points as it searches; run it with '
-                            "'ssr-neuro dse' or hardware.dse.search.search")
+                            "'ssr-neuro dse' or ssr_neuro.app.dse.search.search")
         return sample_points(self)
 
 

@@ -50,7 +50,7 @@ Pricing a list of ``LayerOps`` (one float32 ANN inference, e.g. a baseline's ``m
 3. ``chip`` — the simulator's own figure for the mapped fixed-point graph (``SimResult``: per-action energies of the
    chip description, memory and network included); ``None`` until a simulation fills it.
 
-``compare`` puts the three together with their ratios; it is what ``SimResult.counting`` holds.
+``count_methods`` puts the three together with their ratios; it is what ``SimResult.counting`` holds.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ def chip_figure(result=None) -> dict:
             "synaptic_ops": float(np.mean(result.per_inference["synaptic_ops"])) if result.n_inferences else 0.0}
 
 
-def compare(graph: NeuroGraph, rates: Mapping[str, np.ndarray], result=None,
+def count_methods(graph: NeuroGraph, rates: Mapping[str, np.ndarray], result=None,
             table: EnergyTable = HOROWITZ_45NM) -> dict:
     """The three methods side by side, JSON-ready: ``{"methods": {"snn_rule", "ann", "chip"}, "ratios": {...}}``;
     ratios ``"a/b"`` are total pJ of method a over method b (those with a chip figure only when it is filled);

@@ -1,5 +1,5 @@
 """Design-space exploration: sweep chip, conversion and model parameters around a base design (never imports torch:
-the graphs of model variants come from a ``models`` callable, ``ssr_neuro.model_variants.VariantTrainer``).
+the graphs of model variants come from a ``models`` callable, ``ssr_neuro.app.model_variants.VariantTrainer``).
 
 - ``space``     ``load_space(path) -> Space`` (the TOML space file), ``grid_space(base, axes)`` (one from Python),
                 its axes, grid / random points, point ids

@@ -1,22 +1,28 @@
-"""Shared builders for the mapping tests (no tests here): SSR-shaped graphs made by hand with the IR, in the layout
-the converter writes, with random numpy weights."""
+"""Helpers shared by the tests (no tests here): THE small SSR-shaped graph builder, made-up activity, an independent
+re-check of a mapping's rules, the Pareto front computed by hand, and a small data file in MovieLens-100K format.
+``conftest.py`` exposes the graph builder as the ``ssr_graph`` fixture."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, Synapse
 
 
-def ssr_like(n_items: int, dim: int, blocks: int, max_len: int = 20, time_steps: int = 4, seed: int = 0) -> NeuroGraph:
-    """input -> embedding [dense] -> per block: filter [circulant] -> lif_1 [dense] -> lif_2 [dense + diagonal
-    residual from filter]; the last block's lif_1/lif_2 at the readout position only; readout [dense]."""
+def ssr_like(n_items: int, dim: int, blocks: int, max_len: int = 20, time_steps: int = 4, seed: int = 0,
+             hidden: int | None = None, scale: float = 0.1, meta: dict | None = None) -> NeuroGraph:
+    """An SSR-shaped float graph built by hand with the IR, in the layout the converter writes, with random normal
+    weights and biases of standard deviation ``scale``: input -> embedding [dense] -> per block: filter
+    [circulant] -> lif_1 (``hidden`` channels, default 4 x dim) [dense] -> lif_2 [dense + diagonal residual from
+    filter]; the last block's lif_1/lif_2 at the readout position only; readout [dense]. LIF tau 2, threshold 1."""
     rng = np.random.default_rng(seed)
-    L, D, N = max_len, dim, n_items
-    g = NeuroGraph()
+    L, D, N, H = max_len, dim, n_items, 4 * dim if hidden is None else hidden
+    g = NeuroGraph(meta=dict(meta or {}))
 
     def w(*shape):
-        return rng.standard_normal(shape) * 0.1
+        return rng.standard_normal(shape) * scale
 
     def lif(rows, chans):
         return LIF((rows, chans), tau=2.0, threshold=1.0, time_steps=time_steps, bias=w(rows, chans))
@@ -31,10 +37,10 @@ def ssr_like(n_items: int, dim: int, blocks: int, max_len: int = 20, time_steps:
         f, l1, l2 = f"block{b}.filter", f"block{b}.lif_1", f"block{b}.lif_2"
         g.add(f, Graded((L, D), w(L, D)))
         g.connect(prev, f, Synapse("circulant", w(D, L, L)))
-        g.add(l1, lif(rows, 4 * D))
-        g.connect(f, l1, Synapse("dense", w(4 * D, D), positions=pos))
+        g.add(l1, lif(rows, H))
+        g.connect(f, l1, Synapse("dense", w(H, D), positions=pos))
         g.add(l2, lif(rows, D))
-        g.connect(l1, l2, Synapse("dense", w(D, 4 * D)))
+        g.connect(l1, l2, Synapse("dense", w(D, H)))
         g.connect(f, l2, Synapse("diagonal", w(D), positions=pos))
         prev = l2
     g.add("readout", Readout((1, N + 1), w(1, N + 1)))
@@ -58,6 +64,17 @@ def made_up_rates(graph: NeuroGraph, seed: int = 0) -> dict[str, np.ndarray]:
         else:
             out[name] = np.zeros(node.shape)
     return out
+
+
+def stored_list_bits(chip, structure: str, entries: int, weight_bits: int) -> int:
+    """Bits of one stored weight row of ``entries`` weights in the chip's synapse format, written out from the
+    format's definition (chip.py, [synapse_format]): entries of weight (+ index) bits, a header, whole words when
+    aligned."""
+    fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+    entry = weight_bits + (fmt.index_bits if getattr(fmt, structure) == "sparse" else 0)
+    if not fmt.align:
+        return fmt.header_bits + entries * entry
+    return (-(-fmt.header_bits // word) + -(-entries // (word // entry))) * word
 
 
 def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
@@ -152,11 +169,12 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
                 continue
             assert bits <= chip.core.weight_bits
             if syn.structure == "circulant":
-                memory_bits[k] = memory_bits.get(k, 0) + count * syn.weight.shape[2] * bits
+                memory_bits[k] = memory_bits.get(k, 0) + count * stored_list_bits(chip, "circulant",
+                                                                                  syn.weight.shape[2], bits)
             else:
                 fan = syn.weight.shape[1] if syn.structure == "dense" else 1
                 held = len(chans) if chip.core.shared_weights else count
-                memory_bits[k] = memory_bits.get(k, 0) + held * fan * bits
+                memory_bits[k] = memory_bits.get(k, 0) + held * stored_list_bits(chip, syn.structure, fan, bits)
     for name, node in graph.nodes():  # the host stores each layer it evaluates once
         for s, syn in [] if isinstance(node, ItemInput) else graph.in_edges(name):
             if no_mac and not is_spiking(graph.node(s)):
@@ -176,7 +194,7 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
             keys = [("addr",)] if mode == "lookup" else [(i,) if chip.core.shared_weights else (p, i)
                                                           for i in range(i0, i1) for p in range(P)]
             axons.setdefault(k, set()).update(keys)
-            memory_bits[k] = memory_bits.get(k, 0) + (i1 - i0) * (d1 - d0) * bits
+            memory_bits[k] = memory_bits.get(k, 0) + (i1 - i0) * stored_list_bits(chip, "dense", d1 - d0, bits)
             routes.setdefault(k, set()).update(((t.population, p, d), where[(name, p, d)])
                                                for p in range(P) for d in range(d0, d1))
             where[(t.population, i0, d0)] = k
@@ -197,7 +215,8 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
             if circ:
                 keys = [(source, l, c) for l in range(a0, a1) for c in range(d0, d1)]
                 feeders = keys
-                memory_bits[k] = memory_bits.get(k, 0) + P * (d1 - d0) * (a1 - a0) * bits
+                memory_bits[k] = memory_bits.get(k, 0) + P * (d1 - d0) * stored_list_bits(chip, "circulant", a1 - a0,
+                                                                                             bits)
             else:
                 feeders = [(source, l, a) for l in range(Ps) for a in range(a0, a1)]
                 if syn.positions == "readout":
@@ -207,7 +226,8 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
                 else:
                     keys = [(source, p, a) for p in range(P) for a in range(a0, a1)]
                 held = 1 if (chip.core.shared_weights or syn.positions == "readout") else P
-                memory_bits[k] = memory_bits.get(k, 0) + held * (d1 - d0) * (a1 - a0) * bits
+                memory_bits[k] = memory_bits.get(k, 0) + held * (d1 - d0) * stored_list_bits(chip, "dense", a1 - a0,
+                                                                                                bits)
             axons.setdefault(k, set()).update(keys)
             for src in feeders:
                 at = where.get(src, "io")
@@ -229,13 +249,38 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         assert neurons[k] <= chip.core.neurons
         assert len(axons.get(k, ())) <= chip.core.input_axons
         assert len(routes.get(k, ())) <= chip.core.output_axons
-        assert -(-memory_bits.get(k, 0) // 8) <= chip.core.synapse_memory_bytes
+        word = chip.memory["synapse"].word_bits
+        words = -(-memory_bits.get(k, 0) // word)
+        assert words <= chip.core.synapse_memory_bytes * 8 // word
         assert core.resources == {"neurons": neurons[k], "input_axons": len(axons.get(k, ())),
-                                  "output_axons": len(routes.get(k, ())),
-                                  "synapse_memory_bytes": -(-memory_bits.get(k, 0) // 8)}
+                                  "output_axons": len(routes.get(k, ())), "synapse_words": words}
     host = mapping.summary()["host"]
     memory_bits.pop("io", None)
     if "host" in memory_bits:
         assert host["memory_bytes"] == -(-memory_bits["host"] // 8) <= chip.host.memory_bytes
     else:
         assert host is None
+
+
+def front_by_hand(rows: list[dict], objectives: dict[str, str]) -> set:
+    """Ids of the rows no other row dominates (no worse in every objective, better in one), pair by pair."""
+    def key(row: dict) -> list[float]:
+        return [row[k] if way == "min" else -row[k] for k, way in objectives.items()]
+
+    def dominates(a: dict, b: dict) -> bool:
+        return all(x <= y for x, y in zip(key(a), key(b))) and key(a) != key(b)
+
+    return {b["id"] for b in rows if not any(dominates(a, b) for a in rows)}
+
+
+def udata_file(folder: Path, n_users: int = 30, n_items: int = 25, seed: int = 0) -> Path:
+    """``folder/u.data``: random ratings in MovieLens-100K's format (user, item, rating, time; tab-separated)."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for u in range(1, n_users + 1):
+        for i in rng.choice(np.arange(1, n_items + 1), size=rng.integers(6, 15), replace=False):
+            lines.append(f"{u}\t{i}\t{rng.integers(1, 6)}\t{rng.integers(10**8, 10**9)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "u.data"
+    path.write_text("\n".join(lines) + "\n")
+    return path

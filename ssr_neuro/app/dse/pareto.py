@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ssr_neuro.errors import UserError
-from ssr_neuro.files import atomic_write
+from ssr_neuro.files import atomic_write, pyplot
 
 DEFAULT_OBJECTIVES = {"energy_uJ": "min", "latency_us": "min", "area_mm2": "min", "HR@10": "max"}
 DIRECTIONS = ("min", "max")
@@ -63,17 +63,6 @@ def pareto_front(df, objectives: dict[str, str] | None = None):
     return ok[mask]
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise UserError("plots need matplotlib: pip install 'ssr-neuro[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _save(fig, plt, path: Path) -> None:
     def write(tmp: Path) -> None:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
@@ -91,7 +80,7 @@ def plot_pareto(df, x: str, y: str, path: Path | str, objectives: dict[str, str]
     ok = ok_rows(df)
     _check_objectives(ok, {x: "min", y: "min", **objectives})
     front = pareto_front(df, objectives)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter(ok[x], ok[y], s=14, c="0.7", label=f"design points ({len(ok)})")
     ax.scatter(front[x], front[y], s=28, c="tab:red", label=f"Pareto front ({len(front)})", zorder=3)
@@ -119,7 +108,7 @@ def plot_sensitivity(df, params: list[str], objective: str, path: Path | str) ->
     _check_objectives(ok, {objective: "min", **{p: "min" for p in params}})
     if not params:
         raise UserError("choose at least one parameter for the sensitivity chart")
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(params), figsize=(3.2 * len(params), 3), squeeze=False, sharey=True)
     for ax, param in zip(axes[0], params):
         means = ok.groupby(param)[objective].mean().sort_index()

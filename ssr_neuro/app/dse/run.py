@@ -16,7 +16,7 @@
 ``run_space(space, store_path, executor)`` loads a space's base, sweeps it and returns (report, results table).
 
 Model axes: the points are grouped by their model settings (``model.*`` keys); each group runs on the base of its
-own graph, which ``models`` (a :data:`ModelSource`, given by the caller: ``ssr_neuro.model_variants.VariantTrainer``
+own graph, which ``models`` (a :data:`ModelSource`, given by the caller: ``ssr_neuro.app.model_variants.VariantTrainer``
 trains, converts and caches; hardware/ never imports torch) returns for the settings, loaded once per run
 (:class:`Bases`). Every model a run needs is obtained before the first point is sent out, so the training happens
 in this process, once per model setting, and the executors only map and simulate. A model setting that cannot be
@@ -39,9 +39,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from hardware.dse.evaluate import Base, evaluate_point, load_base, prepare
-from hardware.dse.space import Space, TrainingSpec, canonical_json, point_id
-from hardware.dse.store import ResultStore, load_results
+from ssr_neuro.app.dse.evaluate import Base, evaluate_point, load_base, prepare
+from ssr_neuro.app.dse.space import Space, TrainingSpec, canonical_json, point_id
+from ssr_neuro.app.dse.store import ResultStore, load_results
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.progress import progress_bar

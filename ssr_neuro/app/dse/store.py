@@ -5,7 +5,7 @@ Tables::
     meta(key TEXT PRIMARY KEY, value TEXT)      "base": the canonical JSON of the sweep's [base] and graph digest
     points(id TEXT PRIMARY KEY, point TEXT, status TEXT, reason TEXT, result TEXT, finished REAL)
         point:  canonical JSON of the parameters;  status: "ok" | "failed";  reason: why it failed (or NULL)
-        result: JSON of the measured values (hardware.dse.evaluate);  finished: Unix time
+        result: JSON of the measured values (ssr_neuro.app.dse.evaluate);  finished: Unix time
 
 Each ``put`` commits, so an interrupted sweep keeps every finished point; a re-run asks ``done_ids`` and computes only
 the rest. A store belongs to one base: opening it for another raises UserError (results would not compare).
@@ -20,7 +20,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from hardware.dse.space import canonical_json
+from ssr_neuro.app.dse.space import canonical_json
 from ssr_neuro.errors import UserError
 
 SCHEMA = """

@@ -2,16 +2,16 @@
 quantised like the base graph, and cached on disk.
 
 ``VariantTrainer(base_graph, training, folder, data_dir, calibration_seed)`` is the ``models`` callable of
-``hardware.dse.run`` (hardware/ never imports torch; this module is the model side of that boundary): called with a
+``ssr_neuro.app.dse.run`` (hardware/ never imports torch; this module is the model side of that boundary): called with a
 point's model settings ({"time_steps": 2}) it returns the path of that variant's fixed-point graph. A variant is
 
 1. the base graph's ``model_config`` with the settings written in (validated by ``SSRConfig``);
 2. trained from scratch on the base graph's dataset (rebuilt with ``max_len`` = the variant's L, item ids checked)
    with the space's ``[training]`` table (``TrainConfig``: Adam, cosine over ``epochs``, early stopping on validation
    MRR@10, best weights kept), torch seeded with its ``seed`` as 'ssr-neuro train' does;
-3. converted (``to_graph``) and quantised with the base graph's recorded options (bit widths, overrides, percentile,
-   clipping; ``quantize_like``) on as many training samples as the base graph was calibrated on, chosen with
-   ``calibration_seed`` (as ``hardware.dse.evaluate.load_base`` chooses them).
+3. converted and quantised by the pipeline (``ssr_neuro.app.pipeline.convert_model``) with the base graph's recorded
+   options (bit widths, overrides, percentile, clipping) on as many training samples as the base graph was calibrated
+   on, chosen with ``calibration_seed`` (the ``SamplePlan`` the DSE's ``load_base`` uses).
 
 Cache: ``folder/<key>.graph`` and the checkpoint ``folder/<key>.pt`` ('ssr-neuro evaluate' reads it), where ``key``
 is 16 hex digits of the SHA-256 of everything the variant depends on (model config, dataset name, options and item
@@ -26,12 +26,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hardware.dse.space import TrainingSpec, canonical_json
+from ssr_neuro.app.dse.space import TrainingSpec, canonical_json
 from ssr_neuro.errors import UserError
 from ssr_neuro.progress import log
-
-CALIBRATION_DEFAULT = 1024  # samples when the base graph records no calibration count (base.calibration_samples)
-
 
 @dataclass(frozen=True)
 class VariantTrainer:
@@ -84,9 +81,7 @@ class VariantTrainer:
     def _build(self, config: dict, desc: dict, quant: dict, path: Path) -> None:
         import torch
 
-        from hardware.dse.evaluate import training_samples
-        from ssr_neuro.conversion import to_graph
-        from ssr_neuro.conversion.quantize import quantize_like
+        from ssr_neuro.app.pipeline import SamplePlan, convert_model
         from ssr_neuro.data import load_described
         from ssr_neuro.graph.io import save_graph
         from ssr_neuro.model import SSR, SSRConfig
@@ -104,9 +99,8 @@ class VariantTrainer:
         training = training_record(tcfg, result, variant_of=str(self.base_graph))
         save_checkpoint(path.with_suffix(".pt"), model, ds.describe(), training, {"valid": result.best_valid},
                         overwrite=True)
-        n = quant.get("calibration", {}).get("n_samples", CALIBRATION_DEFAULT)
-        calibration = training_samples(ds, n, self.calibration_seed)
-        graph = quantize_like(to_graph(model.eval(), ds.describe()), quant, calibration)
+        n = quant.get("calibration", {}).get("n_samples", SamplePlan.calibration)
+        _, graph = convert_model(model, ds, SamplePlan(calibration=n, seed=self.calibration_seed), like=quant)
         graph.meta["training"] = {"best_epoch": result.best_epoch, "valid": result.best_valid}
         save_graph(graph, path, overwrite=True)
         log(f"model variant saved: {path} (best epoch {result.best_epoch}, valid HR@10 "

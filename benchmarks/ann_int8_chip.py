@@ -1,0 +1,88 @@
+"""SSR on each chip preset next to the ANN baselines in int8 on the same chips, and where SSR's saving comes from.
+
+    .venv/bin/python benchmarks/ann_int8_chip.py [--graph runs/ml-1m/model.graph] [--samples 200]
+
+SSR: ``hardware.simulate`` of the converted graph on ML-1M test inferences (45nm, 45nm-ideal, loihi), energy per
+inference by kind. Baselines at ML-1M's shapes (3,416 items, L = 20, D = 64, defaults of ``MODEL_DEFAULTS``): the
+float32 figure at 45 nm (``counting.ann_45nm`` of ``layer_ops``) and the int8 figure on each chip: GRU4Rec and NARM
+compiled into int8 layer lists (``ssr_neuro.baselines.int8``; exact per-op work, neuron updates included; a dense
+ANN's work does not depend on its weight values, so an untrained model gives the trained one's energy), SASRec,
+FMLP-Rec and Caser from ``layer_ops`` (``int8_ann_on_chip``: no neuron updates, a low estimate). Then
+``saving_decomposition`` of SSR's saving against each baseline on the 45nm chip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+PRESETS = ("45nm", "45nm-ideal", "loihi")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--graph", type=Path, default=REPO / "runs/ml-1m/model.graph")
+    ap.add_argument("--samples", type=int, default=200)
+    args = ap.parse_args()
+    import torch
+
+    from hardware.ann_chip import int8_ann_on_chip, run_int8_on_chip, saving_decomposition
+    from hardware.chip import load_chip
+    from hardware.costs import KINDS
+    from ssr_neuro.counting import ann_45nm
+    from hardware.simulate import simulate
+    from mapping import map_graph
+    from ssr_neuro.baselines import BASELINES, BaselineConfig
+    from ssr_neuro.baselines.int8 import SUPPORTED, compile_int8
+    from ssr_neuro.graph.io import load_graph
+
+    graph = load_graph(args.graph)
+    inp = graph.node(graph.input_name())
+    rng = np.random.default_rng(0)
+    length = rng.integers(1, inp.max_len + 1, size=args.samples)
+    history = rng.integers(1, inp.n_items + 1, size=(args.samples, inp.max_len)) * (
+        np.arange(inp.max_len)[None] < length[:, None])
+    chips = {name: load_chip(name) for name in PRESETS}
+    ssr = {}
+    print(f"SSR ({args.graph}, {args.samples} random ML-1M-shaped histories), uJ per inference:")
+    for name, chip in chips.items():
+        r = simulate(graph, map_graph(graph, chip), chip, history, length)
+        kinds = {k: float(np.mean(r.per_inference[f"energy_pJ_{k}"])) for k in KINDS}
+        ssr[name] = kinds
+        print(f"  {name:11s} {sum(kinds.values()) * 1e-6:9.3f}  ("
+              + ", ".join(f"{k} {v * 1e-6:.3f}" for k, v in kinds.items())
+              + f"; latency {float(np.mean(r.per_inference['latency_us'])):.1f} us)")
+    print("\nbaselines, uJ per inference: float32 at 45 nm (Horowitz) | int8 on each chip "
+          "(exact = compiled layer list)")
+    print(f"  {'model':9s} {'float32':>9s} " + " ".join(f"{n:>11s}" for n in PRESETS) + "   how")
+    rows = {}
+    for name in BASELINES:
+        torch.manual_seed(0)
+        model = BASELINES[name](BaselineConfig(name, inp.n_items, max_len=inp.max_len, dim=64)).eval()
+        f32 = ann_45nm(model.layer_ops())["total_pJ"]
+        if name in SUPPORTED:
+            net = compile_int8(model, history[:64], length[:64])
+            int8 = {c: run_int8_on_chip(net, chips[c], history[:1], length[:1]) for c in PRESETS}
+            how = "exact"
+        else:
+            int8 = {c: int8_ann_on_chip(model.layer_ops(), chips[c]) for c in PRESETS}
+            how = "layer_ops estimate"
+        rows[name] = (f32, int8)
+        print(f"  {name:9s} {f32 * 1e-6:9.3f} " + " ".join(f"{int8[c]['total_pJ'] * 1e-6:11.3f}" for c in PRESETS)
+              + f"   {how}")
+    print("\nSSR's saving against each baseline on 45nm (uJ per inference; parts add up to the total):")
+    parts = ("precision_pJ", "chip_pJ", "spike_sparsity_pJ", "memory_traffic_pJ", "network_pJ", "static_pJ")
+    print(f"  {'model':9s} {'total':>8s} " + " ".join(f"{p[:-3]:>15s}" for p in parts) + "  vs int8 on chip")
+    for name, (f32, int8) in rows.items():
+        d = saving_decomposition(f32, int8["45nm-ideal"], int8["45nm"], ssr["45nm"])
+        print(f"  {name:9s} {d['total_saving_pJ'] * 1e-6:8.3f} " + " ".join(f"{d[p] * 1e-6:15.3f}" for p in parts)
+              + f"  {d['saving_vs_int8_ann_on_chip']:+.1%}")
+
+
+if __name__ == "__main__":
+    main()
