@@ -63,9 +63,8 @@ def main() -> None:
     from hardware.simulate import simulate
     from hardware.topk import ranks_from_topk
     from mapping import map_graph
-    from ssr_neuro.conversion.evaluate import metrics_of_scores
     from ssr_neuro.graph.execute import run
-    from ssr_neuro.training.metrics import metrics_from_ranks
+    from ssr_neuro.metrics import metrics_from_ranks, metrics_of_scores
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--graph", type=Path, default=None)
@@ -96,7 +95,7 @@ def main() -> None:
             k = {kind: v / 1e6 for kind, v in r.breakdown["by_kind"].items()}
             energy = float(r.per_inference["energy_pJ"].mean())
             readout = r.breakdown["by_layer"].get(graph.output_name(), 0.0) / energy
-            hr = metrics_of_scores(r.scores, samples, ks=(10,))["HR@10"]
+            hr = metrics_of_scores(r.scores, target, ks=(10,))["HR@10"]
             top = (f"{metrics_from_ranks(ranks_from_topk(r.topk, target), (10,))['HR@10']:.4f}" if r.topk
                    else "-")
             print(f"{chip.name:<7} {label:<7} {mode:<22} {mapping.info['cores_used']:>5} {energy / 1e6:>8.3f} "
