@@ -7,8 +7,9 @@
     [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]
     [core]      neurons, input_axons, output_axons, synapse_memory_bytes, weight_bits, state_bits,
                 mac_units, shared_weights;  optional counting rules: neuron_updates, active_update,
-                charge_local_messages
+                charge_local_messages;  optional embedding ("fanin" | "lookup" | "auto")
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
+    [output]    (optional) top_k: results that leave the chip per inference (0 or absent: every item's score)
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
     [static]    leakage_mW_per_core; optional leakage_mW_per_router (default 0)
     [memory]    (optional) synapse_word_bits, neuron_state_word_bits, axon_table_word_bits, route_table_word_bits
@@ -41,6 +42,8 @@ Optional actions (absent = 0: another action's published figure includes them; `
 - ``accumulator_rmw``     the read-modify-write of a target neuron's input accumulator on one synaptic op or MAC
 - ``neuron_state_access`` reading and writing one neuron's state (u, v) around one update, active or idle
 - ``neuron_reset``        clearing one neuron's state between inferences (every neuron on a core, once per inference)
+- ``compare``             one comparison of two scores when selecting the best k (on-chip top-k, ``[output]``)
+- ``result_out``          one result (an item's score, or an item id with its score) leaving the chip at the io port
 
 Core keys with mapping rules (``mapping.pieces`` states them all):
 - ``shared_weights``  true: a position-wise layer (dense or diagonal, positions "each") keeps one weight row per
@@ -51,6 +54,24 @@ Core keys with mapping rules (``mapping.pieces`` states them all):
                       inputs are all graded runs there; a layer from a Graded source into a population on cores (LIF
                       always sits on cores) is evaluated there and sent as one graded message per target neuron per
                       inference (a bias write), costing the core 0 synapse memory and 1 input axon per target neuron.
+
+The embedding (``core.embedding``, optional; ``mapping.tables`` has the rules): how the item input reaches the
+embedding population (a dense layer from the ItemInput, one weight column per item):
+- "fanin" (default)  the spiking fan-in: one input axon per item on the embedding's cores, as long as one channel's
+                     fan-in fits a core's input axons and synapse memory; when it does not, the fan-in is split by
+                     item-id range over table cores that hold partial accumulators (a spike on an item's axon makes
+                     one synaptic op per channel) and send their partial sums on; the embedding's cores merge them
+                     (one more input axon per table range and channel, one add per value received).
+- "lookup"           the item id is an address: table cores (the item table split by id range over as many cores
+                     as synapse memory needs) read the row of the item (its D weights, ``weight_read_byte`` each)
+                     and send the D values on; the embedding's cores add them (one input axon per channel).
+- "auto"             today's fan-in when it fits one core, else "lookup".
+
+On-chip top-k (``[output] top_k`` = k > 0): every core that holds item scores keeps its best k (one ``compare`` per
+score it holds) and sends them to the io port (one message each), which merges them (one ``compare`` per result
+received) and sends out the k best and the (k+1)-th best score (``result_out`` each, k + 1 per inference), so that
+ties at the cut are ranked as the host ranks them (``hardware.topk``). With top_k = 0 every score leaves the chip
+(one message and one ``result_out`` per item).
 
 Core keys with counting rules (optional; the defaults are the first values, ``hardware.program`` applies them):
 - ``neuron_updates``        which time steps a core updates its neurons in (one ``neuron_update`` or
@@ -125,14 +146,17 @@ VERSION = 1
 PRESETS_DIR = Path(__file__).resolve().parent / "chips"
 ACTIONS = ("synaptic_op", "mac", "weight_read_byte", "neuron_update", "neuron_update_idle", "spike_out",
            "message_out", "hop_ew", "hop_ns", "barrier_sync")
-# actions a chip file may price (absent = 0 pJ and 0 cycles: the figure of another action includes them)
-EXTRA_ACTIONS = ("axon_lookup", "packet_receive", "accumulator_rmw", "neuron_state_access", "neuron_reset")
+# actions a chip file may price (absent = 0 pJ and 0 cycles: the figure of another action includes them, or the
+# chip does not do them)
+EXTRA_ACTIONS = ("axon_lookup", "packet_receive", "accumulator_rmw", "neuron_state_access", "neuron_reset",
+                 "compare", "result_out")
 ALL_ACTIONS = ACTIONS + EXTRA_ACTIONS
 STATIC = ("leakage_mW_per_core",)
 STATIC_OPTIONAL = ("leakage_mW_per_router",)
 BOUNDS = ("lower", "upper")
 TIMING = ("buffer_depth", "message_in_cycles", "dendrite_cycles", "barrier_by_tiles", "stages_overlap",
           "link_cycles_per_message")
+EMBEDDINGS = ("fanin", "lookup", "auto")
 NEURON_UPDATES = ("own_steps", "every_step")
 ACTIVE_UPDATES = ("input_or_spike", "state_change")
 
@@ -188,6 +212,7 @@ class CoreLimits:
     neuron_updates: str = "own_steps"
     active_update: str = "input_or_spike"
     charge_local_messages: bool = False
+    embedding: str = "fanin"
 
 
 @dataclass(frozen=True)
@@ -257,6 +282,7 @@ class Chip:
     memory_declared: bool = False  # the file has a [memory] table (reports then list the words read)
     area: AreaParams = AreaParams()
     timing: Timing = Timing()
+    top_k: int = 0
 
     @property
     def n_cores(self) -> int:
@@ -302,7 +328,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     _check_keys(doc, "", required=("schema", "version", "name", "description", "mesh", "core", "energy_pJ",
                                    "cycles", "static"),
-                optional=("host", "power_gating", "bound", "memory", "synapse_format", "area", "timing"),
+                optional=("host", "output", "power_gating", "bound", "memory", "synapse_format", "area", "timing"),
                 where=source)
     if doc["schema"] != SCHEMA:
         raise fail("schema", f'"{SCHEMA}" (this is not a chip description)', doc["schema"])
@@ -331,7 +357,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
-    rule_keys = ("neuron_updates", "active_update", "charge_local_messages")
+    rule_keys = ("neuron_updates", "active_update", "charge_local_messages", "embedding")
     core_doc = _table(doc, "core", core_keys, rule_keys, source, fail)
     ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
     for k in ("weight_bits", "state_bits"):
@@ -340,7 +366,8 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     for k in ("shared_weights", "charge_local_messages"):
         if not isinstance(core_doc.get(k, False), bool):
             raise fail(f"core.{k}", "true or false", core_doc[k])
-    for k, allowed in (("neuron_updates", NEURON_UPDATES), ("active_update", ACTIVE_UPDATES)):
+    for k, allowed in (("neuron_updates", NEURON_UPDATES), ("active_update", ACTIVE_UPDATES),
+                       ("embedding", EMBEDDINGS)):
         if core_doc.get(k, allowed[0]) not in allowed:
             raise fail(f"core.{k}", " or ".join(f'"{a}"' for a in allowed), core_doc[k])
     core = CoreLimits(**ints, shared_weights=core_doc["shared_weights"],
@@ -354,6 +381,9 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
                     clock_MHz=_number(host_doc["clock_MHz"], "host.clock_MHz", True, fail),
                     memory_bytes=_integer(host_doc["memory_bytes"], "host.memory_bytes", 1, fail))
 
+    top_k = 0
+    if "output" in doc:
+        top_k = _integer(_table(doc, "output", ("top_k",), (), source, fail)["top_k"], "output.top_k", 0, fail)
     needed = ACTIONS if core.mac_units > 0 else tuple(a for a in ACTIONS if a != "mac")
     optional = EXTRA_ACTIONS + (() if core.mac_units > 0 else ("mac",))
     tables = {}
@@ -386,7 +416,7 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
     return Chip(name=name, description=description, source=source, mesh=mesh, core=core, host=host,
                 energy_pJ=tables["energy_pJ"], cycles=tables["cycles"], static=tables["static"],
                 power_gating=gating, bound=bound, memory=memory, synapse_format=fmt,
-                memory_declared="memory" in doc, area=_area(doc, source, fail), timing=timing)
+                memory_declared="memory" in doc, area=_area(doc, source, fail), timing=timing, top_k=top_k)
 
 
 def _memories(doc: dict, core: CoreLimits, source: str, fail: "Fail") -> dict[str, Memory]:

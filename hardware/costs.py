@@ -19,10 +19,10 @@ each core memory the events read, ``mapping.memory``) are priced per word by ``m
 chip file's ``memory.<memory>_read_pJ`` or the array's size) and take no cycles of their own (each is part of the
 action that makes it).
 
-Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle; memory = weight_read_byte,
+Kinds: compute = synaptic_op, mac, host_mac, neuron_update, neuron_update_idle, compare; memory = weight_read_byte,
 the word reads, accumulator_rmw, neuron_state_access, neuron_reset, axon_lookup; network = spike_out,
-message_out, packet_receive, hop_ew, hop_ns, barrier_sync; static = leakage. The barrier and static energy are
-chip-wide: by core they are split evenly over the used cores, by layer they are the entries "barrier" and "static".
+message_out, packet_receive, hop_ew, hop_ns, barrier_sync, result_out; static = leakage. The barrier and static
+energy are chip-wide: by core they are split evenly over the used cores, by layer they are the entries "barrier" and "static".
 
 Time (cycles of mesh.clock_MHz; a host MAC takes host.mac_cycles x mesh.clock_MHz / host.clock_MHz of them). Busy
 cycles of a unit in a phase = sum over its counters of count x cycles[counter], where a core's MACs run on its
@@ -54,10 +54,10 @@ COUNTERS = ALL_ACTIONS + ("host_mac",) + WORDS + TALLIES
 PRICED = ALL_ACTIONS + ("host_mac",) + WORDS
 KIND_OF = {**{w: "memory" for w in WORDS},
            "synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",
-           "neuron_update_idle": "compute", "weight_read_byte": "memory",
+           "neuron_update_idle": "compute", "compare": "compute", "weight_read_byte": "memory",
            "accumulator_rmw": "memory", "neuron_state_access": "memory", "neuron_reset": "memory",
            "axon_lookup": "memory", "spike_out": "network", "message_out": "network", "packet_receive": "network",
-           "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network"}
+           "hop_ew": "network", "hop_ns": "network", "barrier_sync": "network", "result_out": "network"}
 KINDS = ("compute", "memory", "network", "static")
 
 
@@ -83,7 +83,7 @@ def counter_cycles(chip, unit_kind: str) -> np.ndarray:
         elif c == "mac":
             out[i] = chip.cycles.get("mac", 0.0) / max(chip.core.mac_units, 1)
         else:
-            out[i] = chip.cycles.get(c, 0.0)
+            out[i] = chip.cycles.get(c, 0.0)  # an optional action absent from the chip file takes no time
     return out
 
 

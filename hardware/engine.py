@@ -27,22 +27,61 @@ from ssr_neuro.graph.fixed import lif_run
 from ssr_neuro.graph.ir import LIF, ItemInput
 
 from hardware.costs import COUNTERS, counter_cycles
-from hardware.program import Block, Program, phase_pairs
+from hardware.program import TABLE_PREFIX, Block, Program, phase_pairs
 
 COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}
+
+
+@dataclass
+class _Sparse:
+    """A matrix [rows, cols] kept as its non-zeros grouped by column, for products x [b, rows] @ M that cost in
+    its non-zeros (the program's tables are sparse: a column charges one unit, a row reaches few columns), not in
+    rows x cols, and that do not go through a threaded BLAS (whose start-up dominates such small products)."""
+
+    rows: np.ndarray  # row of each non-zero, sorted by column
+    vals: np.ndarray
+    starts: np.ndarray  # first non-zero of each column that has some
+    cols: np.ndarray  # those columns
+    n_cols: int
+
+    @staticmethod
+    def of(m: np.ndarray) -> "_Sparse":
+        r, c = np.nonzero(m.T)
+        cols, starts = np.unique(r, return_index=True)
+        return _Sparse(c, m[c, r], starts, cols, m.shape[1])
+
+    @staticmethod
+    def of_entries(rows, cols, vals, n_rows: int, n_cols: int) -> "_Sparse":
+        """The matrix [n_rows, n_cols] whose (rows[i], cols[i]) entries sum vals[i], without making it dense."""
+        rows, cols, vals = (np.asarray(v) for v in (rows, cols, vals))
+        key = cols.astype(np.int64) * max(n_rows, 1) + rows.astype(np.int64)
+        uniq, inv = np.unique(key, return_inverse=True)
+        summed = np.bincount(inv.ravel(), weights=vals.astype(np.float64), minlength=uniq.size)
+        r, c = uniq % max(n_rows, 1), uniq // max(n_rows, 1)
+        used, starts = np.unique(c, return_index=True)
+        return _Sparse(r, summed, starts, used, n_cols)
+
+    def left(self, x: np.ndarray) -> np.ndarray:
+        """x [b, rows] @ M -> [b, cols] (dtype of x times the values)."""
+        out = np.zeros((x.shape[0], self.n_cols), np.result_type(x, self.vals))
+        if self.rows.size:
+            out[:, self.cols] = np.add.reduceat(x[:, self.rows] * self.vals, self.starts, axis=1)
+        return out
 
 
 @dataclass
 class _Compiled:
     """A block's columns turned into matrices: counts [B, cols] @ act -> counters, @ busy -> unit cycles."""
 
-    act: np.ndarray  # [cols, counters]
-    busy: np.ndarray  # [cols, units]
+    act: _Sparse  # [cols, counters]
+    busy: _Sparse  # [cols, units]
     entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # col, unit, counter, layer, mult
     pair_cols: np.ndarray  # [pairs]
     pair_latency: np.ndarray  # [pairs] cycles of one packet's route
-    pair_links: np.ndarray  # [pairs, links] 0/1
-    unit_act: np.ndarray  # [cols, units * counters]: counts -> counters per unit
+    pair_links: _Sparse  # [pairs, links] 0/1
+    totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
+    each: _Sparse  # the block's ``each`` [rows, cols] (float32)
+    unit_act: _Sparse  # [cols, units * counters]: counts -> counters per unit (for a timing sink)
 
 
 class Ledger:
@@ -79,7 +118,8 @@ class Ledger:
         self._slots: dict[tuple[int, int], np.ndarray] = {}  # (phase, id(block)) -> slot of each packet column
         self._packets: list[np.ndarray] = []
 
-    def _compile(self, block: Block) -> _Compiled:
+    def compiled(self, block: Block) -> _Compiled:
+        """The block's matrices (sparse ``each``, column totals, charges per counter and unit), made once."""
         got = self._cache.get(id(block))
         if got is not None:
             return got
@@ -100,11 +140,11 @@ class Ledger:
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
-        unit_act = np.zeros((n_cols, n_units * len(COUNTERS)))
-        for col, unit, c, _, mult in zip(*entries):
-            unit_act[col, unit * len(COUNTERS) + c] += mult
-        got = _Compiled(act, busy, tuple(np.array(v) for v in entries),
-                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, pair_links, unit_act)
+        unit_act = _Sparse.of_entries(entries[0], np.array(entries[1], np.int64) * len(COUNTERS) + entries[2],
+                                      entries[4], n_cols, n_units * len(COUNTERS))
+        got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
+                        np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
+                        block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act)
         self._cache[id(block)] = got
         return got
 
@@ -138,14 +178,14 @@ class Ledger:
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
-        cb = self._compile(block)
+        cb = self.compiled(block)
         rows = self._rows
         counts = np.asarray(counts, dtype=np.float64)
-        self.counts[rows] += counts @ cb.act
-        self._busy[:, phase] += counts @ cb.busy
+        self.counts[rows] += cb.act.left(counts)
+        self._busy[:, phase] += cb.busy.left(counts)
         if self.sink is not None:
-            self._unit_counts[:, phase] += (counts @ cb.unit_act).reshape(self._unit_counts.shape[0], -1,
-                                                                         len(COUNTERS))
+            self._unit_counts[:, phase] += cb.unit_act.left(counts).reshape(self._unit_counts.shape[0], -1,
+                                                                             len(COUNTERS))
             if cb.pair_cols.size:
                 np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
@@ -155,21 +195,22 @@ class Ledger:
             np.add.at(self.by_step[self.program.phases[phase].step], (unit, counter), added)
         if cb.pair_cols.size:
             packets = counts[:, cb.pair_cols]
-            load = packets @ cb.pair_links
+            load = cb.pair_links.left(packets)
             route = ((packets > 0) * cb.pair_latency).max(axis=1)
             links = (load * self.link_cycles).max(axis=1)
             self.network[rows, phase] = np.maximum(self.network[rows, phase], np.maximum(route, links))
             self.link_packets += load.sum(0)
 
 
-def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int) -> np.ndarray:
-    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once) through ``each``, plus the
-    readout row's part (row length-1 of each inference)."""
+def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, cb: _Compiled
+                     ) -> np.ndarray:
+    """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: the column sums of
+    ``each``) through ``each``, plus the readout row's part (row length-1 of each inference)."""
     if events is None:
-        counts = np.broadcast_to(block.each.sum(0, dtype=np.float64), (b, block.each.shape[1])).copy()
+        counts = np.broadcast_to(cb.totals, (b, block.each.shape[1])).copy()
     else:
         flat = events.reshape(b, -1).astype(np.float32, copy=False)
-        counts = (flat @ block.each).astype(np.float64)
+        counts = cb.each.left(flat).astype(np.float64)
     if block.readout is not None:
         table = block.readout[length - 1]  # [b, C, columns]
         if events is None:
@@ -181,7 +222,7 @@ def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray
 
 
 def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarray, spikes: dict[str, np.ndarray],
-                 active: dict[int, np.ndarray]) -> None:
+                 active: dict[int, np.ndarray], history: np.ndarray) -> None:
     """Charge one batch of inferences (``rows`` of the ledger) from what its neurons did, whichever backend ran it:
     ``spikes`` LIF population -> 0/1 [T, b, P * C]; ``active`` phase index -> active neuron updates [b, K] per core
     of that LIF phase's update block (``Program.updates``; active by ``chip.core.active_update``, see
@@ -195,18 +236,20 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         node = graph.node(phase.population) if phase.population in graph.g else None
         events = None
         if isinstance(node, ItemInput):
-            events = np.ones((b, node.shape[0], 1), np.float32)
+            events = program.input_events(history)
+        elif phase.population in program.emissions and node is None and phase.population.startswith(TABLE_PREFIX):
+            events = program.table_events(phase.population[len(TABLE_PREFIX):], history)
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
             ledger.spikes[rows] += events.sum(axis=(1, 2))
-        ledger.charge(k, _emission_counts(block, events, length, b), block)
+        ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block)), block)
         update = program.updates.get(phase.population)
         if update is not None:
-            total = update.each.sum(0, dtype=np.float64)
+            total = ledger.compiled(update).totals
             on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
             ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
         for name in program.background[k]:
-            idle = program.updates[name].each.sum(0, dtype=np.float64)
+            idle = ledger.compiled(program.updates[name]).totals
             ledger.charge(k, np.broadcast_to(np.concatenate([np.zeros_like(idle), idle]), (b, 2 * idle.size)),
                           program.updates[name])
     ledger.end()
@@ -256,10 +299,9 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
     raster: dict[str, np.ndarray] = {}
     rule = program.chip.core.active_update
     start = 0
-    for batch in trace(graph, history, length, batch_size):
+    for batch in trace(graph, history, length, batch_size, scores_out=scores):  # the readout writes scores
         b = batch.history.shape[0]
         rows = slice(start, start + b)
-        scores[rows] = batch.outputs[out_name]
         spikes = {name: batch.outputs[name].reshape(node.time_steps, b, -1) for name, node in graph.nodes()
                   if isinstance(node, LIF)}
         on = {name: active_updates(graph.node(name), batch.inputs[name], spikes[name], rule) for name in spikes}
@@ -267,8 +309,9 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         for k, phase in enumerate(program.phases):
             update = program.updates.get(phase.population)
             if update is not None and phase.population in spikes:
-                active[k] = (on[phase.population][phase.t].astype(np.float32) @ update.each).astype(np.float64)
-        charge_batch(program, ledger, rows, batch.length, spikes, active)
+                on_t = on[phase.population][phase.t].astype(np.float32)
+                active[k] = ledger.compiled(update).each.left(on_t).astype(np.float64)
+        charge_batch(program, ledger, rows, batch.length, spikes, active, batch.history)
         if start == 0:
             raster = {name: s[:, 0].copy() for name, s in spikes.items()}
         start += b

@@ -124,6 +124,10 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
     host_fed = sorted({p.population[len("host>"):] for p in program.phases if p.population.startswith("host>")})
     for x in host_fed:
         add_emitter(f"host>{x}", emitters[x][1])
+    for x, (table, _) in program.tables.items():  # a table's values, one slot per neuron of its target
+        add_emitter(table.name, emitters[x][1])
+    for name, (sp, _) in program.splits.items():  # partial sums, one slot per target neuron (summed on the bus)
+        add_emitter(name, emitters[sp.target][1])
 
     units = [{"name": u.name, "kind": u.kind, "senders": set(), "pops": [], "edges": []}
              for u in program.units[:program.n_cores + 1]]  # the cores, then the host
@@ -148,31 +152,70 @@ def write_plan(program: Program, history: np.ndarray, length: np.ndarray, path: 
         n = emitters[x][1]
         hold(host, f"host>{x}", "Sum", graph.node(x).shape, np.arange(n), np.zeros(n))
 
-    def edge(k: int, source: str, target: str, syn, kind: str, shift: int, idx: np.ndarray, tshape, sshape) -> None:
+    def edge(k: int, source: str, target: str, syn, kind: str, shift: int, idx: np.ndarray, tshape, sshape,
+             window: tuple[int, int] | None = None, fan_in: int = 1, const: bool = False) -> None:
+        """``window``: a split layer's fan-in range on a partial core; ``fan_in`` of a copy edge: values per neuron;
+        ``const``: partial sums of a graded source into a LIF population (a constant drive)."""
         rows, chans = idx // tshape[1], idx % tshape[1]
+        lo, hi = window if window is not None else (0, None)
         spec = {"source": source, "target": target, "kind": kind, "shift": int(shift), "src_shape": list(sshape),
                 "structure": syn.structure if syn is not None else "copy",
                 "positions": syn.positions if syn is not None else "each",
-                "fan_in": syn.fan_in() if syn is not None else 1}
+                "fan_in": (syn.fan_in() if window is None else hi - lo) if syn is not None else fan_in,
+                "window": list(window) if window is not None else None, "const": const}
         j = len(units[k]["edges"])
         w = np.zeros(0, np.int64)
         if syn is not None:
             full = np.asarray(syn.fixed.weight, np.int64)
             if syn.structure == "dense":
                 used, wi = np.unique(chans, return_inverse=True)
-                w = full[used]
+                w = full[used][:, lo:hi]
                 arrays[f"{k}.e{j}.wi"] = wi.astype(np.int64).ravel()
             elif syn.structure == "diagonal":
                 w = full[chans]
             else:
-                w = full[chans, rows]
+                w = full[chans, rows][:, lo:hi]
         spec["w_off"], spec["w_shape"] = w_off[k], list(w.shape)
         weights[k].append(w.ravel())
         w_off[k] += w.size
         units[k]["edges"].append(spec)
 
+    for x, (table, table_units) in program.tables.items():
+        tshape = graph.node(x).shape
+        full = np.asarray(graph.synapse(table.source, x).fixed.weight, np.int64)
+        for (i0, i1, d0, d1), k in zip(table.ranges, table_units):
+            idx = (np.arange(tshape[0])[:, None] * tshape[1] + np.arange(d0, d1)[None]).ravel()
+            hold(k, table.name, "Table", tshape, idx, np.zeros(tshape[0] * tshape[1]))
+            j = len(units[k]["edges"])
+            units[k]["edges"].append({"source": table.source, "target": table.name, "kind": "item",
+                                      "structure": "table", "mode": table.mode, "i0": i0, "d0": d0, "shift": 0,
+                                      "positions": "each", "src_shape": [tshape[0], table.items], "fan_in": 1,
+                                      "w_off": w_off[k], "w_shape": [d1 - d0, i1 - i0]})
+            weights[k].append(full[d0:d1, i0:i1].ravel())
+            w_off[k] += (d1 - d0) * (i1 - i0)
+        shift = edge_shift(graph.synapse(table.source, x), graph.node(table.source), graph.node(x))
+        own = program.owner[x].ravel()
+        for k in np.unique(own):
+            edge(int(k), table.name, x, None, "table", shift, np.flatnonzero(own == k), tshape, tshape)
+
+    for name, (sp, sp_units) in program.splits.items():  # a split layer: partial sums, then the merge into x
+        syn, src, tgt = graph.synapse(sp.source, sp.target), graph.node(sp.source), graph.node(sp.target)
+        kind = "spike" if is_spiking(src) else "graded"
+        P, C = tgt.shape
+        for (a0, a1, d0, d1), k in zip(sp.ranges, sp_units):
+            idx = (np.arange(P)[:, None] * C + np.arange(d0, d1)[None]).ravel()
+            hold(k, name, "Partial", tgt.shape, idx, np.zeros(P * C))
+            edge(k, sp.source, name, syn, kind, 0, idx, tgt.shape, src.shape, window=(a0, a1))
+        own = program.owner[sp.target].ravel()
+        for k in np.unique(own):
+            edge(int(k), name, sp.target, None, "partial", edge_shift(syn, src, tgt), np.flatnonzero(own == k),
+                 tgt.shape, tgt.shape, fan_in=len(sp.fan_ranges), const=kind == "graded" and isinstance(tgt, LIF))
+    split_layers = {(sp.source, sp.target) for sp, _ in program.splits.values()}
+
     for s, t, syn in graph.edges():
         src, tgt = graph.node(s), graph.node(t)
+        if (s == input_name and t in program.tables) or (s, t) in split_layers:
+            continue  # lowered above: the table's units and values into t, or the partial sums and their merge
         kind = "item" if isinstance(src, ItemInput) else ("spike" if is_spiking(src) else "graded")
         shift = edge_shift(syn, src, tgt)
         host_layer = not pops[t].on_host and any(e.source == s and e.axons == "host" for e in pops[t].in_edges)
@@ -234,7 +277,7 @@ def run_lava(program: Program, history: np.ndarray, length: np.ndarray, timeout_
             run_worker(plan, result, timeout_s, Path(tmp) / "worker.log")
         with np.load(result, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
-    got = read_result(program, meta, out, length, sink=sink)
+    got = read_result(program, meta, out, history, length, sink=sink)
     got.timings_s.update(lower=lowered - start, total=time.perf_counter() - start)
     return got
 
@@ -261,7 +304,7 @@ def simulate_lava(graph, mapping, chip, history: np.ndarray, length: np.ndarray,
     return assemble(program, ledger, scores, raster, events)
 
 
-def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], length: np.ndarray,
+def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], history: np.ndarray, length: np.ndarray,
                 batch_size: int = 256, sink=None) -> LavaRun:
     """Scores, a Ledger charged from the Lava run's own spikes and active counts, and the raster of inference 0;
     LavaError if the counters the Lava units kept disagree with that Ledger."""
@@ -279,7 +322,8 @@ def read_result(program: Program, meta: dict, out: dict[str, np.ndarray], length
     for start in range(0, n, batch_size):
         rows = slice(start, min(n, start + batch_size))
         active = {k: out["active"][rows, k][:, cores].astype(np.float64) for k, cores in active_cols.items()}
-        charge_batch(program, ledger, rows, length[rows], {p: s[:, rows] for p, s in spikes.items()}, active)
+        charge_batch(program, ledger, rows, length[rows], {p: s[:, rows] for p, s in spikes.items()}, active,
+                     history[rows])
     raster = {p: s[:, 0].copy() for p, s in spikes.items()} if n else {}
     counters = out["counters"]
     _check_counters(program, meta, ledger, counters)

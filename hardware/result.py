@@ -21,6 +21,9 @@ converted to mesh cycles) and in us. Values called "mean per inference" are aver
                       received over the mesh)
 - ``raster``          LIF population -> spikes [T, P*C] (0/1) of inference 0
 - ``links``           directed mesh links ``{"from": [r, c], "to": [r, c], "packets": mean per inference}``
+- ``topk``            with on-chip top-k (``[output] top_k`` = k): the chip's list, {"ids" [B, k], "scores" [B, k],
+                      "boundary" [B]} (``hardware.topk``; the full ``scores`` stay for the quality metrics);
+                      empty without it
 - ``counting``        the counting methods side by side (filled by ``ssr_neuro.counting``; empty until then)
 - ``quality``         HR/NDCG/MRR@K of the chip's own scores on the simulated samples (filled by the pipeline,
                       ``ssr_neuro.app.pipeline.run_on_chip``, which knows the targets; empty until then)
@@ -63,6 +66,7 @@ class SimResult:
     counting: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
     rates: dict[str, np.ndarray] = field(default_factory=dict)
+    topk: dict[str, np.ndarray] = field(default_factory=dict)
     chip_bound: str | None = None
     timing: str = "analytic"
     timeline: list[tuple[str, float, float]] = field(default_factory=list)

@@ -28,6 +28,7 @@ from hardware.engine import Ledger, run_program
 from hardware.program import MEMORIES, WORDS, Program, compile_program
 from hardware.result import SimResult
 from hardware.timing import EventTiming
+from hardware.topk import chip_topk
 
 TIMINGS = ("analytic", "event")
 
@@ -136,9 +137,10 @@ def assemble(program: Program, ledger: Ledger, scores: np.ndarray, raster: dict[
     links = [{"from": list(a), "to": list(b), "packets": float(p * scale)}
              for (a, b), p in zip(program.links, ledger.link_packets)]
     rates = {name: total * scale for name, total in ledger.spikes_per_neuron.items()}
+    top = chip_topk(scores, chip.top_k) if program.topk_groups is not None else {}
     return SimResult(chip=chip.name, n_inferences=int(n), scores=scores, per_inference=per_inference,
                      breakdown=breakdown, steps=step_records, cores=cores, raster=raster, links=links, rates=rates,
-                     timing="analytic" if events is None else "event",
+                     topk=top, timing="analytic" if events is None else "event",
                      timeline=[] if events is None or events.timeline is None else events.timeline.intervals,
                      chip_bound=chip.bound)
 

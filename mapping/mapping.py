@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,10 @@ from ssr_neuro.files import atomic_write, check_writable
 from ssr_neuro.graph.io import graph_digest
 from ssr_neuro.graph.ir import LIF, ItemInput, NeuroGraph
 
-from mapping.pieces import RESOURCES, CoreState, Piece, Population, _fmt, limit, populations, split
+from mapping.pieces import RESOURCES, CoreState, Piece, Population, _fmt, limit, populations, split, splits_of
+from mapping.splits import PREFIX as SPLIT_PREFIX, Split, split_traffic
 from mapping.strategies import STRATEGIES, Slots, hop_traffic, repair_routes
+from mapping.tables import Table, table_traffic, tables_of
 from mapping.traffic import core_traffic, piece_affinity, rates_of
 
 FORMAT, VERSION = "ssr-neuro/mapping", 1
@@ -132,12 +134,15 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     slots = Slots.of(chip.mesh)
     plan = STRATEGIES[strategy]
     affinity = piece_affinity(graph, pops, pieces, rates) if len(plan.partitions) > 1 else None
+    tables, splits = tables_of(graph, chip), splits_of(pops)
+    extra = [(t, r) for t in tables.values() for r in t.ranges] + [(s, r) for s in splits.values() for r in s.ranges]
     best, needs = None, []
     for partition in plan.partitions:
         cores = partition(pops, pieces, chip, affinity)
         cores, placed_pieces, traffic, routes, per_piece = repair_routes(graph, pops, cores, host, pieces, rates, chip)
-        if len(cores) > len(slots.row):
-            needs.append(len(cores))
+        traffic, routes = _with_extra(graph, tables, splits, cores, traffic, routes, rates, chip)
+        if len(cores) + len(extra) > len(slots.row):
+            needs.append(len(cores) + len(extra))
             continue
         slot_of = plan.place(traffic, slots, np.random.default_rng(seed), deadline)
         key = (hop_traffic(traffic, slots, slot_of), len(cores))
@@ -151,7 +156,7 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
             "use a bigger mesh, a chip with larger cores, or fewer weight bits")
     (hop, _), partition_name, cores, placed_pieces, traffic, routes, per_piece, slot_of = best
     steps = time_steps_per_inference(graph)
-    n = len(cores)
+    n = len(cores) + len(extra)
     core_of = {p.id: k for k, core in enumerate(cores) for p in core.pieces}
     placed = []
     for p in placed_pieces:
@@ -166,6 +171,13 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
                        {"neurons": core.neurons, "input_axons": core.input_axons, "output_axons": int(routes[k]),
                         "synapse_words": core.synapse_words},
                        float(traffic[:, k].sum()), float(traffic[k, :].sum())) for k, core in enumerate(cores)]
+    for k, (whole, r) in enumerate(extra, start=len(cores)):  # table and partial cores, one piece each
+        use = {key: v for key, v in whole.resources(r).items() if key != "output_axons"}
+        placed.append(PlacedPiece(len(placed), whole.name, (r[0], r[1]), (r[2], r[3]), use["neurons"], k,
+                                  _mesh_of(int(slot_of[k]), chip.mesh), {**use, "output_routes": int(routes[k])}))
+        used.append(PlacedCore(k, _mesh_of(int(slot_of[k]), chip.mesh), [len(placed) - 1],
+                               {**use, "output_axons": int(routes[k])},
+                               float(traffic[:, k].sum()), float(traffic[k, :].sum())))
     util = {}
     for key in RESOURCES:
         frac = np.array([c.resources[key] / limit(chip, key) for c in used])
@@ -173,6 +185,10 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     info = {
         "chip": chip.name, "strategy": strategy, "partition": partition_name, "seed": seed,
         "graph_digest": graph_digest(graph),
+        "embedding": {t.target: {"mode": t.mode, "table_cores": len(t.ranges), "item_ranges": t.item_ranges}
+                      for t in tables.values()},
+        "splits": {f"{s.source} -> {s.target}": {"partial_cores": len(s.ranges), "fan_in_ranges": len(s.fan_ranges)}
+                   for s in splits.values()},
         "cores_used": n, "cores_available": len(slots.row), "pieces": len(placed),
         "utilisation": util,
         "traffic": float(traffic.sum()), "hop_weighted_traffic": hop,
@@ -192,12 +208,52 @@ def map_graph(graph: NeuroGraph, chip, strategy: str = "anneal", activity=None, 
     return Mapping(chip.name, placed, used, info)
 
 
+def _with_extra(graph: NeuroGraph, tables: dict[str, Table], splits: dict[str, Split], cores: list[CoreState],
+                traffic: np.ndarray, routes: np.ndarray, rates: dict[str, np.ndarray], chip
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's traffic [n+2, n+2] and routes [n] with the table cores (``mapping.tables``) and then the
+    partial cores of split layers (``mapping.splits``) added after its n cores (host and io stay last); the
+    sources of split layers gain one route per partial core they reach. MappingError if a core then has more
+    output routes than a core allows."""
+    if not tables and not splits:
+        return traffic, routes
+    n = len(cores)
+    n_t = sum(len(t.ranges) for t in tables.values())
+    n_all = n + n_t + sum(len(s.ranges) for s in splits.values())
+    needed = set(tables) | {s.source for s in splits.values()} | {s.target for s in splits.values()}
+    owner_of = {}
+    for name in needed:
+        own = np.full(graph.node(name).shape, n_all, dtype=np.int64)  # the host's pieces
+        for k, core in enumerate(cores):
+            for p in core.pieces:
+                if p.population == name:
+                    own[slice(*p.rows), slice(*p.chans)] = k
+        owner_of[name] = own
+    sends = {s.source: float(getattr(graph.node(s.source), "time_steps", 1)) for s in splits.values()}
+    t_traffic, t_routes = table_traffic(tables, owner_of, rates, n, n_all)
+    s_traffic, s_routes, source_routes = split_traffic(splits, owner_of, rates, sends, n + n_t, n_all)
+    out = t_traffic + s_traffic
+    idx = np.r_[np.arange(n), n_all, n_all + 1]  # the partition's locations in the larger matrix
+    out[np.ix_(idx, idx)] += traffic
+    all_routes = np.concatenate([routes + source_routes[:n], t_routes, s_routes])
+    limit = chip.core.output_axons
+    if (all_routes > limit).any():
+        k = int(np.argmax(all_routes))
+        what = ("a table core" if n <= k < n + n_t else "a partial-sum core" if k >= n + n_t
+                else "a core sending to partial-sum cores")
+        raise MappingError(
+            f"cannot map the graph: {what} needs {_fmt(all_routes[k])} output routes, a core of chip '{chip.name}' "
+            f"has {_fmt(limit)} (core.output_axons); use a chip with more output axons per core")
+    return out, all_routes
+
+
 def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
     """``mapping`` (e.g. read from a file) with every core's pieces and resources recomputed from ``graph`` and the
     pieces' cores (what a file states per core is not trusted); MappingError, naming the core, the resource, the need
     and the limit, if it breaks a limit of ``chip``: too many cores, a core outside the mesh or two in one slot, a
     piece on the wrong side of the host, a core's neurons, input axons, output routes or synapse memory, the host's
-    memory. UserError if the pieces are malformed (ids, rectangles, cores the mapping does not list)."""
+    memory. Item-table pieces (``table>X``, ``mapping.tables``) and partial pieces of split layers (``split>S>X``,
+    ``mapping.splits``) come after the other pieces and add the resources the chip's table or split gives them. UserError if the pieces are malformed (ids, rectangles, cores the mapping does not list)."""
     if len(mapping.cores) > chip.n_cores:
         raise MappingError(f"the mapping uses {_fmt(len(mapping.cores))} cores, chip '{chip.name}' has "
                            f"{_fmt(chip.n_cores)}; map the graph again on this chip")
@@ -214,10 +270,24 @@ def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
             raise MappingError(f"cores {slots[tuple(core.mesh)]} and {core.id} of the mapping sit in the same slot "
                                f"{tuple(core.mesh)} (one core per slot); map the graph again")
         slots[tuple(core.mesh)] = core.id
-    pops = populations(graph, chip)
-    pieces = _pieces_of(mapping, pops)
+    # a mapping without partial pieces is checked with every layer whole (its cores then show what does not fit)
+    pops = populations(graph, chip, any(p.population.startswith(SPLIT_PREFIX) for p in mapping.pieces))
+    tables, splits = tables_of(graph, chip), splits_of(pops)
+    wholes: dict[str, Table | Split] = {**{t.name: t for t in tables.values()}, **{s.name: s for s in splits.values()}}
+    if sorted(p.id for p in mapping.pieces) != list(range(len(mapping.pieces))):
+        raise UserError("malformed mapping: its piece ids are not 0..n-1 each once; map the graph again")
+    regular = [p for p in mapping.pieces if p.population not in wholes]
+    extra_at = _extra_cores(mapping, wholes, len(regular))
+    ranges: dict[str, list] = {}
+    for name, r in extra_at:
+        ranges.setdefault(name, []).append(r)
+    # the ranges as the file places them (resources and routes of what it states; the program refuses other ranges)
+    tables = {x: replace(w, ranges=tuple(ranges[w.name])) for x, w in tables.items()}
+    splits = {x: replace(w, ranges=tuple(ranges[w.name])) for x, w in splits.items()}
+    wholes = {**{w.name: w for w in tables.values()}, **{w.name: w for w in splits.values()}}
+    pieces = _pieces_of(regular, pops)
     cores, host = [CoreState(pops) for _ in mapping.cores], CoreState(pops)
-    for placed, piece in zip(mapping.pieces, pieces):
+    for placed, piece in zip(regular, pieces):
         pop = pops[piece.population]
         if (placed.core is None) != pop.on_host:
             where = "on the host" if placed.core is None else f"on core {placed.core}"
@@ -235,11 +305,22 @@ def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
         if pop.host_input:
             host.add_host_feeds(piece)
     _check_host_memory(pops, chip)
-    _, routes, _ = core_traffic(graph, pops, cores, host, pieces, rates_of(graph, None)[0])
+    rates = rates_of(graph, None)[0]
+    # the cores of the other pieces (and empty ones), then one location per table or partial piece
+    at = [k for k in range(len(cores)) if cores[k].pieces or k not in extra_at.values()]
+    traffic, routes, _ = core_traffic(graph, pops, [cores[k] for k in at], host, pieces, rates)
+    _, all_routes = _with_extra(graph, tables, splits, [cores[k] for k in at], traffic, routes, rates, chip)
+    order = at + [extra_at[(w.name, r)] for w in list(tables.values()) + list(splits.values()) for r in w.ranges]
+    routes_of = np.zeros(len(cores), np.int64)
+    np.add.at(routes_of, np.array(order, np.int64), np.asarray(all_routes, np.int64))
     checked = []
-    for core, state, out in zip(mapping.cores, cores, routes):
-        use = {"neurons": state.neurons, "input_axons": state.input_axons, "output_axons": int(out),
+    for k, (core, state) in enumerate(zip(mapping.cores, cores)):
+        use = {"neurons": state.neurons, "input_axons": state.input_axons, "output_axons": int(routes_of[k]),
                "synapse_words": state.synapse_words}
+        for (name, r), at_k in extra_at.items():  # table and partial pieces: their own resources
+            if at_k == k:
+                for key, v in wholes[name].resources(r).items():
+                    use[key] += 0 if key == "output_axons" else v
         for key in RESOURCES:
             need, have = use[key], limit(chip, key)
             if need > have:
@@ -248,20 +329,41 @@ def check_fits(mapping: Mapping, graph: NeuroGraph, chip) -> Mapping:
                 raise MappingError(f"core {core.id} of the mapping needs {_fmt(need)} {key.replace('_', ' ')}, a "
                                    f"core of chip '{chip.name}' has {_fmt(have)} ({where}); map the graph "
                                    "again on this chip")
-        held = {p.id for p in state.pieces}  # in the order the file lists them, then any it does not list
+        held = {p.id for p in state.pieces} | {p.id for p in mapping.pieces if p.population in wholes
+                                              and p.core == k}  # in the file's order, then any it does not list
         ids = [i for i in core.pieces if i in held] + sorted(held - set(core.pieces))
         checked.append(PlacedCore(core.id, tuple(core.mesh), ids, use, core.messages_in, core.messages_out))
     return Mapping(mapping.chip, mapping.pieces, checked, mapping.info)
 
 
-def _pieces_of(mapping: Mapping, pops: dict[str, Population]) -> list[Piece]:
-    """The mapping's pieces as ``Piece``s (same order); UserError unless their ids are 0..n-1 and they tile every
-    population of the graph exactly (each neuron in one piece)."""
-    if sorted(p.id for p in mapping.pieces) != list(range(len(mapping.pieces))):
-        raise UserError("malformed mapping: its piece ids are not 0..n-1 each once; map the graph again")
+def _extra_cores(mapping: Mapping, wholes: dict, n_regular: int) -> dict[tuple[str, tuple], int]:
+    """(table or split name, range) -> core of each item-table and partial piece (``wholes``: name -> Table or
+    Split); UserError unless they come after the ``n_regular`` other pieces on listed cores and each table or split
+    the chip's rules give has some (their ranges are checked against the chip's by ``hardware.program``)."""
+    out = {}
+    for p in mapping.pieces:
+        if p.population not in wholes:
+            continue
+        r = (p.rows[0], p.rows[1], p.chans[0], p.chans[1])
+        if p.id < n_regular or p.core is None or not 0 <= p.core < len(mapping.cores):
+            raise UserError(f"malformed mapping: piece {p.id} ({p.population}) is not after the other pieces on a "
+                            "core the mapping lists; map the graph again")
+        out[(p.population, r)] = int(p.core)
+    for name in wholes:
+        if name not in {n for n, _ in out}:
+            raise UserError(f"the mapping has no pieces of {name}, which chip '{mapping.chip}' needs (core.embedding, "
+                            "the cores' limits); map this graph again on this chip")
+    if {n for n, _ in out} - set(wholes):
+        raise UserError("the mapping has item-table or partial pieces the graph does not need; map it again")
+    return out
+
+
+def _pieces_of(placed: list, pops: dict[str, Population]) -> list[Piece]:
+    """The placed pieces as ``Piece``s (same order; ids 0..n-1 checked by the caller); UserError unless they tile
+    every population of the graph exactly (each neuron in one piece)."""
     held = {name: np.zeros(pop.shape, np.int64) for name, pop in pops.items()}
     out = []
-    for p in mapping.pieces:
+    for p in placed:
         if p.population not in pops:
             raise UserError(f"the mapping places population {p.population!r}, which the graph lacks; "
                             "map this graph again (ssr-neuro map)")
@@ -332,6 +434,9 @@ def format_summary(summary: dict) -> str:
     lines.append(f"per time step ({s['time_steps_per_inference']} steps per inference): traffic "
                  f"{s['traffic_per_step']:,.1f}, hop-weighted {s['hop_weighted_traffic_per_step']:,.1f}")
     lines.append(f"activity: {s['activity']}")
+    for layer, sp in s.get("splits", {}).items():
+        lines.append(f"split by fan-in: {layer} on {sp['partial_cores']} partial-sum cores "
+                     f"({sp['fan_in_ranges']} fan-in ranges merged by the target's cores)")
     h = s["host"]
     if h is None:
         lines.append("host: nothing (every layer runs on cores)")

@@ -27,7 +27,13 @@ Per core (``CoreState``), with the rules of the chip schema:
                                 piece's channels for diagonal);
                       "readout" a readout edge carries only row length-1 at each inference: one axon per source
                                 channel (all for dense, the piece's channels for diagonal);
-                      "host"    one per target neuron of a population with host layers.
+                      "host"    one per target neuron of a population with host layers;
+                      "table"   (an item table feeds the piece, ``mapping.tables``) with core.shared_weights one per
+                                channel of the piece per item range ("fanin"; 1 range for "lookup"), shared by
+                                the positions; "table-rows" without it, one per neuron and item range;
+                      "merge"   (a layer split by fan-in, ``mapping.splits``: its partial sums come from partial
+                                cores) with core.shared_weights one per channel of the piece per fan-in range,
+                                "merge-rows" without it one per neuron and fan-in range.
                       Axons of different kinds are distinct, also from the same source.
 - synapse words     = ceil(sum of list bits / word bits)                  <= core.synapse_memory_bytes x 8 // word bits
                       in words of memory.synapse_word_bits, each stored weight row a list written in its layer's
@@ -35,16 +41,19 @@ Per core (``CoreState``), with the rules of the chip schema:
                       header per list, whole words when aligned): dense: with core.shared_weights one row per
                       distinct target channel on the core (C_in weights), else one per neuron; diagonal: a list of
                       one weight per distinct channel (shared) or per neuron; circulant (not position-wise): P_in
-                      weights per neuron; host layers: none.
+                      weights per neuron; host layers, item tables and split layers: none (their weights sit on table or
+                      partial cores, ``mapping.tables`` and ``mapping.splits``).
 - weight bits       = the layer's ``fixed.bits`` (a float graph is assumed quantised to core.weight_bits) <= core.weight_bits
 - LIF state bits    = ``LIFFixed.state_bits`` of a quantised graph                          <= core.state_bits
 Host: the weights of every layer it evaluates, stored once (weights x bits), <= host.memory_bytes (``mapping``).
 Output routes (distinct (source neuron, destination core) pairs) depend on the whole partition: ``mapping.traffic``.
+Fan-in splitting: where one neuron of a population does not fit an empty core, its dense and circulant in-layers are
+split by fan-in, largest first, into partial sums on partial cores (``mapping.splits``, chosen in ``populations``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,8 +61,12 @@ from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, is_spiking
 
 from mapping.memory import format_keys, list_bits
+from mapping.splits import MERGE_KINDS, Split, plan_split
+from mapping.tables import tables_of
 
 RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_words")
+TABLE_KINDS = ("table", "table-rows")
+PARTIAL_KINDS = TABLE_KINDS + MERGE_KINDS  # inputs that arrive as values from other cores, ``fan_in`` axons each
 
 
 def synapse_words_limit(chip) -> int:
@@ -90,7 +103,9 @@ class InEdge:
 
     ``axons`` is how the layer's input axons are counted on a core ("neuron", "channel", "readout", see the module
     docstring) or "host" for a host layer; ``synapses`` = the layer's connections (its MACs per inference when
-    the host evaluates it: a graded source sends once); ``weights`` = weights stored once (the weight array's size)."""
+    the host evaluates it: a graded source sends once); ``weights`` = weights stored once (the weight array's size).
+    For a table kind ``fan_in`` is the number of input axons per target channel (or neuron): the item ranges; for a
+    merge kind (a layer split by fan-in, ``split``, ``mapping.splits``) the number of fan-in ranges."""
 
     source: str
     source_shape: tuple[int, int]
@@ -101,6 +116,7 @@ class InEdge:
     axons: str
     synapses: int
     weights: int
+    split: Split | None = None
 
 
 @dataclass(frozen=True)
@@ -143,12 +159,15 @@ def _axon_kind(structure: str, positions: str, graded_on_host: bool, shared: boo
     return "channel" if shared else "neuron"
 
 
-def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
-    """Every non-input population with its inputs, placement side (cores or host) and memory costs.
+def populations(graph: NeuroGraph, chip, split_fan_in: bool = True) -> dict[str, Population]:
+    """Every non-input population with its inputs, placement side (cores or host) and memory costs; layers split by
+    fan-in where a neuron does not fit a core (``split_fan_in=False``: every layer whole, to check a mapping that has
+    no partial pieces against a chip's limits).
 
     Raises MappingError for what no splitting can fix: graded input without MAC units or host, too many weight bits,
     too many LIF state bits."""
     core = chip.core
+    tables = tables_of(graph, chip)
     out: dict[str, Population] = {}
     for name, node in graph.nodes():
         if isinstance(node, ItemInput):
@@ -169,7 +188,11 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
             bits = syn.fixed.bits if syn.fixed is not None else core.weight_bits
             kind = _axon_kind(syn.structure, syn.positions, needs_host and is_graded and not on_host,
                               core.shared_weights)
-            edges.append(InEdge(src, tuple(graph.node(src).shape), syn.structure, syn.positions, syn.fan_in(), bits,
+            fan_in = syn.fan_in()
+            if isinstance(graph.node(src), ItemInput) and name in tables:
+                kind = "table" if core.shared_weights else "table-rows"
+                fan_in = 1 if tables[name].mode == "lookup" else tables[name].item_ranges
+            edges.append(InEdge(src, tuple(graph.node(src).shape), syn.structure, syn.positions, fan_in, bits,
                                 kind, syn.n_synapses(graph.node(src), node), int(syn.weight.size)))
         if not on_host:
             for e in edges:
@@ -183,21 +206,51 @@ def populations(graph: NeuroGraph, chip) -> dict[str, Population]:
                 raise MappingError(
                     f"cannot map {name}: its LIF state needs {fixed.state_bits} bits, a core of chip '{chip.name}' "
                     f"has {core.state_bits} (core.state_bits); use a chip with more state bits")
-        shared = core.shared_weights or on_host
-        per_neuron = per_channel = 0
-        fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
-        for e in edges:
-            if e.axons == "host":
-                continue
-            bits = e.fan_in * e.weight_bits if on_host else list_bits(e.fan_in, fmt, e.structure, e.weight_bits, word)
-            if e.structure == "circulant" or not shared:
-                per_neuron += bits
-            else:
-                per_channel += bits
-        formats = tuple(dict.fromkeys(format_keys(fmt, e.structure) for e in edges if e.axons != "host"))
-        out[name] = Population(name, tuple(node.shape), tuple(edges), on_host, per_neuron, per_channel, word,
-                               synapse_words_limit(chip), formats)
+        pop = _population(name, tuple(node.shape), edges, on_host, chip)
+        out[name] = pop if on_host or not split_fan_in else _with_splits(pop, graph.input_name(), chip)
     return out
+
+
+def _population(name: str, shape: tuple[int, int], edges: list[InEdge], on_host: bool, chip) -> Population:
+    """The population with its synapse-list bits per neuron and per channel from its in-edges (``mapping.memory``;
+    the host stores plain weights)."""
+    shared = chip.core.shared_weights or on_host
+    per_neuron = per_channel = 0
+    fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
+    stored = [e for e in edges if e.axons != "host" and e.axons not in PARTIAL_KINDS]
+    for e in stored:
+        bits = e.fan_in * e.weight_bits if on_host else list_bits(e.fan_in, fmt, e.structure, e.weight_bits, word)
+        if e.structure == "circulant" or not shared:
+            per_neuron += bits
+        else:
+            per_channel += bits
+    formats = tuple(dict.fromkeys(format_keys(fmt, e.structure) for e in stored))
+    return Population(name, shape, tuple(edges), on_host, per_neuron, per_channel, word, synapse_words_limit(chip),
+                      formats)
+
+
+def _with_splits(pop: Population, input_name: str, chip) -> Population:
+    """``pop`` with in-layers split by fan-in (``mapping.splits``), largest fan-in first, until one of its neurons
+    fits an empty core (or nothing is left to split: then ``split`` names the limit)."""
+    one = Piece(-1, pop.name, (0, 1), (0, 1))
+    while not CoreState({pop.name: pop}).fits(one, chip.core):
+        edges = list(pop.in_edges)
+        can = [i for i, e in enumerate(edges) if e.split is None and e.source != input_name
+               and e.structure in ("dense", "circulant") and e.axons in ("neuron", "channel", "readout")]
+        if not can:
+            break
+        i = max(can, key=lambda i: (edges[i].fan_in * edges[i].weight_bits, -i))
+        e = edges[i]
+        s = plan_split(e.source, pop.name, e.structure, e.positions, e.source_shape, pop.shape, e.weight_bits, chip)
+        edges[i] = replace(e, axons="merge" if chip.core.shared_weights else "merge-rows",
+                           fan_in=len(s.fan_ranges), split=s)
+        pop = _population(pop.name, pop.shape, edges, False, chip)
+    return pop
+
+
+def splits_of(pops: dict[str, Population]) -> dict[str, Split]:
+    """Every layer split by fan-in (``mapping.splits``): partial population name -> Split."""
+    return {e.split.name: e.split for pop in pops.values() for e in pop.in_edges if e.split is not None}
 
 
 def feed_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice]:
@@ -213,7 +266,10 @@ def feed_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple
 
 def axon_rect(e: InEdge, rows: tuple[int, int], chans: tuple[int, int]) -> tuple[slice, slice]:
     """The axons edge ``e`` needs for the target rectangle, as a rectangle of its kind's axon array: source rows x
-    channels for "neuron", row 0 x source channels for the per-channel kinds ("channel", "readout")."""
+    channels for "neuron", row 0 x source channels for the per-channel kinds ("channel", "readout"); for the table
+    kinds the target's own channels (row 0, or its rows for "table-rows"), each holding ``e.fan_in`` axons."""
+    if e.axons in PARTIAL_KINDS:
+        return (slice(0, 1) if e.axons in ("table", "merge") else slice(*rows)), slice(*chans)
     rs, cs = feed_rect(e, rows, chans)
     return (rs if e.axons == "neuron" else slice(0, 1)), cs
 
@@ -288,7 +344,8 @@ class CoreState:
                 continue
             rs, cs = axon_rect(e, piece.rows, piece.chans)
             held = self.axons.get((e.source, e.axons))
-            axons += (rs.stop - rs.start) * (cs.stop - cs.start) - (held.count(rs, cs) if held else 0)
+            new = (rs.stop - rs.start) * (cs.stop - cs.start) - (held.count(rs, cs) if held else 0)
+            axons += new * (e.fan_in if e.axons in PARTIAL_KINDS else 1)
         have = self.chans.get(piece.population)
         cs = slice(*piece.chans)
         new_chans = (cs.stop - cs.start) - (have.count(slice(0, 1), cs) if have else 0)
@@ -308,7 +365,7 @@ class CoreState:
     def _receive(self, e: InEdge, piece: Piece) -> None:
         """Record the axons and routes edge ``e`` needs to feed ``piece`` here."""
         self.axons.setdefault((e.source, e.axons), Region()).add(*axon_rect(e, piece.rows, piece.chans))
-        if e.axons != "readout":
+        if e.axons not in ("readout",) + PARTIAL_KINDS:  # values from table or partial cores, not the source
             self.routed.setdefault(e.source, Region()).add(*feed_rect(e, piece.rows, piece.chans))
 
     def add(self, piece: Piece) -> None:
@@ -360,8 +417,9 @@ def _too_big(pop: Population, piece: Piece, chip) -> MappingError:
             "synapse_words": f"core.synapse_memory_bytes x 8 // memory.synapse_word_bits ({word}); the lists are "
                              f"written as {'; '.join(pop.formats)}"}
     advice = {"neurons": "use a chip with more neurons per core",
-              "input_axons": "one neuron's fan-in cannot be split across cores: use a chip with more input axons "
-                             "per core or a model with fewer inputs per neuron",
+              "input_axons": "its layers' fan-in is already split across cores where it can be (dense and "
+                             "circulant layers, mapping.splits; the item input's by core.embedding): use a chip "
+                             "with more input axons per core or a model with fewer inputs per neuron",
               "synapse_words": "use a denser synapse format (fewer index or header bits, align = false), fewer "
                                "weight bits, a chip with more synapse memory per core"
                                + ("" if core.shared_weights else " or one with core.shared_weights")}

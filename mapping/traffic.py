@@ -114,7 +114,7 @@ def piece_affinity(graph: NeuroGraph, pops: dict[str, Population], pieces: list[
     aff: list[dict[int, float]] = [{} for _ in pieces]
     for b in pieces:
         for e in pops[b.population].in_edges:
-            if e.source not in owner or e.axons == "host":
+            if e.source not in owner or e.axons == "host" or e.split is not None:
                 continue
             rs, cs = feed_rect(e, b.rows, b.chans)
             src = owner[e.source][rs, cs].ravel()

@@ -86,7 +86,16 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
 
     no_mac = chip.core.mac_units == 0
     where: dict[tuple[str, int, int], object] = {}
+    tables: dict[str, list] = {}  # item tables (mapping.tables): target -> its pieces (rows = item ids, chans)
+    partials: dict[tuple[str, str], list] = {}  # split layers (mapping.splits): (source, target) -> partial pieces
     for p in mapping.pieces:
+        if p.population.startswith("table>"):
+            tables.setdefault(p.population[len("table>"):], []).append(p)
+            continue
+        if p.population.startswith("split>"):
+            source, target = p.population[len("split>"):].split(">")
+            partials.setdefault((source, target), []).append(p)
+            continue
         for r in range(*p.rows):
             for c in range(*p.chans):
                 assert (p.population, r, c) not in where, f"neuron {(p.population, r, c)} placed twice"
@@ -108,6 +117,17 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         """(axon key or None, source neurons, where they are sent) for neuron (r, c) of population name on k."""
         for s, syn in graph.in_edges(name):
             Ps, Cs = graph.node(s).shape
+            if name in tables and isinstance(graph.node(s), ItemInput):  # values from the table cores
+                ranges = {(0, 0)} if mapping.info["embedding"][name]["mode"] == "lookup" else \
+                    {tuple(t.rows) for t in tables[name]}
+                yield from ((("table", j, c) if chip.core.shared_weights else ("table", j, r, c), [], k)
+                            for j in sorted(ranges))
+                continue
+            if (s, name) in partials:  # raw partial sums from the partial cores: one axon per fan-in range
+                ranges = sorted({tuple(t.rows) for t in partials[(s, name)]})
+                yield from ((("merge", s, j, c) if chip.core.shared_weights else ("merge", s, j, r, c), [], k)
+                            for j in ranges)
+                continue
             chans = range(Cs) if syn.structure == "dense" else [c]
             if syn.structure == "circulant":
                 keyed = [((s, l, c), [(s, l, c)]) for l in range(Ps)]
@@ -144,7 +164,8 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         count = sum(1 for (n2, _, _), k2 in where.items() if n2 == name and k2 == k)
         for s, syn in graph.in_edges(name):
             bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
-            if k == "host" or host_layer(s, k):
+            if (k == "host" or host_layer(s, k) or (name in tables and isinstance(graph.node(s), ItemInput))
+                    or (s, name) in partials):
                 continue
             assert bits <= chip.core.weight_bits
             if syn.structure == "circulant":
@@ -159,6 +180,63 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
             if no_mac and not is_spiking(graph.node(s)):
                 bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
                 memory_bits["host"] = memory_bits.get("host", 0) + syn.weight.size * bits
+    for name, pieces in tables.items():  # each table core: its rows of weights, ids in, one value out per route
+        mode = mapping.info["embedding"][name]["mode"]
+        syn = graph.synapse(graph.input_name(), name)
+        bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
+        P, D = graph.node(name).shape
+        covered = np.zeros(syn.weight.shape[::-1], int)
+        for t in pieces:
+            k = t.core
+            (i0, i1), (d0, d1) = t.rows, t.chans
+            covered[i0:i1, d0:d1] += 1
+            neurons[k] = neurons.get(k, 0) + (0 if mode == "lookup" else P * (d1 - d0))
+            keys = [("addr",)] if mode == "lookup" else [(i,) if chip.core.shared_weights else (p, i)
+                                                          for i in range(i0, i1) for p in range(P)]
+            axons.setdefault(k, set()).update(keys)
+            memory_bits[k] = memory_bits.get(k, 0) + (i1 - i0) * stored_list_bits(chip, "dense", d1 - d0, bits)
+            routes.setdefault(k, set()).update(((t.population, p, d), where[(name, p, d)])
+                                               for p in range(P) for d in range(d0, d1))
+            where[(t.population, i0, d0)] = k
+        assert (covered == 1).all(), "the item table's pieces do not tile its weights"
+    for (source, name), pieces in partials.items():  # each partial core: raw accumulators of its fan-in range
+        syn = graph.synapse(source, name)
+        bits = syn.fixed.bits if syn.fixed is not None else chip.core.weight_bits
+        assert bits <= chip.core.weight_bits
+        P, C = graph.node(name).shape
+        Ps, Cs = graph.node(source).shape
+        circ = syn.structure == "circulant"
+        covered = np.zeros((Ps if circ else Cs, C), int)
+        for t in pieces:
+            k = t.core
+            (a0, a1), (d0, d1) = t.rows, t.chans
+            covered[a0:a1, d0:d1] += 1
+            neurons[k] = neurons.get(k, 0) + P * (d1 - d0)
+            if circ:
+                keys = [(source, l, c) for l in range(a0, a1) for c in range(d0, d1)]
+                feeders = keys
+                memory_bits[k] = memory_bits.get(k, 0) + P * (d1 - d0) * stored_list_bits(chip, "circulant", a1 - a0,
+                                                                                             bits)
+            else:
+                feeders = [(source, l, a) for l in range(Ps) for a in range(a0, a1)]
+                if syn.positions == "readout":
+                    keys = [(source, "ro", a) for a in range(a0, a1)]
+                elif chip.core.shared_weights:
+                    keys = [(source, "tag", a) for a in range(a0, a1)]
+                else:
+                    keys = [(source, p, a) for p in range(P) for a in range(a0, a1)]
+                held = 1 if (chip.core.shared_weights or syn.positions == "readout") else P
+                memory_bits[k] = memory_bits.get(k, 0) + held * (d1 - d0) * stored_list_bits(chip, "dense", a1 - a0,
+                                                                                                bits)
+            axons.setdefault(k, set()).update(keys)
+            for src in feeders:
+                at = where.get(src, "io")
+                if at not in (k, "io", "host"):
+                    routes.setdefault(at, set()).add((src, k))
+            routes.setdefault(k, set()).update(((t.population, p, d), where[(name, p, d)])
+                                               for p in range(P) for d in range(d0, d1))
+            where[(t.population, a0, d0)] = k
+        assert (covered == 1).all(), "the partial pieces do not tile the split layer's weights"
     used = {k for k in where.values() if k != "host"}
     assert used == {c.id for c in mapping.cores}
     slots = set()
@@ -177,6 +255,7 @@ def check_mapping(mapping, graph: NeuroGraph, chip) -> None:
         assert core.resources == {"neurons": neurons[k], "input_axons": len(axons.get(k, ())),
                                   "output_axons": len(routes.get(k, ())), "synapse_words": words}
     host = mapping.summary()["host"]
+    memory_bits.pop("io", None)
     if "host" in memory_bits:
         assert host["memory_bytes"] == -(-memory_bits["host"] // 8) <= chip.host.memory_bytes
     else:

@@ -239,6 +239,20 @@ def test_stats_and_listing(tmp_path, isolated_home):
     json.dumps(list(listing.values()))
 
 
+def test_synthetic_catalog_size_is_a_parameter(tmp_path, small):
+    from ssr_neuro.data.synthetic import SyntheticConfig
+
+    cfg = SyntheticConfig(n_users=200, n_items=3000, min_len=5, max_len=10)
+    big = load_dataset("synthetic", cache_dir=tmp_path, k_core=0, synthetic=cfg)
+    default = load_dataset("synthetic", cache_dir=tmp_path, k_core=0)
+    assert default.n_items <= 400 < big.n_items <= 3000  # the items the 200 users met, ids 1..n_items
+    assert big.train.history.max() <= big.n_items
+    with pytest.raises(DataError, match="synthetic"):
+        load_dataset(small, cache_dir=tmp_path, synthetic=cfg)
+    with pytest.raises(DataError):
+        load_dataset("synthetic", cache_dir=tmp_path, synthetic=SyntheticConfig(n_items=1))
+
+
 def test_a_description_finds_its_data_where_it_was_read_until_it_moves(tmp_path):
     from ssr_neuro.data import load_described
     from ssr_neuro.data.registry import SPLIT_OPTION_KEYS

@@ -106,7 +106,7 @@ def test_file_holds_no_code_and_a_readable_header(tmp_path):
 def test_refuses_to_overwrite_without_permission(tmp_path):
     path = tmp_path / "g.npz"
     save_graph(ssr_like(seed=1), path)
-    with pytest.raises(GraphError, match="exists; pass overwrite=True"):
+    with pytest.raises(GraphError, match="already exists; pass --force"):
         save_graph(ssr_like(seed=2), path)
     assert_same_graph(load_graph(path), ssr_like(seed=1))
     save_graph(ssr_like(seed=2), path, overwrite=True)

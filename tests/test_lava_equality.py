@@ -53,7 +53,7 @@ def assert_same(program, fast, other) -> None:
 def serial(program, history, length, tmp_path, sink=None):
     meta = write_plan(program, history, length, tmp_path / "plan.npz")
     out, counters = run_serial(*load_plan(tmp_path / "plan.npz"))
-    got = read_result(program, meta, {**out, "counters": counters}, length, sink=sink)
+    got = read_result(program, meta, {**out, "counters": counters}, history, length, sink=sink)
     return got.scores, got.ledger, got.raster
 
 
@@ -77,15 +77,21 @@ SANAFE_RULES = {"neuron_updates": "every_step", "active_update": "state_change",
 
 
 @st.composite
-def mapped(draw):
-    """A random quantised graph, mapped on a small 45nm-like chip (MAC units or a host; any counting rules), with
-    some histories."""
+def quantised_graphs(draw):
+    """A random graph (``test_mapping_properties.graphs``) quantised on 6 random histories: (graph, history, length)."""
     graph = draw(graphs())
     inp = graph.node(graph.input_name())
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     history = rng.integers(0, inp.n_items + 1, size=(6, inp.max_len))
     length = rng.integers(1, inp.max_len + 1, size=6)
-    fixed = quantize(graph, (history, length))
+    return quantize(graph, (history, length)), history, length
+
+
+@st.composite
+def mapped(draw):
+    """A random quantised graph, mapped on a small 45nm-like chip (MAC units or a host; any counting rules), with
+    some histories."""
+    fixed, history, length = draw(quantised_graphs())
     base = load_chip("45nm")
     macs = draw(st.sampled_from([0, 4]))
     rules = {key: draw(st.sampled_from(values)) for key, values in RULES.items()}

@@ -1,5 +1,6 @@
 """Property tests: random valid graphs on random chips either map with every rule held (re-checked neuron by neuron
-from the Mapping) or raise a MappingError naming the violated constraint (a dotted chip key)."""
+from the Mapping, layers split by fan-in and item tables included) or raise a MappingError naming the violated
+constraint (a dotted chip key)."""
 
 import dataclasses
 
@@ -29,7 +30,7 @@ def graphs(draw):
         rows = ps if ps == 1 or draw(st.booleans()) else 1
         options = ["dense"] + (["diagonal", "circulant"] if prev != "input" else [])
         structure = draw(st.sampled_from(options))
-        C = cs if structure != "dense" else draw(st.integers(1, 6))
+        C = cs if structure != "dense" else draw(st.integers(1, 12))
         name = f"p{i}"
         bias = rng.standard_normal((rows, C))
         g.add(name, LIF((rows, C), 2.0, 1.0, 2, bias) if draw(st.booleans()) else Graded((rows, C), bias))
@@ -50,12 +51,12 @@ def graphs(draw):
 
 
 @st.composite
-def chips(draw):
+def chips(draw, max_axons: int = 60, max_mesh: int = 4, macs=(0, 4)):
     core = dataclasses.replace(
-        BASE.core, neurons=draw(st.integers(1, 24)), input_axons=draw(st.integers(1, 60)),
+        BASE.core, neurons=draw(st.integers(1, 24)), input_axons=draw(st.integers(1, max_axons)),
         output_axons=draw(st.integers(1, 60)), synapse_memory_bytes=draw(st.integers(1, 200)),
-        mac_units=draw(st.sampled_from([0, 4])), shared_weights=draw(st.booleans()))
-    mesh = dataclasses.replace(BASE.mesh, rows=draw(st.integers(1, 4)), cols=draw(st.integers(1, 4)),
+        mac_units=draw(st.sampled_from(macs)), shared_weights=draw(st.booleans()))
+    mesh = dataclasses.replace(BASE.mesh, rows=draw(st.integers(1, max_mesh)), cols=draw(st.integers(1, max_mesh)),
                                cores_per_router=draw(st.integers(1, 2)))
     host = load_chip("loihi").host if draw(st.booleans()) else None
     return dataclasses.replace(BASE, name="random", core=core, mesh=mesh, host=host)
@@ -64,6 +65,18 @@ def chips(draw):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(), chips(), st.sampled_from(["greedy", "anneal"]), st.integers(0, 3))
 def test_random_graphs_map_with_every_rule_held_or_fail_naming_the_rule(graph, chip, strategy, seed):
+    _map_or_fail_naming_the_rule(graph, chip, strategy, seed)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(), chips(max_axons=10, max_mesh=8, macs=(4,)), st.sampled_from(["greedy", "anneal"]),
+       st.integers(0, 3))
+def test_layers_wider_than_a_core_are_split_by_fan_in_with_every_rule_held_or_fail_naming_the_rule(
+        graph, chip, strategy, seed):
+    _map_or_fail_naming_the_rule(graph, chip, strategy, seed)
+
+
+def _map_or_fail_naming_the_rule(graph, chip, strategy, seed):
     try:
         m = map_graph(graph, chip, strategy, seed=seed)
     except MappingError as e:
@@ -75,4 +88,4 @@ def test_random_graphs_map_with_every_rule_held_or_fail_naming_the_rule(graph, c
         event("does not fit")
         return
     check_mapping(m, graph, chip)
-    event("mapped")
+    event("mapped with a layer split by fan-in" if m.info["splits"] else "mapped")

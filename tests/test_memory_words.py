@@ -84,11 +84,15 @@ def test_a_format_that_needs_more_words_than_a_core_holds_is_refused_by_name():
     # 16 bytes = 8 words of 16 bits; lif's row of 12 8-bit weights: 6 words dense, fits
     assert map_graph(g, small_chip(16), "greedy").cores
     sparse = {"dense": "sparse", "index_bits": 8, "header_bits": 16, "align": True}
-    with pytest.raises(MappingError) as err:  # sparse: 12 entries of 16 bits + 1 header word = 13 words > 8
+    # sparse: 12 entries of 16 bits + 1 header word = 13 words > 8: the layer is split by fan-in (mapping.splits)
+    # into partial sums whose lists fit, more cores than this 4-core chip has
+    with pytest.raises(MappingError, match="cores"):
         map_graph(g, small_chip(16, sparse), "greedy")
+    # a 128-bit header: even a list of one entry (8 + 1 words) exceeds a core (the item table's, refused first)
+    with pytest.raises(MappingError) as err:
+        map_graph(g, small_chip(16, {**sparse, "header_bits": 128}), "greedy")
     msg = str(err.value)
-    assert "needs 13 16-bit words of synapse memory" in msg and "has 8" in msg
-    assert 'synapse_format.dense = "sparse"' in msg and "synapse_format.index_bits = 8" in msg
+    assert "synapse words" in msg and "has 8" in msg and "synapse_format" in msg
     assert "memory.synapse_word_bits" in msg and "core.synapse_memory_bytes" in msg
 
 
@@ -97,7 +101,7 @@ def test_a_mapping_checked_against_a_chip_with_fewer_words_is_refused():
     g = fan_in_graph(12)
     m = map_graph(g, small_chip(64), "greedy")
     with pytest.raises(MappingError, match="synapse words.*synapse_format"):
-        check_fits(m, small_chip(16, {"dense": "sparse", "index_bits": 8, "header_bits": 16, "align": True}))
+        check_fits(m, g, small_chip(16, {"dense": "sparse", "index_bits": 8, "header_bits": 16, "align": True}))
 
 
 @pytest.mark.parametrize("change, key", [({"synapse_format": {"dense": "csr"}}, "synapse_format.dense"),

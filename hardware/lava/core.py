@@ -80,7 +80,8 @@ def save_npz(path: Path | str, arrays: dict[str, np.ndarray]) -> None:
 @dataclass
 class _Pop:
     name: str
-    kind: str  # LIF | Graded | Readout | Sum (the host's sum of host layers into X, emitted as host>X)
+    kind: str  # LIF | Graded | Readout | Sum (the host's sum of host layers into X, emitted as host>X) | Table
+    #           | Partial (raw partial sums of a split layer, mapping.splits)
     idx: np.ndarray  # flat neuron indices held here
     bias: np.ndarray  # float64 integers (LIF: bias_mant << bias_exp)
     sl: slice  # this population's part of the unit's LIF or graded state
@@ -93,8 +94,8 @@ class _Pop:
 class _Edge:
     source: str
     target: _Pop
-    kind: str  # item | spike | graded | host
-    structure: str
+    kind: str  # item | spike | graded | host | table (an item table's values into its target) | partial
+    structure: str  # dense | diagonal | circulant | copy | table (an item table's range: the ids into a Table)
     readout: bool
     shift: int
     weight: np.ndarray  # dense [rows, C_in] (wi picks a row per neuron); diagonal [n]; circulant [n, P_in]
@@ -103,6 +104,9 @@ class _Edge:
     raw: slice | None  # its raw accumulator in the unit's state (targets summed over a window)
     counter: int  # which counter its synaptic work goes to
     src_shape: tuple[int, int]
+    table: tuple[str, int, int] | None = None  # structure "table": (mode, first item id, first channel)
+    window: tuple[int, int] | None = None  # a split layer's fan-in range (source channels, circulant: positions)
+    const: bool = False  # kind "partial": graded partial sums into a LIF population (a constant drive)
 
 
 class UnitCore:
@@ -144,8 +148,12 @@ class UnitCore:
             if target.kind != "LIF" and e["kind"] != "host":
                 raw, n_raw = slice(n_raw, n_raw + target.idx.size), n_raw + target.idx.size
             counter = _C["host_mac"] if self.kind == "host" else _C["mac" if e["kind"] == "graded" else "synaptic_op"]
+            if e["structure"] == "table":
+                raw = None
             edge = _Edge(e["source"], target, e["kind"], e["structure"], e["positions"] == "readout", e["shift"], w,
-                         arrays.get(f"{k}.e{j}.wi"), e["fan_in"], raw, counter, tuple(e["src_shape"]))
+                         arrays.get(f"{k}.e{j}.wi"), e["fan_in"], raw, counter, tuple(e["src_shape"]),
+                         (e["mode"], e["i0"], e["d0"]) if e["structure"] == "table" else None,
+                         tuple(e["window"]) if e.get("window") else None, bool(e.get("const", False)))
             self.edges_from.setdefault(e["source"], []).append(edge)
         self.n_raw = n_raw
 
@@ -193,6 +201,27 @@ class UnitCore:
                 vals = x[pop.idx].astype(np.float64)
                 self._add_drive(pop, state, vals)
                 continue
+            if e.structure == "table":  # an item table's range: read (lookup) or accumulate (fanin) the rows
+                self._table_read(e, x, state)
+                continue
+            if e.kind == "table":  # the table's values: one per neuron, added raw (rounded once, as one edge)
+                vals = x[pop.idx]
+                state["counters"][_C["synaptic_op"]] += pop.idx.size
+                if pop.kind == "LIF":
+                    state["lif_acc"][0, pop.sl] += round_shift(vals, e.shift).astype(np.int64)
+                else:
+                    state["raw"][e.raw] += vals.astype(np.int64)
+                continue
+            if e.kind == "partial":  # raw partial sums of a split layer: merged by adding, rounded once here
+                vals = x[pop.idx]
+                state["counters"][_C["synaptic_op"]] += pop.idx.size * e.fan_in  # one add per value received
+                if pop.kind != "LIF":
+                    state["raw"][e.raw] += vals.astype(np.int64)
+                elif e.const:
+                    state["lif_const"][pop.sl] += round_shift(vals, e.shift).astype(np.int64)
+                else:
+                    state["lif_acc"][t, pop.sl] += round_shift(vals, e.shift).astype(np.int64)
+                continue
             contrib, n_inputs = self._propagate(e, x, length)
             state["counters"][e.counter] += int(n_inputs)
             if pop.kind == "LIF":
@@ -204,6 +233,20 @@ class UnitCore:
                     state["lif_acc"][step, pop.sl] += add
             else:
                 state["raw"][e.raw] += contrib.astype(np.int64)
+
+    def _table_read(self, e: _Edge, x: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """The ids of the positions whose item lies in this core's range pick their rows: the values W[d, id] of
+        the range's channels go to the Table population's state (zero elsewhere), sent in the table's phase.
+        With "fanin" each is a synaptic op into a partial accumulator, which updates once when it sends."""
+        pop = e.target
+        mode, i0, d0 = e.table
+        ids = x[:-1].astype(np.int64)[pop.rows] - i0
+        hit = (ids >= 0) & (ids < e.weight.shape[1])
+        vals = np.where(hit, e.weight[pop.chans - d0, np.clip(ids, 0, e.weight.shape[1] - 1)], 0)
+        state["graded_in"][pop.sl] = vals
+        if mode == "fanin":
+            state["counters"][_C["synaptic_op"]] += int(hit.sum())
+            state["counters"][_C["neuron_update"]] += int(hit.sum())
 
     def _add_drive(self, pop: _Pop, state: dict[str, np.ndarray], vals: np.ndarray) -> None:
         if pop.kind == "LIF":
@@ -220,6 +263,9 @@ class UnitCore:
             ids = x[:-1].astype(np.int64)
             return e.weight[e.wi, ids[rows]], float(n)
         X = x.astype(np.float64).reshape(e.src_shape)
+        if e.window is not None:  # a partial core: only its fan-in range
+            a0, a1 = e.window
+            X = X[a0:a1] if e.structure == "circulant" else X[:, a0:a1]
         graded = e.kind == "graded"
         if e.structure == "dense":
             out = np.einsum("nc,nc->n", e.weight[e.wi], X[rows])
@@ -236,6 +282,15 @@ class UnitCore:
 
     def _emit(self, pop: _Pop, t: int, state: dict[str, np.ndarray], out: np.ndarray) -> int:
         counters = state["counters"]
+        if pop.kind == "Table":
+            out[pop.slots] = state["graded_in"][pop.sl]
+            return 0
+        if pop.kind == "Partial":  # raw partial sums, sent and cleared; each accumulator updates once
+            for e in (e for edges in self.edges_from.values() for e in edges if e.target is pop):
+                out[pop.slots] += state["raw"][e.raw]
+                state["raw"][e.raw] = 0
+            counters[_C["neuron_update"]] += pop.idx.size
+            return 0
         if pop.kind == "LIF":
             fx = self.meta["lif"][pop.name]
             a_in = (state["lif_const"][pop.sl] + state["lif_acc"][t, pop.sl]).astype(np.float64)

@@ -269,6 +269,7 @@ def load_dataset(
     columns: dict | None = None,
     quiet: bool = True,
     use_cache: bool = True,
+    synthetic: SyntheticConfig | None = None,
     recorded_file: Path | None = None,
 ) -> SequentialDataset:
     """Load, preprocess, split and cache a dataset (see the module docstring).
@@ -277,6 +278,8 @@ def load_dataset(
     "loo" (:mod:`ssr_neuro.data.samples`). ``k_core``: 0 or 1 disables the filter. ``seed``: the synthetic
     generator's seed (part of every cache key). ``columns``: a table's column names (keys user, item, time, sep).
     ``quiet=False`` reports progress and cache use on stderr. ``use_cache=False`` neither reads nor writes the cache.
+    ``synthetic``: the generator's parameters for the synthetic source (catalog size ``n_items``, ``n_users``, ...;
+    default ``SyntheticConfig()``); DataError with any other source.
     ``recorded_file``: where a named dataset was read from before, looked at first (``load_described``).
     """
     say: Callable[[str], None] = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
@@ -284,7 +287,11 @@ def load_dataset(
     _check_options(k_core, seed, columns)
     data_dir = Path(data_dir).expanduser() if data_dir is not None else None
     name, fmt, path = resolve_source(source, data_dir, download, quiet, recorded_file)
-    synthetic = SyntheticConfig() if fmt == "synthetic" else None
+    if synthetic is not None and fmt != "synthetic":
+        raise DataError(f"synthetic parameters apply to the synthetic source only, not to {source}; drop them")
+    if synthetic is not None:
+        synthetic.check()
+    synthetic = (synthetic or SyntheticConfig()) if fmt == "synthetic" else None
 
     options = {
         "source": name if str(source).strip() in DATASETS else (str(path.resolve()) if path else name),

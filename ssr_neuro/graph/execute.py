@@ -211,10 +211,11 @@ def _node_input(step: _Step, outputs: dict[str, np.ndarray], nodes: dict[str, No
         if per_step and isinstance(src, ItemInput):  # its one spike per position arrives at step 0
             contribution = np.concatenate([contribution[None], np.zeros((node.time_steps - 1,) + contribution.shape,
                                                                         contribution.dtype)])
+        # contributions are fresh arrays: sums accumulate in place (a catalog's readout is memory-bound)
         if per_step and is_spiking(src):
-            stepwise = contribution if stepwise is None else stepwise + contribution
+            stepwise = contribution if stepwise is None else np.add(stepwise, contribution, out=stepwise)
         else:
-            constant = contribution if constant is None else constant + contribution
+            constant = contribution if constant is None else np.add(constant, contribution, out=constant)
     if not per_step:
         return constant
     if stepwise is None:
@@ -270,8 +271,22 @@ class Batch:
     outputs: dict[str, np.ndarray]
 
 
-def trace(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, batch_size: int = 256) -> Iterator[Batch]:
-    """Run the graph batch by batch and yield every node's input and output (for calibration and inspection)."""
+CHUNK_VALUES = 1 << 21  # values per temporary array of a chunked readout (16 MB of float64)
+
+
+def _batch_rows(x: np.ndarray, node: Node, rows: slice) -> np.ndarray:
+    """Rows of a batch of one node's output: LIF spikes [T, B, ...] along axis 1, the others along axis 0."""
+    return x[:, rows] if isinstance(node, LIF) else x[rows]
+
+
+def trace(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
+          scores_out: np.ndarray | None = None) -> Iterator[Batch]:
+    """Run the graph batch by batch and yield every node's input and output (for calibration and inspection).
+
+    With ``scores_out`` [B, N+1] the Readout's scores are written there (rows of the whole run) instead of being
+    returned, computed in row chunks of at most ``CHUNK_VALUES`` values, and its summed input is not kept: the
+    readout of a large catalog then makes no batch-sized temporaries (whose fresh memory costs more than the
+    arithmetic). The Batch's Readout output is a view of ``scores_out``."""
     graph.validate()
     history = np.asarray(history, dtype=np.int64)
     length = np.asarray(length, dtype=np.int64)
@@ -289,6 +304,15 @@ def trace(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, batch_size
             node = step.node
             if isinstance(node, ItemInput):
                 outputs[step.name] = h
+                continue
+            if isinstance(node, Readout) and scores_out is not None:
+                out = scores_out[start:start + h.shape[0]]
+                chunk = max(1, CHUNK_VALUES // node.shape[1])
+                for r in range(0, h.shape[0], chunk):
+                    rows = slice(r, r + chunk)
+                    part = {e.source: _batch_rows(outputs[e.source], nodes[e.source], rows) for e in step.edges}
+                    out[rows] = arith.readout_scores(node, _node_input(step, part, nodes, arith, n[rows]))
+                outputs[step.name] = out
                 continue
             total = inputs[step.name] = _node_input(step, outputs, nodes, arith, n)
             if isinstance(node, LIF):
@@ -312,9 +336,8 @@ def run(graph: NeuroGraph, history: np.ndarray, length: np.ndarray, record: bool
     scores = np.empty((np.shape(history)[0], graph.node(out_name).shape[1]))
     recording = _Recording(graph) if record else None
     start = 0
-    for batch in trace(graph, history, length, batch_size):
+    for batch in trace(graph, history, length, batch_size, scores_out=scores):
         stop = start + batch.history.shape[0]
-        scores[start:stop] = batch.outputs[out_name]
         if recording is not None:
             recording.add(batch.outputs, batch.history, batch.length)
         start = stop

@@ -61,18 +61,23 @@ def int_range(bits: int) -> tuple[int, int]:
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
-def saturate(x: np.ndarray, bits: int) -> np.ndarray:
-    """Clip integer values to the signed ``bits``-bit range."""
+def saturate(x: np.ndarray, bits: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Clip integer values to the signed ``bits``-bit range (into ``out`` if given, e.g. ``x`` itself: large
+    arrays such as a catalog's scores are then clipped in place, without temporaries)."""
     lo, hi = int_range(bits)
-    return np.clip(x, lo, hi)
+    out = np.maximum(x, lo, out=out)
+    return np.minimum(out, hi, out=out)
 
 
 def round_shift(acc: np.ndarray, shift: int) -> np.ndarray:
-    """acc * 2**-shift as an integer: a left shift (exact) for shift <= 0, else (acc + 2**(shift-1)) >> shift."""
+    """acc * 2**-shift as an integer: a left shift (exact) for shift <= 0, else (acc + 2**(shift-1)) >> shift.
+    A new array; one pass with one temporary (the readout of a large catalog is memory-bound)."""
     acc = np.asarray(acc, dtype=np.float64)
     if shift <= 0:
         return acc * float(1 << -shift)
-    return np.floor(acc * (1.0 / (1 << shift)) + 0.5)
+    out = acc * (1.0 / (1 << shift))
+    out += 0.5
+    return np.floor(out, out=out)
 
 
 def decay(x: np.ndarray, keep: int) -> np.ndarray:
@@ -146,12 +151,15 @@ def edge_input(syn: Synapse, source: Node, target: Node, acc: np.ndarray) -> np.
 def graded_output(node: Graded | Readout, total: np.ndarray) -> np.ndarray:
     """y = sat_bits(bias + total) for a Graded or Readout population; ``total`` is the sum of its edge inputs."""
     fx = _fixed(node)
-    return saturate(np.asarray(total, dtype=np.float64) + fx.bias, fx.bits)
+    y = np.asarray(total, dtype=np.float64) + fx.bias
+    return saturate(y, fx.bits, out=y)
 
 
 def readout_scores(node: Readout, total: np.ndarray) -> np.ndarray:
     """Real-valued scores y * 2**exp of a Readout (y as in :func:`graded_output`): total [B, 1, N+1] -> [B, N+1]."""
-    return (graded_output(node, total) * 2.0 ** _fixed(node).exp)[:, 0]
+    y = graded_output(node, total)
+    y *= 2.0 ** _fixed(node).exp
+    return y[:, 0]
 
 
 def lif_run(fx: LIFFixed, a_in_per_step: np.ndarray, keep_state: bool = True
