@@ -104,3 +104,27 @@ def test_simulate_event_timing_keeps_the_energy_and_adds_its_plots(model, tmp_pa
     assert runs["event"]["latency_us_per_inference"] > 0
     rc, _, err = run_cli(capsys, "simulate", str(graph), "--timing-chunk", "0")
     assert rc == 2 and "--timing-chunk" in err
+
+
+def test_a_synthetic_catalog_size_is_trained_recorded_and_rebuilt(tmp_path, capsys):
+    """train --items/--users sets the generator; the checkpoint records it, so convert rebuilds the same items."""
+    from test_cli import TINY
+
+    model = tmp_path / "big.pt"
+    rc, out, _ = run_cli(capsys, "train", "--items", "900", "--users", "150", "--out", str(model), "--json", *TINY)
+    assert rc == 0
+    rc, out, _ = run_cli(capsys, "convert", str(model), "-o", str(tmp_path / "big.graph"), "--no-check", "--json",
+                         "--calibration-samples", "64")
+    assert rc == 0
+    from ssr_neuro.graph.io import load_graph
+
+    desc = load_graph(tmp_path / "big.graph").meta["dataset"]
+    assert desc["options"]["synthetic"]["n_items"] == 900 and desc["options"]["synthetic"]["n_users"] == 150
+    from ssr_neuro.data.synthetic import SyntheticConfig
+
+    same = load_dataset("synthetic", synthetic=SyntheticConfig(n_items=900, n_users=150), quiet=True)
+    assert desc["item_ids"] == list(same.item_ids) != list(load_dataset("synthetic", quiet=True).item_ids)
+    rc, _, err = run_cli(capsys, "train", "--dataset", "ml-100k", "--items", "10", "--out", str(tmp_path / "x.pt"))
+    assert rc == 2 and "--items" in err
+    rc, _, err = run_cli(capsys, "train", "--items", "1", "--out", str(tmp_path / "x.pt"))
+    assert rc == 2 and "n_items" in err

@@ -305,6 +305,7 @@ def load_dataset(
         "k_core": int(k_core),
         "seed": int(seed),
         "columns": dict(columns) if columns else None,
+        "synthetic": synthetic_options(synthetic),
     }
     material = {
         "cache_version": CACHE_VERSION,
@@ -444,6 +445,14 @@ __all__ = [
 SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", "seed", "columns")
 
 
+def synthetic_options(synthetic: SyntheticConfig | None) -> dict | None:
+    """The synthetic generator's parameters as a dataset option (None for a file), so that a checkpoint's
+    description rebuilds the same catalog."""
+    if synthetic is None:
+        return None
+    return {k: v for k, v in synthetic.as_dict().items() if k != "generator_version"}
+
+
 def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
                    what: str = "the model") -> SequentialDataset:
     """Rebuild the dataset a checkpoint or graph describes (its ``dataset`` entry: name, options, item ids) and
@@ -453,8 +462,10 @@ def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
     options = dict(desc["options"])
     source = options.pop("source", desc["name"])
     recorded = options.get("data_file")
+    generator = options.get("synthetic")
     ds = load_dataset(source, data_dir=data_dir, quiet=quiet,
                       recorded_file=Path(recorded) if isinstance(recorded, str) and recorded else None,
+                      synthetic=SyntheticConfig.from_options(generator) if generator else None,
                       **{k: options[k] for k in SPLIT_OPTION_KEYS if k in options})
     if list(ds.item_ids) != list(desc["item_ids"]):
         raise DataError(f"the dataset found for '{desc['name']}' differs from the one {what} was trained on "

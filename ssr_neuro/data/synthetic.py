@@ -50,6 +50,14 @@ class SyntheticConfig:
         out["generator_version"] = GENERATOR_VERSION
         return out
 
+    @classmethod
+    def from_options(cls, options: dict) -> "SyntheticConfig":
+        """The config recorded by ``as_dict`` (a dataset's ``options["synthetic"]``)."""
+        values = {k: v for k, v in options.items() if k in cls.__dataclass_fields__}
+        if "successor_weights" in values:
+            values["successor_weights"] = tuple(values["successor_weights"])
+        return cls(**values)
+
     def check(self) -> None:
         if self.n_users < 1 or self.n_items < 2:
             raise DataError("synthetic data needs n_users >= 1 and n_items >= 2; raise them")

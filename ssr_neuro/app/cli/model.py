@@ -21,6 +21,8 @@ def train(
     model_name: str = typer.Option("ssr", "--model", help="ssr, or an ANN baseline to train under the same protocol: "
                                                          "gru4rec | sasrec | fmlp-rec | narm | caser | stamp | sr-gnn | lrurec | bsarec"),
     split: Split = typer.Option(Split.ufo, help="ufo: per-user 80/20 time split (SSR's); loo: leave-one-out"),
+    items: Optional[int] = typer.Option(None, help="--dataset synthetic: catalog size (default 400)"),
+    users: Optional[int] = typer.Option(None, help="--dataset synthetic: number of users (default 800)"),
     max_len: int = typer.Option(20, help="L, history length"),
     k_core: int = typer.Option(5, help="iterative k-core filter on users and items (0 disables)"),
     valid_ratio: float = typer.Option(0.1, help="share of each user's training samples kept for validation (ufo)"),
@@ -59,8 +61,17 @@ def train(
         options.update(n_blocks=blocks, time_steps=time_steps, tau=tau, threshold=threshold)
     model_config(model_name, 1, max_len, dim, **options)  # check the options before the data preparation
     set_threads(threads)
-    ds = load_data(dataset, data_dir, {"max_len": max_len, "split": split.value, "k_core": k_core,
-                                        "valid_ratio": valid_ratio, "seed": seed}, download)
+    data_options = {"max_len": max_len, "split": split.value, "k_core": k_core, "valid_ratio": valid_ratio,
+                    "seed": seed}
+    if items is not None or users is not None:
+        if dataset != "synthetic":
+            raise UserError(f"--items and --users set the synthetic generator; drop them for --dataset {dataset}")
+        from ssr_neuro.data.synthetic import SyntheticConfig
+
+        base = SyntheticConfig()
+        data_options["synthetic"] = SyntheticConfig(n_items=base.n_items if items is None else items,
+                                                    n_users=base.n_users if users is None else users)
+    ds = load_data(dataset, data_dir, data_options, download)
     torch.manual_seed(seed)
     model = build_model(model_config(model_name, ds.n_items, max_len, dim, **options))
     label = "SSR" if model_name == "ssr" else model_name
