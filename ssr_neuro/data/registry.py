@@ -462,7 +462,7 @@ def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
     options = dict(desc["options"])
     source = options.pop("source", desc["name"])
     recorded = options.get("data_file")
-    generator = options.get("synthetic")
+    generator = options.get("synthetic") if source == "synthetic" else None  # not when --dataset points elsewhere
     ds = load_dataset(source, data_dir=data_dir, quiet=quiet,
                       recorded_file=Path(recorded) if isinstance(recorded, str) and recorded else None,
                       synthetic=SyntheticConfig.from_options(generator) if generator else None,
