@@ -16,7 +16,6 @@ from ssr_neuro.app.dse.pareto import non_dominated, pareto_front, plot_pareto, p
 from ssr_neuro.app.dse.run import InProcess, LocalPool, RayPool, executor_for, run_sweep
 from ssr_neuro.app.dse.space import BaseConfig, point_id
 from ssr_neuro.app.dse.store import ResultStore, load_results
-from ssr_neuro.app.pipeline import SamplePlan
 from ssr_neuro.data.types import Samples
 from ssr_neuro.graph.quantize import quantize
 from ssr_neuro.errors import UserError
@@ -39,10 +38,9 @@ def base() -> Base:
     history[np.arange(MAX_LEN)[None] >= length[:, None]] = 0
     doc, source = read_chip_doc("45nm")
     config = BaseConfig(graph=Path("tiny.graph"), samples=24, strategy="greedy")
-    plan = SamplePlan(calibration=64, activity=32, evaluation=24)
     evaluation = Samples(history=history[:24], length=length[:24], target=rng.integers(1, N_ITEMS + 1, 24),
                          user=np.arange(24))
-    return Base(config, quantize(graph, (history, length)), doc, source, plan, (history, length),
+    return Base(config, quantize(graph, (history, length)), doc, source, (history, length),
                 (history[:32], length[:32]), evaluation)
 
 

@@ -212,22 +212,35 @@ def map_source(src: Source, chip, plan: SamplePlan, strategy: str = "anneal"):
 
 # ------------------------------------------------------------------------------------------------ stage 3: run
 
+def check_run(backend: str = "fast", batch_size: int = 256, timeout_s: float = 600.0, timing: str = "analytic",
+              timing_chunk: int = 4) -> None:
+    """The one check of a simulation's options (``run_on_chip`` runs it; the CLI runs it before any work): a one-line
+    UserError naming the option and its fix."""
+    from hardware.simulate import TIMINGS
+
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be >= 1 (got {batch_size})")
+    if timeout_s <= 0:
+        raise UserError(f"--timeout must be > 0 seconds (got {timeout_s})")
+    if timing not in TIMINGS:
+        raise UserError(f"unknown timing {timing!r}; use one of {', '.join(TIMINGS)}")
+    if timing_chunk < 1:
+        raise UserError(f"--timing-chunk must be >= 1 message (got {timing_chunk})")
+
+
 def run_on_chip(graph: NeuroGraph, mapping, chip, samples, backend: str = "fast", batch_size: int = 256,
                 timeout_s: float = 600.0, progress: bool = False, timing: str = "analytic", timing_chunk: int = 4):
     """Simulate ``samples`` (``Samples``) on the mapped chip -> ``SimResult`` with ``counting`` (the three counting
     methods) and ``quality`` (HR/NDCG/MRR@{5,10,20} of the chip's own scores) filled in. ``timing``: "analytic" or
     "event" (``hardware.timing``; the same energy, both backends)."""
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    check_run(backend, batch_size, timeout_s, timing, timing_chunk)
     if not graph.quantized:
         raise UserError("the graph is a float graph; the chip runs fixed point: convert without --float")
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be >= 1 (got {batch_size})")
     if backend == "lava":
         from hardware.lava_backend import simulate_lava
 
-        if timeout_s <= 0:
-            raise UserError(f"--timeout must be > 0 seconds (got {timeout_s})")
         log(f"running {len(samples):,} inferences in Lava (about 6 s to start, then about 0.4 s per inference)")
         result = simulate_lava(graph, mapping, chip, samples.history, samples.length, timeout_s=timeout_s,
                                timing=timing, timing_chunk=timing_chunk)

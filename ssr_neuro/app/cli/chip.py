@@ -143,17 +143,12 @@ def simulate(
     from hardware.chip import load_chip
     from hardware.report import EVENT_PLOT_FILES, PLOT_FILES, format_table, write_csv, write_plots
     from mapping import load_mapping
-    from ssr_neuro.app.pipeline import load_source, map_source, reference_quality, run_on_chip
+    from ssr_neuro.app.pipeline import check_run, load_source, map_source, reference_quality, run_on_chip
     from ssr_neuro.files import check_writable
 
     plan = SamplePlan(calibration=calibration_samples, activity=activity_samples, evaluation=samples,
                       split=on.value, seed=seed)
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be >= 1 (got {batch_size})")
-    if timeout <= 0:
-        raise UserError(f"--timeout must be > 0 seconds (got {timeout})")
-    if timing_chunk < 1:
-        raise UserError(f"--timing-chunk must be >= 1 message (got {timing_chunk})")
+    check_run(backend.value, batch_size, timeout, timing.value, timing_chunk)
     if backend is Backend.lava:
         from hardware.lava_backend import lava_status
 

@@ -62,7 +62,6 @@ class Base:
     graph: NeuroGraph
     chip_doc: dict
     chip_source: str
-    plan: SamplePlan
     calibration: tuple[np.ndarray, np.ndarray]  # plan.calibration_of(dataset): re-quantisation at other bit widths
     activity: tuple[np.ndarray, np.ndarray]  # plan.activity_of(dataset): what the mapper's activity is recorded on
     samples: Samples  # plan.evaluation_of(dataset): the inferences every point simulates
@@ -89,8 +88,7 @@ def load_base(config: BaseConfig) -> Base:
     n_calib = graph.meta.get("quantization", {}).get("calibration", {}).get("n_samples", config.calibration_samples)
     plan = SamplePlan(calibration=n_calib, evaluation=config.samples, split=config.split, seed=config.seed)
     doc, chip_source = read_chip_doc(config.chip)
-    return Base(config, graph, doc, chip_source, plan, plan.calibration_of(ds), plan.activity_of(ds),
-                plan.evaluation_of(ds))
+    return Base(config, graph, doc, chip_source, plan.calibration_of(ds), plan.activity_of(ds), plan.evaluation_of(ds))
 
 
 # ------------------------------------------------------------------------------------------------ one point
