@@ -358,6 +358,7 @@ def compare_models(cfg: CompareConfig) -> Comparison:
     hits = {n: _cached(cfg.out / f"{n}.pt", _model_config(n, cfg, ds.n_items), cfg, ds.describe())
             for n in trained}  # every cache read once, and a mismatched one refused before anything trains
     rows, details, energies = [], {}, {}
+    plan = SamplePlan(evaluation=cfg.samples, seed=cfg.sim_seed)  # one plan for SSR's simulation and the int8 ANNs
     for name in cfg.models:
         start = time.perf_counter()
         if name == "pop":
@@ -371,7 +372,6 @@ def compare_models(cfg: CompareConfig) -> Comparison:
         else:
             model, metrics, reused = train_or_reuse(name, cfg, ds, hits[name])
         model.cpu()  # counted, converted and priced on the CPU, wherever it trained
-        plan = SamplePlan(evaluation=cfg.samples, seed=cfg.sim_seed)
         energy = (ssr_energies(model, ds, cfg.chip, plan) if name == "ssr" else ann_energies(model, ds, cfg.chip, plan))
         energies[name] = energy
         rows.append(_row(name, metrics, sum(p.numel() for p in model.parameters()), energy))
