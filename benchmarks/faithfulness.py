@@ -13,7 +13,9 @@ venv (``reference_ssr.py --epochs N --eval-every-epoch --no-speed``). Metrics: f
 
 Prints per epoch HR@10 and NDCG@10 of both sides (mean +- sample standard deviation over the seeds) and whether
 the difference of the means is within seed noise: |mean_ours - mean_ref| <= 2 * sqrt(sd_ours^2/n + sd_ref^2/n)
-(two standard errors of the difference; needs at least two seeds). ``--out`` keeps every number as JSON.
+(two standard errors of the difference; needs at least two seeds). ``--out`` keeps every number as JSON. Each
+finished (side, seed) run is kept in ``--keep`` (default runs/faithfulness/) and reused by the next call, so the
+study (hours on 2 cores) can be stopped and resumed; ``benchmarks/protocol.py run`` runs it as one of its stages.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -70,6 +73,16 @@ def run_reference(dataset: str, data_dir: Path, epochs: int, seed: int, threads:
     return [{"epoch": row["epoch"], **{k: row["test"][k] for k in METRICS}, "train_s": row["s"]} for row in log]
 
 
+def kept_run(path: Path, run: Callable[[], list[dict]]) -> list[dict]:
+    """The per-epoch rows of one (side, seed) run: read from ``path`` when an earlier call finished it, else run and
+    keep them there, so a long study can be stopped and resumed."""
+    if path.exists():
+        return json.loads(path.read_text())
+    rows = run()
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(rows)))
+    return rows
+
+
 def _mean_sd(values: list[float]) -> tuple[float, float | None]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
@@ -110,16 +123,20 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[2024, 2025, 2026])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=None, help="write every number as JSON here")
+    p.add_argument("--keep", type=Path, default=REPO / "runs" / "faithfulness",
+                   help="folder keeping each finished (side, seed) run; a rerun reuses them (resumable)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     runs: dict[str, dict[int, list[dict]]] = {"ours": {}, "reference": {}}
     started = time.perf_counter()
+    sides = {"reference": lambda seed: run_reference(args.dataset, args.data_dir, args.epochs, seed, args.threads),
+             "ours": lambda seed: run_ours(args.dataset, args.data_dir, args.epochs, seed)}
     for seed in args.seeds:
-        runs["reference"][seed] = run_reference(args.dataset, args.data_dir, args.epochs, seed, args.threads)
-        print(f"reference seed {seed}: last epoch " + json.dumps(runs["reference"][seed][-1]), flush=True)
-        runs["ours"][seed] = run_ours(args.dataset, args.data_dir, args.epochs, seed)
-        print(f"ours      seed {seed}: last epoch " + json.dumps(runs["ours"][seed][-1]), flush=True)
+        for side, run_side in sides.items():
+            runs[side][seed] = kept_run(args.keep / f"{args.dataset}-{side}-{seed}-{args.epochs}ep.json",
+                                        lambda: run_side(seed))
+            print(f"{side:9} seed {seed}: last epoch " + json.dumps(runs[side][seed][-1]), flush=True)
     print(f"\n{args.dataset}, no validation set, test after every epoch, seeds {args.seeds}, {args.threads} threads, "
           f"{time.perf_counter() - started:.0f} s in all\n")
     print(table(runs, args.epochs))
