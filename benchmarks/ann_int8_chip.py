@@ -4,11 +4,12 @@
 
 SSR: ``hardware.simulate`` of the converted graph on ML-1M test inferences (45nm, 45nm-ideal, loihi), energy per
 inference by kind. Baselines at ML-1M's shapes (3,416 items, L = 20, D = 64, defaults of ``MODEL_DEFAULTS``): the
-float32 figure at 45 nm (``counting.ann_45nm`` of ``layer_ops``) and the int8 figure on each chip: GRU4Rec and NARM
-compiled into int8 layer lists (``ssr_neuro.baselines.int8``; exact per-op work, neuron updates included; a dense
-ANN's work does not depend on its weight values, so an untrained model gives the trained one's energy), SASRec,
-FMLP-Rec and Caser from ``layer_ops`` (``int8_ann_on_chip``: no neuron updates, a low estimate). Then
-``saving_decomposition`` of SSR's saving against each baseline on the 45nm chip.
+float32 figure at 45 nm (``counting.ann_45nm`` of ``layer_ops``) and the int8 figure on each chip: GRU4Rec, NARM,
+SASRec, FMLP-Rec and Caser compiled into int8 layer lists (``ssr_neuro.baselines.int8``; exact per-op work, neuron
+updates and table reads included; a dense ANN's work does not depend on its weight values, so an untrained model
+gives the trained one's energy), the others from ``layer_ops`` (``int8_ann_on_chip``: no neuron updates, a low
+estimate); for the compiled ones the ``layer_ops`` estimate is printed too. Then ``saving_decomposition`` of SSR's
+saving against each baseline on the 45nm chip. ``--baselines-only`` skips SSR (no graph needed).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--graph", type=Path, default=REPO / "runs/ml-1m/model.graph")
     ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--baselines-only", action="store_true", help="skip SSR (ML-1M's shape: 3,416 items, L = 20)")
     args = ap.parse_args()
     import torch
 
@@ -41,16 +43,17 @@ def main() -> None:
     from ssr_neuro.baselines.int8 import SUPPORTED, compile_int8
     from ssr_neuro.graph.io import load_graph
 
-    graph = load_graph(args.graph)
-    inp = graph.node(graph.input_name())
+    graph = None if args.baselines_only else load_graph(args.graph)
+    n_items, max_len = (3416, 20) if graph is None else (graph.node(graph.input_name()).n_items,
+                                                         graph.node(graph.input_name()).max_len)
     rng = np.random.default_rng(0)
-    length = rng.integers(1, inp.max_len + 1, size=args.samples)
-    history = rng.integers(1, inp.n_items + 1, size=(args.samples, inp.max_len)) * (
-        np.arange(inp.max_len)[None] < length[:, None])
+    length = rng.integers(1, max_len + 1, size=args.samples)
+    history = rng.integers(1, n_items + 1, size=(args.samples, max_len)) * (np.arange(max_len)[None] < length[:, None])
     chips = {name: load_chip(name) for name in PRESETS}
     ssr = {}
-    print(f"SSR ({args.graph}, {args.samples} random ML-1M-shaped histories), uJ per inference:")
-    for name, chip in chips.items():
+    if graph is not None:
+        print(f"SSR ({args.graph}, {args.samples} random ML-1M-shaped histories), uJ per inference:")
+    for name, chip in chips.items() if graph is not None else ():
         r = simulate(graph, map_graph(graph, chip), chip, history, length)
         kinds = {k: float(np.mean(r.per_inference[f"energy_pJ_{k}"])) for k in KINDS}
         ssr[name] = kinds
@@ -63,18 +66,23 @@ def main() -> None:
     rows = {}
     for name in BASELINES:
         torch.manual_seed(0)
-        model = BASELINES[name](BaselineConfig(name, inp.n_items, max_len=inp.max_len, dim=64)).eval()
+        model = BASELINES[name](BaselineConfig(name, n_items, max_len=max_len, dim=64)).eval()
         f32 = ann_45nm(model.layer_ops())["total_pJ"]
+        estimate = {c: int8_ann_on_chip(model.layer_ops(), chips[c]) for c in PRESETS}
+        int8, how = estimate, "layer_ops estimate"
         if name in SUPPORTED:
             net = compile_int8(model, history[:64], length[:64])
             int8 = {c: run_int8_on_chip(net, chips[c], history[:1], length[:1]) for c in PRESETS}
-            how = "exact"
-        else:
-            int8 = {c: int8_ann_on_chip(model.layer_ops(), chips[c]) for c in PRESETS}
-            how = "layer_ops estimate"
+            how = (f"exact ({int8['45nm']['macs']:,.0f} MACs, {int8['45nm']['updates']:,} activations, "
+                   f"{int8['45nm']['cores']} cores, {int8['45nm']['latency_us']:.1f} us on 45nm); layer_ops estimate "
+                   + " | ".join(f"{estimate[c]['total_pJ'] * 1e-6:.3f}" for c in PRESETS))
         rows[name] = (f32, int8)
         print(f"  {name:9s} {f32 * 1e-6:9.3f} " + " ".join(f"{int8[c]['total_pJ'] * 1e-6:11.3f}" for c in PRESETS)
               + f"   {how}")
+        print(f"  {'':9s} {'':9s} by kind on 45nm: " + ", ".join(
+            f"{k} {v * 1e-6:.3f}" for k, v in int8["45nm"]["by_kind"].items()))
+    if graph is None:
+        return
     print("\nSSR's saving against each baseline on 45nm (uJ per inference; parts add up to the total):")
     parts = ("precision_pJ", "chip_pJ", "spike_sparsity_pJ", "memory_traffic_pJ", "network_pJ", "static_pJ")
     print(f"  {'model':9s} {'total':>8s} " + " ".join(f"{p[:-3]:>15s}" for p in parts) + "  vs int8 on chip")

@@ -4,8 +4,9 @@ comes from. Pure functions, no torch.
 Two ways in, one pricing:
 - ``run_int8_on_chip(net, chip, history, length)``: an :class:`~ssr_neuro.graph.int8_net.Int8Net` (a baseline
   compiled by ``ssr_neuro.baselines.int8``) run in int8 on the chip: its scores (integers, what the chip computes)
-  and the energy of one inference from ``op_counts`` (exact work of every op: MACs, weights read, activations
-  computed and sent);
+  and the energy of one inference from ``op_counts`` (exact work of every op: MACs, weights and table entries read,
+  activations computed and sent; its docstring gives the MACs and table reads of each op kind: LayerNorm, softmax,
+  attention products, FMLP-Rec's filter, convolutions...);
 - ``int8_ann_on_chip(layers, chip)``: an estimate from a baseline's float32 ``layer_ops()``
   (``ssr_neuro.counting.LayerOps``) for a baseline without a compiled net: the same MACs and weights at 8 bits; it
   does not know the activations a layer computes, so neuron updates are left out there (a low estimate).
@@ -15,7 +16,8 @@ Pricing of one inference (per layer; the chip's own action prices and word price
     compute  = MACs x mac + activations computed x neuron_update          (a graded neuron update each, as SSR's)
                (chip without MAC units: MACs and activations on the [host], host.mac_pJ each)
     memory   = MACs x accumulator_rmw + weight bytes x weight_read_byte + synapse words x words_synapse price
-               (weights as dense lists, entries per word of the synapse memory) + activations x (neuron_state_access
+               (weights as dense lists, entries per word of the synapse memory; a nonlinearity's table entries read
+               are weight bytes too, its 256-entry tables stored with the weights) + activations x (neuron_state_access
                + 2 x state words x the neuron-state word price)
     network  = activations sent x (spike_out + message_out + packet_receive + axon_lookup + a route-table and an
                axon-table word): each a graded message from the core that made it to the core that uses it

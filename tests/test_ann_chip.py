@@ -6,7 +6,7 @@ import numpy as np
 
 from hardware.ann_chip import int8_ann_on_chip, run_int8_on_chip, saving_decomposition
 from ssr_neuro.graph.fixed import round_shift, saturate
-from ssr_neuro.graph.int8_net import Int8Net, Op, quantize_net
+from ssr_neuro.graph.int8_net import Int8Net, Op, op_counts, quantize_net
 from ssr_neuro.counting import LayerOps
 from test_hardware_actions import EXTRA_PJ, SYNAPSE_WORDS_ONLY, chip_with
 
@@ -42,17 +42,46 @@ def test_an_int8_net_priced_by_hand_with_its_activations():
     chip = chip_with(EXTRA_PJ, {}, SYNAPSE_WORDS_ONLY)
     got = run_int8_on_chip(tiny_net(), chip, np.array([[1, 2]]), np.array([2]))
     # MACs: fc 2 x 3 = 6, readout 3 x 4 = 12; activations computed: fc 3, relu 3, readout 4; sent on: fc 3, relu 3;
-    # weights read: the 2 x 2 embedding rows, fc 6 + 3 bias, readout 12 = 25
+    # bytes read: the 2 x 2 embedding rows, fc 6 + 3 bias, readout 12, relu's 3 table entries = 28
     assert got["macs"] == 18 and got["updates"] == 10
     assert got["by_kind"]["compute"] == pytest.approx(18 * 2.0 + 10 * 3.0)
-    # accumulator 0.125 per MAC, weight bytes 0.5, synapse words 25 / 8 x 2.0, state access 1.5 per activation
-    assert got["by_kind"]["memory"] == pytest.approx(18 * 0.125 + 25 * 0.5 + 25 / 8 * 2.0 + 10 * 1.5)
+    # accumulator 0.125 per MAC, weight bytes 0.5, synapse words 28 / 8 x 2.0, state access 1.5 per activation
+    assert got["by_kind"]["memory"] == pytest.approx(18 * 0.125 + 28 * 0.5 + 28 / 8 * 2.0 + 10 * 1.5)
     assert got["by_kind"]["network"] == pytest.approx(6 * 12.75)
     net = tiny_net()
     fc, act, out = net.op("fc"), net.op("act"), net.op("readout")
     x = net.op("embed").weight[2]  # the last real item of the history
     h = saturate(round_shift(x @ fc.weight.T + fc.bias, fc.out_exp - net.op("embed").w_exp - fc.w_exp), 8).astype(int)
     np.testing.assert_array_equal(got["scores"][0], act.table[h + 128] @ out.weight.T)
+
+
+def test_the_new_op_kinds_counted_by_hand():
+    """L = 2, D = 2: one op of every kind the attention, filter and convolution models add, counted by hand."""
+    rng = np.random.default_rng(1)
+    w = lambda *shape: rng.standard_normal(shape)
+    ops = (Op("embed", "embed", ("history",), w(4, 2)), Op("pos", "const", (), w(2, 2)),
+           Op("x0", "add", ("embed", "pos")), Op("n", "norm", ("x0",), param=1e-5),
+           Op("s", "scale", ("n",), w(2), w(2)), Op("logits", "matmul", ("s", "s"), param="nt"),
+           Op("p", "softmax", ("logits",), param="causal"), Op("att", "matmul", ("p", "s"), param="nn"),
+           Op("f", "filter", ("s",), w(2, 2), param="all"), Op("c", "conv", ("s",), w(3, 4), w(3), param=2),
+           Op("mp", "maxpool", ("c",)), Op("al", "align", ("s",)), Op("v", "posmix", ("al",), w(1, 2), w(1)),
+           Op("cat", "concat", ("mp", "v", "att", "f"), param="flat"), Op("readout", "readout", ("cat",), w(4, 13)))
+    net = Int8Net("kinds", ops, meta={"max_len": 2})
+    got = {c.name: (c.macs, c.weights, c.stored, c.updates, c.messages) for c in op_counts(net, 2)}
+    # (MACs, bytes read, bytes stored, activations computed, sent); tables are 256 entries (softmax: two)
+    assert got["pos"] == (0, 4, 4, 0, 0)                     # the 2 x 2 array read whole
+    assert got["n"] == (3 * 4, 2, 256, 4, 4)                 # sum, squares, scaling per element; rsqrt once a row
+    assert got["s"] == (4, 4, 4, 4, 4)                       # gain x + bias: one MAC, two parameters a channel
+    assert got["logits"] == (4 * 2, 0, 0, 4, 4)              # [2, 2] outputs x 2 channels
+    assert got["p"] == (2 * 4, 4 + 2, 512, 4, 4)             # exp per element (+ its sum), 1 / S once a row
+    assert got["att"] == (4 * 2, 0, 0, 4, 4)                 # [2, 2] outputs x 2 positions mixed
+    assert got["f"] == (4 * 2, 4, 4, 4, 4)                   # each output sums L = 2 positions
+    assert got["c"] == (3 * 4, 15, 15, 3, 3)                 # one window (2 rows x 2 channels) x 3 filters
+    assert got["mp"] == (0, 0, 0, 3, 3) and got["al"] == (0, 0, 0, 0, 0)
+    assert got["v"] == (2 * 2, 3, 3, 2, 2)                   # [1, 2] outputs x L = 2
+    assert got["readout"] == (4 * 13, 52, 52, 4, 0)
+    quantized = quantize_net(net, np.array([[1, 2], [3, 0]]), np.array([2, 1]))
+    assert [c.macs for c in op_counts(quantized, 2)] == [c.macs for c in op_counts(net, 2)]
 
 
 def test_decomposition_adds_up():

@@ -22,8 +22,9 @@ Energy per inference, uJ (1 uJ = 1e6 pJ), by ``ssr_neuro.counting``:
   simulation recorded), and the same graph as a float32 ANN at 45 nm and on the GPU (for reference).
 
 - baselines also in int8 on SSR's own chip (``energy_chip_int8_ann_uJ``: same memories, MAC units and static
-  power; ``hardware.ann_chip``): GRU4Rec and NARM as exact int8 layer lists (``ssr_neuro.baselines.int8``), the
-  others from ``layer_ops`` (no activation updates, a low figure); with the ``45nm-ideal`` bound this splits SSR's
+  power; ``hardware.ann_chip``): GRU4Rec, NARM, SASRec, FMLP-Rec and Caser as exact int8 layer lists
+  (``ssr_neuro.baselines.int8``), the others (STAMP, SR-GNN, LRURec, BSARec) from ``layer_ops`` (no activation
+  updates, a low figure); with the ``45nm-ideal`` bound this splits SSR's
   saving into precision, chip, spike sparsity, memory traffic, network and static parts (``format_decomposition``).
 
 SSR's energy reduction against each baseline, %, two methods:
@@ -263,8 +264,9 @@ def given_ssr(path: Path, ds) -> tuple[object, dict]:
 def ann_energies(model, ds, chip: str, plan: SamplePlan) -> dict:
     """A baseline's counts and energies (pJ): the float32 ANN at 45 nm, on the GPU and by the paper rule, and the
     same ANN in int8 on ``chip`` and on the ``45nm-ideal`` bound (``hardware.ann_chip``): an exact int8 layer list for
-    the models ``ssr_neuro.baselines.int8`` compiles (calibrated on ``plan``'s calibration samples), the
-    ``layer_ops`` estimate (no activation updates: a low figure) for the others."""
+    the models ``ssr_neuro.baselines.int8`` compiles (``SUPPORTED``: GRU4Rec, NARM, SASRec, FMLP-Rec, Caser;
+    calibrated on ``plan``'s calibration samples), the ``layer_ops`` estimate (no activation updates: a low figure)
+    for the others."""
     from hardware.ann_chip import int8_ann_on_chip, run_int8_on_chip
     from hardware.chip import load_chip
     from ssr_neuro.baselines.int8 import SUPPORTED as EXACT_INT8, compile_int8

@@ -19,18 +19,49 @@ of unit 2**e to an op's unit 2**out_exp is ``saturate(round_shift(acc, out_exp -
     add/sub  a, b -> requant(a 2**(a_exp - m) +/- b 2**(b_exp - m))       m = min(a_exp, b_exp), exact alignment
     step     x [L, C] -> x[t] [C]          last  x [L, C] -> x[length - 1] [C]        split  x [..., start:stop]
     zeros    -> zeros [C]                  stack  x_0..x_{L-1} [C] -> [L, C]          concat  on the last axis
-             (stack and concat requantise each input to out_exp)
+             (stack and concat requantise each input to out_exp; concat param "flat" flattens each input first)
     mask     x [L, C] -> x with positions >= length set to 0
     wsum     a [L, 1], g [L, C] -> requant(sum_j a_j g_j) [C]             accumulator unit a_exp + g_exp
+    const    -> weight [...] (a fixed array, e.g. position embeddings)    (out unit = the array's, 2**w_exp)
+    scale    x [..., C] -> requant(x * w + b) [..., C]                    (a diagonal linear map: LayerNorm's gain
+                                                                           and bias) accumulator unit x_exp + w_exp
+    matmul   a [..., K], b [N, K] -> requant(a b^T) [..., N]   (param "nt": attention logits)
+             a [..., N], b [N, K] -> requant(a b) [..., K]     (param "nn": attention output); unit a_exp + b_exp
+    filter   x [L, C], w [C, L] -> y[i, c] = requant(sum_j w[c, (i - j) mod L] x[j, c])   a circulant per channel
+             (FMLP-Rec's rfft -> complex weights -> irfft along positions, which is exactly this circular
+             convolution with the impulse response w); param "last": only the row i = length - 1, [C]
+    conv     x [L, C] -> requant(W flat(x[i:i+h]) + b) [L - h + 1, O]     (param h; W [O, h C]) a 1-D convolution
+    posmix   x [L, C] -> requant(sum_l W[o, l] x[l, c] + b[o]) [O, C]     (W [O, L]) the same map at every channel
+    maxpool  x [M, C] -> max_i x[i] [C]                                   (out unit = input's)
+    align    x [L, C] -> row j = x[j - (L - length)] for j >= L - length, else 0   (right-aligns the history)
+    norm     x [..., D] -> z = (x - mean) / sqrt(var + eps) [..., D]      (LayerNorm before its gain and bias,
+             param eps), in integers per row, x of unit 2**e:
+               s = sum_i x_i,  c_i = D x_i - s,  q = sum_i c_i**2 + round_half_up(eps D**3 2**-2e)   (exact)
+               (so that z_i = c_i sqrt(D / q)); q = m 4**k with m in [64, 256) (m = the leading bits of q,
+               floor; q = 0 only where every c_i = 0, giving z = 0);  z_i = requant(c_i table[m]) from unit 2**(t - k),
+               table[m] = sqrt(D / m) as int8 of unit 2**t  (t = table_exp[0]; entries m < 64 unused, 0)
+    softmax  x [..., N] (logits, unit 2**e) -> p [..., N] over the allowed keys (param "causal": key j <= row i of
+             x [L, L]; "length": key j < length), 0 elsewhere; in integers per row:
+               d_j = max_allowed(x) - x_j (0..255),  E_j = table[0][d_j] = exp(-d_j 2**e) as int8 of unit 2**t_E,
+               S = sum_allowed E_j = m 2**k with m in [128, 256) (leading bits, floor),
+               p_j = E_j / S = requant(E_j table[1][m]) from unit 2**(t_R - k) (E's unit cancels),
+               table[1][m] = 1 / m in unit 2**t_R
+             (t_E, t_R = table_exp; table[1] entries m < 128 unused, 0)
 
 ``run_net(net, history, length, exact=False)`` evaluates the same ops in float64 (weights and biases as given, no
 rounding): what ``quantize_net`` calibrates each op's out_exp on (the largest |value| on calibration samples,
 ``exp_for``). ``op_counts`` gives each op's work per inference (the chip side prices it).
+
+Nonlinearities (lut, norm's rsqrt, softmax's exp and reciprocal) are 256-entry int8 tables: every product is
+accumulated exactly and requantised once (round half up, saturating); the tables are made once by ``quantize_net``
+(``to_int``: round half to even) and read by index, as a chip's lookup memory would be.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+
+import math
 
 import numpy as np
 
@@ -38,16 +69,24 @@ from ssr_neuro.errors import UserError
 from ssr_neuro.graph.fixed import exp_for, round_shift, saturate, to_int
 
 KINDS = ("embed", "linear", "readout", "lut", "mul", "add", "sub", "step", "last", "split", "zeros", "stack",
-         "concat", "mask", "wsum")
-FUNCTIONS = {"sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)), "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
+         "concat", "mask", "wsum", "const", "scale", "matmul", "filter", "conv", "posmix", "maxpool", "align", "norm",
+         "softmax")
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+FUNCTIONS = {"sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)), "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0),
+             "gelu": lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))}  # gelu: PyTorch's exact (erf) form
 BITS = 8
+TABLE = 256  # entries of every lookup table
+SAME_UNIT = ("step", "last", "split", "mask", "maxpool", "align")  # out unit = the input's
+NORM_LOW, SOFTMAX_LOW = 64, 128  # the leading-bits ranges [64, 256) (rsqrt, by powers of 4) and [128, 256) (1 / S)
 
 
 @dataclass(frozen=True)
 class Op:
     """One layer: ``kind`` (module docstring), ``inputs`` (op names or "history"), float ``weight`` / ``bias`` (or
-    their int8 / int64 forms once quantised), ``param`` (t of step, (start, stop) of split, C of zeros, fn of lut),
-    and the fixed point: ``w_exp``, ``out_exp``, ``table`` (a lut's 256 entries)."""
+    their int8 / int64 forms once quantised), ``param`` (t of step, (start, stop) of split, C of zeros, fn of lut,
+    "nt"/"nn" of matmul, "all"/"last" of filter, h of conv, eps of norm, the mask of softmax, "flat" of concat),
+    and the fixed point: ``w_exp``, ``out_exp``, ``table`` (a lut's 256 entries, norm's rsqrt table, softmax's
+    [2, 256] exp and reciprocal tables) and ``table_exp`` (the units of norm's and softmax's tables)."""
 
     name: str
     kind: str
@@ -58,6 +97,7 @@ class Op:
     w_exp: int = 0
     out_exp: int = 0
     table: np.ndarray | None = None
+    table_exp: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,10 +125,48 @@ def run_net(net: Int8Net, history: np.ndarray, length: np.ndarray, exact: bool =
         xs = [vals[i] for i in op.inputs]
         es = [exps.get(i, 0) for i in op.inputs]
         vals[op.name] = _eval(op, xs, es, history, length, exact)
-        exps[op.name] = op.w_exp if op.kind == "embed" else op.out_exp
-        if op.kind in ("step", "last", "split", "mask"):
-            exps[op.name] = es[0]
+        exps[op.name] = _out_exp(op, es)
     return vals
+
+
+def _out_exp(op: Op, in_exps: list[int]) -> int:
+    """The unit (exponent) of an op's output: a table's (embed, const), the input's (SAME_UNIT) or its out_exp."""
+    if op.kind in ("embed", "const"):
+        return op.w_exp
+    return in_exps[0] if op.kind in SAME_UNIT else op.out_exp
+
+
+def round_shift_rows(acc: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``round_shift`` with a shift per element (broadcast), in int64: acc << -s for s <= 0, else
+    (acc + 2**(s-1)) >> s (round half up)."""
+    acc, shift = np.broadcast_arrays(np.asarray(acc, np.int64), np.asarray(shift, np.int64))
+    up = np.maximum(shift, 0)
+    right = (acc + np.where(up > 0, np.left_shift(1, np.maximum(up - 1, 0)), 0)) >> up
+    return np.where(shift > 0, right, acc << np.maximum(-shift, 0))
+
+
+def leading_bits(q: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """q >= 1 (int64) as m 2**(step k) with m in [2**(8 - step), 256), m = floor(q 2**(-step k)) (the leading bits
+    of q, by whole steps): (m, k). q = 0 is taken as 1."""
+    q = np.maximum(np.asarray(q, np.int64), 1)
+    bits = np.frexp(q.astype(np.float64))[1]  # bit length of q (exact below 2**53)
+    k = (bits - 9 + step) // step
+    return round_down_shift(q, step * k), k
+
+
+def round_down_shift(q: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """floor(q 2**-s) in int64, per element (s < 0: an exact left shift)."""
+    return np.where(s >= 0, q >> np.maximum(s, 0), q << np.maximum(-s, 0))
+
+
+def causal_or_length(mask: str, shape: tuple, length: np.ndarray) -> np.ndarray:
+    """Which keys a softmax row may use, [B, ..., N] bool: "causal" (x [B, L, L]: key j <= row i) or "length"
+    (key j < length)."""
+    n = shape[-1]
+    if mask == "causal":
+        return np.broadcast_to(np.tri(shape[-2], n, dtype=bool), shape)
+    keep = np.arange(n) < np.asarray(length)[:, None]
+    return np.broadcast_to(keep.reshape((len(keep),) + (1,) * (len(shape) - 2) + (n,)), shape)
 
 
 def _requant(acc: np.ndarray, acc_exp: int, op: Op) -> np.ndarray:
@@ -129,6 +207,8 @@ def _eval(op: Op, xs: list, es: list, history: np.ndarray, length: np.ndarray, e
         return np.zeros((B, op.param), np.int64 if exact else np.float64)
     if k in ("stack", "concat"):
         parts = [_requant(x, e, op) if exact else x for x, e in zip(xs, es)]
+        if op.param == "flat":
+            parts = [x.reshape(B, -1) for x in parts]
         return np.stack(parts, axis=1) if k == "stack" else np.concatenate(parts, axis=-1)
     if k == "mask":
         keep = np.arange(xs[0].shape[1])[None, :] < length[:, None]
@@ -136,7 +216,91 @@ def _eval(op: Op, xs: list, es: list, history: np.ndarray, length: np.ndarray, e
     if k == "wsum":
         acc = np.einsum("blo,blc->bc", xs[0], xs[1])
         return _requant(acc, es[0] + es[1], op) if exact else acc
+    if k == "const":
+        return np.broadcast_to(op.weight, (B, *op.weight.shape))
+    if k in ("scale", "filter", "conv", "posmix"):
+        w = op.weight.astype(np.int64 if exact else np.float64)
+        if k == "scale":
+            acc = xs[0] * w
+        elif k == "filter":
+            acc = _circulant(xs[0], w, op.param, length)
+        elif k == "conv":
+            h, L = op.param, xs[0].shape[1]
+            windows = np.stack([xs[0][:, i:i + h].reshape(B, -1) for i in range(L - h + 1)], axis=1)
+            acc = windows @ w.T
+        else:
+            acc = np.einsum("ol,blc->boc", w, xs[0])
+        if op.bias is not None:
+            acc = acc + (op.bias[:, None] if k == "posmix" else op.bias)
+        return _requant(acc, es[0] + op.w_exp, op) if exact else acc
+    if k == "matmul":
+        pattern = "b...k,bnk->b...n" if op.param == "nt" else "b...n,bnk->b...k"
+        acc = np.einsum(pattern, xs[0], xs[1])
+        return _requant(acc, es[0] + es[1], op) if exact else acc
+    if k == "maxpool":
+        return xs[0].max(axis=1)
+    if k == "align":
+        L = xs[0].shape[1]
+        source = np.arange(L)[None, :] - (L - length)[:, None]
+        rows = np.take_along_axis(xs[0], np.maximum(source, 0)[..., None], axis=1)
+        return rows * (source >= 0)[..., None]
+    if k == "norm":
+        return _norm(op, xs[0], es[0], exact)
+    if k == "softmax":
+        return _softmax(op, xs[0], es[0], length, exact)
     raise UserError(f"int8 net op {op.name}: unknown kind {k!r} (known: {', '.join(KINDS)})")
+
+
+def _circulant(x: np.ndarray, w: np.ndarray, rows: str, length: np.ndarray) -> np.ndarray:
+    """sum_j w[c, (i - j) mod L] x[j, c] for every row i [B, L, C], or for i = length - 1 only [B, C]."""
+    L = x.shape[1]
+    if rows == "last":
+        taps = w[:, (np.asarray(length)[:, None] - 1 - np.arange(L)[None, :]) % L]  # [C, B, L]
+        return np.einsum("cbj,bjc->bc", taps, x)
+    taps = w[:, (np.arange(L)[:, None] - np.arange(L)[None, :]) % L]  # [C, L, L]
+    return np.einsum("cij,bjc->bic", taps, x)
+
+
+def _norm(op: Op, x: np.ndarray, x_exp: int, exact: bool) -> np.ndarray:
+    """LayerNorm's (x - mean) / sqrt(var + eps) over the last axis (module docstring: norm)."""
+    D = x.shape[-1]
+    if not exact:
+        c = x - x.mean(axis=-1, keepdims=True)
+        return c / np.sqrt((c * c).mean(axis=-1, keepdims=True) + op.param)
+    c = D * x - x.sum(axis=-1, keepdims=True)
+    eps = int(np.floor(op.param * D ** 3 * 2.0 ** (-2 * x_exp) + 0.5))
+    q = (c * c).sum(axis=-1, keepdims=True) + eps
+    m, k = leading_bits(q, 2)
+    z = round_shift_rows(c * op.table[m], op.out_exp - op.table_exp[0] + k)  # q = 0 only where every c_i = 0
+    return saturate(z, BITS).astype(np.int64)
+
+
+def _softmax(op: Op, x: np.ndarray, x_exp: int, length: np.ndarray, exact: bool) -> np.ndarray:
+    """Softmax over the allowed keys of the last axis (module docstring: softmax)."""
+    allowed = causal_or_length(op.param, x.shape, length)
+    if not exact:
+        e = np.exp(np.where(allowed, x - np.where(allowed, x, -np.inf).max(axis=-1, keepdims=True), -np.inf))
+        return e / e.sum(axis=-1, keepdims=True)
+    top = np.where(allowed, x, -(1 << 20)).max(axis=-1, keepdims=True)
+    e = np.where(allowed, op.table[0][np.clip(top - x, 0, TABLE - 1)], 0)
+    m, k = leading_bits(e.sum(axis=-1, keepdims=True), 1)
+    p = round_shift_rows(e * op.table[1][m], op.out_exp - op.table_exp[1] + k)  # E_j / S: units cancel
+    return saturate(p, BITS).astype(np.int64)
+
+
+def tables_for(op: Op, in_exp: int, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The int8 tables of a lut, norm or softmax op whose input has unit 2**in_exp (last axis ``dim``), and their
+    units (module docstring)."""
+    index = np.arange(TABLE, dtype=np.float64)
+    if op.kind == "lut":
+        return to_int(FUNCTIONS[op.param](np.arange(-128, 128) * 2.0 ** in_exp), op.out_exp, BITS), ()
+    if op.kind == "norm":
+        t = exp_for(math.sqrt(dim / NORM_LOW), BITS)
+        live = index >= NORM_LOW
+        return np.where(live, to_int(np.sqrt(dim / np.maximum(index, 1)), t, BITS), 0), (t,)
+    t_e, t_r = exp_for(1.0, BITS), exp_for(1.0 / SOFTMAX_LOW, BITS)
+    recip = np.where(index >= SOFTMAX_LOW, to_int(1.0 / np.maximum(index, 1), t_r, BITS), 0)
+    return np.stack([to_int(np.exp(-index * 2.0 ** in_exp), t_e, BITS), recip]), (t_e, t_r)
 
 
 def quantize_net(net: Int8Net, history: np.ndarray, length: np.ndarray) -> Int8Net:
@@ -153,20 +317,20 @@ def quantize_net(net: Int8Net, history: np.ndarray, length: np.ndarray) -> Int8N
             w_exp = exp_for(float(np.max(np.abs(op.weight), initial=0.0)), BITS)
             bias = None if op.bias is None else to_int(op.bias, in_exps[0] + w_exp, 32)
             new = replace(new, weight=to_int(op.weight, w_exp, BITS), w_exp=w_exp, bias=bias)
-        if op.kind == "lut":
-            grid = np.arange(-128, 128) * 2.0 ** in_exps[0]
-            new = replace(new, table=to_int(FUNCTIONS[op.param](grid), new.out_exp, BITS))
-        exps[op.name] = new.w_exp if op.kind == "embed" else (in_exps[0] if op.kind in ("step", "last", "split",
-                                                                                         "mask") else new.out_exp)
+        if op.kind in ("lut", "norm", "softmax"):
+            table, table_exp = tables_for(new, in_exps[0], floats[op.inputs[0]].shape[-1])
+            new = replace(new, table=table, table_exp=table_exp)
+        exps[op.name] = _out_exp(new, in_exps)
         ops.append(new)
     return Int8Net(net.name, tuple(ops), quantized=True, meta=dict(net.meta))
 
 
 @dataclass(frozen=True)
 class OpCounts:
-    """One op's work per inference of one history: ``macs``; ``weights`` read (int8, one byte each) and ``stored``
-    (the array's size); ``updates``: activations it computes (one graded neuron update each, as SSR's Graded
-    neurons); ``messages``: activations sent on to a consumer (one graded message each)."""
+    """One op's work per inference of one history: ``macs``; ``weights`` read (int8, one byte each: weights,
+    biases, and the table entries a lut, norm or softmax reads) and ``stored`` (the arrays' size, tables included);
+    ``updates``: activations it computes (one graded neuron update each, as SSR's Graded neurons); ``messages``:
+    activations sent on to a consumer (one graded message each)."""
 
     name: str
     macs: int
@@ -176,22 +340,52 @@ class OpCounts:
     messages: int
 
 
+COMPUTES = ("linear", "readout", "lut", "mul", "add", "sub", "wsum", "scale", "matmul", "filter", "conv", "posmix",
+            "maxpool", "norm", "softmax")
+
+
+def _macs(op: Op, n_in: int, n_out: int, first: tuple, shapes: dict, max_len: int) -> int:
+    """MACs of one op per inference (``op_counts``)."""
+    k = op.kind
+    if k in ("linear", "conv"):  # inputs of each output's window x outputs
+        return n_in * op.weight.shape[0] if k == "linear" else n_out * op.weight.shape[1]
+    if k == "readout":
+        return n_out * n_in
+    if k in ("posmix", "filter"):
+        return n_out * max_len
+    if k == "matmul":
+        return n_out * (first[-1] if op.param == "nt" else shapes[op.inputs[-1]][-2])
+    if k == "wsum":
+        return int(np.prod(shapes[op.inputs[-1]]))
+    return {"mul": n_out, "scale": n_out, "norm": 3 * n_out, "softmax": 2 * n_out}.get(k, 0)
+
+
 def op_counts(net: Int8Net, max_len: int) -> list[OpCounts]:
     """Per-op work of one inference (module docstring of ``hardware.ann_chip`` prices it), from the ops' shapes on a
-    full-length history (every step of a recurrence runs, as ``layer_ops`` counts it)."""
+    full-length history (every step of a recurrence runs, as ``layer_ops`` counts it). MACs per kind: linear and
+    conv: inputs of each output's window x outputs; readout, posmix, filter: outputs x their fan-in (D, L, L);
+    matmul: outputs x the contracted size; mul, scale: one per output; wsum: one per input element; norm: 3 per
+    element (the sum, the sum of squares, the scaling by the table's rsqrt); softmax: 2 per element (the sum of the
+    exponentials, the scaling by the table's reciprocal). Table reads: lut one per output, norm one per row,
+    softmax one per element and one per row. max-pooling's comparisons and data moves (embed, step, last, split,
+    align, ...) are not MACs."""
     history = np.ones((1, max_len), np.int64)
     vals = run_net(net, history, np.array([max_len]), exact=False)
-    sizes = {name: int(v[0].size) for name, v in vals.items()}
+    shapes = {name: v.shape[1:] for name, v in vals.items()}
+    sizes = {name: int(np.prod(shape)) for name, shape in shapes.items()}
     out = []
     for op in net.ops:
-        n_out = sizes[op.name]
+        k, n_out = op.kind, sizes[op.name]
+        first = shapes[op.inputs[0]] if op.inputs else ()
         n_in = sizes[op.inputs[0]] if op.inputs and op.inputs[0] != "history" else 0
-        macs = {"linear": n_in * (op.weight.shape[0] if op.weight is not None else 0), "readout": n_out * n_in,
-                "mul": n_out, "wsum": sizes[op.inputs[-1]] if op.kind == "wsum" else 0}.get(op.kind, 0)
-        weights = 0 if op.weight is None else (n_out if op.kind == "embed" else int(op.weight.size))
+        rows = n_out // first[-1] if k in ("norm", "softmax") else 0
+        macs = _macs(op, n_in, n_out, first, shapes, max_len)
+        weights = 0 if op.weight is None else (n_out if k == "embed" else int(op.weight.size))
         weights += 0 if op.bias is None else int(op.bias.size)
-        stored = weights if op.kind != "embed" else int(op.weight.size)
-        computes = op.kind in ("linear", "readout", "lut", "mul", "add", "sub", "wsum")
-        out.append(OpCounts(op.name, macs, weights, stored, n_out if computes else 0,
-                            n_out if computes and op.kind != "readout" else 0))
+        stored = weights if k != "embed" else int(op.weight.size)
+        table = {"lut": n_out, "norm": rows, "softmax": n_out + rows}.get(k, 0)
+        stored += TABLE * (2 if k == "softmax" else 1) if table else 0
+        computes = k in COMPUTES
+        out.append(OpCounts(op.name, macs, weights + table, stored, n_out if computes else 0,
+                            n_out if computes and k != "readout" else 0))
     return out
