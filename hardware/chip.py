@@ -7,7 +7,7 @@
     [mesh]      rows, cols, cores_per_router, clock_MHz, io_router = [row, col]
     [core]      neurons, input_axons, output_axons, synapse_memory_bytes, weight_bits, state_bits,
                 mac_units, shared_weights;  optional counting rules: neuron_updates, active_update,
-                charge_local_messages;  optional embedding ("fanin" | "lookup" | "auto")
+                charge_local_messages;  optional embedding ("fanin" | "lookup" | "auto"), table_channels
     [host]      (optional) mac_pJ, mac_cycles, clock_MHz, memory_bytes
     [output]    (optional) top_k: results that leave the chip per inference (0 or absent: every item's score)
     [energy_pJ] energy of one action, pJ          [cycles] time of one action, cycles of mesh.clock_MHz
@@ -66,6 +66,10 @@ embedding population (a dense layer from the ItemInput, one weight column per it
                      as synapse memory needs) read the row of the item (its D weights, ``weight_read_byte`` each)
                      and send the D values on; the embedding's cores add them (one input axon per channel).
 - "auto"             today's fan-in when it fits one core, else "lookup".
+``core.table_channels`` (optional, default 0): with "lookup", the most channels of a row one table core holds and
+sends; 0 = as many as its output axons allow. Fewer spread each position's D values over D / table_channels table
+cores that send in parallel (one core sending all L x D values can bound a step's latency), at the price of more
+table cores (their static power) and one address message per table core of the item's range.
 
 On-chip top-k (``[output] top_k`` = k > 0): every core that holds item scores keeps its best k (one ``compare`` per
 score it holds) and sends them to the io port (one message each), which merges them (one ``compare`` per result
@@ -213,6 +217,7 @@ class CoreLimits:
     active_update: str = "input_or_spike"
     charge_local_messages: bool = False
     embedding: str = "fanin"
+    table_channels: int = 0
 
 
 @dataclass(frozen=True)
@@ -357,12 +362,14 @@ def parse_chip(doc: dict[str, Any], source: str) -> Chip:
 
     core_keys = ("neurons", "input_axons", "output_axons", "synapse_memory_bytes", "weight_bits", "state_bits",
                  "mac_units", "shared_weights")
-    rule_keys = ("neuron_updates", "active_update", "charge_local_messages", "embedding")
+    rule_keys = ("neuron_updates", "active_update", "charge_local_messages", "embedding", "table_channels")
     core_doc = _table(doc, "core", core_keys, rule_keys, source, fail)
     ints = {k: _integer(core_doc[k], f"core.{k}", 0 if k == "mac_units" else 1, fail) for k in core_keys[:-1]}
     for k in ("weight_bits", "state_bits"):
         if ints[k] > 64:
             raise fail(f"core.{k}", "an integer from 1 to 64", ints[k])
+    if "table_channels" in core_doc:
+        core_doc = {**core_doc, "table_channels": _integer(core_doc["table_channels"], "core.table_channels", 0, fail)}
     for k in ("shared_weights", "charge_local_messages"):
         if not isinstance(core_doc.get(k, False), bool):
             raise fail(f"core.{k}", "true or false", core_doc[k])

@@ -134,7 +134,7 @@ def _ranges(mode: str, P: int, D: int, items: int, bits: int, chip_, target: str
             f"cannot map {what}: a table core sends at least {P:,} values (one per position), a core of chip "
             f"'{chip}' has {core.output_axons:,} output axons (core.output_axons); use a chip with more output axons")
     if mode == "lookup":
-        dc = min(D, routes)
+        dc = min(D, routes, core.table_channels or D)
         rows = memory_bits // row_bits(dc)
         if rows < 1:
             raise MappingError(

@@ -131,6 +131,34 @@ def test_simulated_topk_equals_the_host_topk_and_is_what_leaves_the_chip():
     assert not all_out.topk
 
 
+def test_table_channels_spread_a_lookup_over_channel_ranges_with_the_same_scores():
+    graph, history, length = catalog_graph()
+    whole = map_graph(graph, small_chip("lookup"), strategy="greedy")
+    chip = small_chip("lookup", table_channels=3)  # D = 8 -> channel ranges 0-3, 3-6, 6-8
+    split = map_graph(graph, chip, strategy="greedy")
+    ranges = whole.info["embedding"]["emb"]["table_cores"]
+    assert split.info["embedding"]["emb"]["table_cores"] == 3 * ranges
+    program = compile_program(graph, split, chip)
+    scores, _, _ = run_program(program, history, length)
+    np.testing.assert_array_equal(scores, run(graph, history, length)[0])
+    def table_cores(mapping, chip):
+        result = simulate(graph, mapping, chip, history, length)
+        return [(c, p) for c, p in zip(result.cores, mapping.cores)
+                if mapping.pieces[p.pieces[0]].population == "table>emb"]
+
+    cores, before = table_cores(split, chip), table_cores(whole, small_chip("lookup"))
+    for _, placed in cores:  # each table core holds at most 3 channels: P x 3 output routes
+        assert placed.resources["output_axons"] <= L * 3
+    # the same L x D values are read and sent, now by three cores per item range, and each position's address goes
+    # to the three cores of its range: three times the address packets
+    assert sum(e["memory_read_bytes"].get("embedding_table", 0.0) for e, _ in cores) == pytest.approx(L * D)
+
+    def received(cs):
+        return sum(e["events"].get("packet_receive", 0.0) for e, _ in cs)
+
+    assert received(before) > 0 and received(cores) == pytest.approx(3 * received(before))
+
+
 def test_a_table_that_cannot_fit_is_refused_naming_the_key():
     graph, _, _ = catalog_graph()
     with pytest.raises(MappingError, match=r"core\.synapse_memory_bytes"):
@@ -143,6 +171,8 @@ def test_embedding_and_top_k_keys_are_checked():
     doc, source = read_chip_doc("45nm")
     with pytest.raises(ChipError, match=r"core\.embedding"):
         parse_chip({**doc, "core": {**doc["core"], "embedding": "hash"}}, source)
+    with pytest.raises(ChipError, match=r"core\.table_channels"):
+        parse_chip({**doc, "core": {**doc["core"], "table_channels": -1}}, source)
     with pytest.raises(ChipError, match=r"output\.top_k"):
         parse_chip({**doc, "output": {"top_k": -1}}, source)
     plain = {k: v for k, v in doc.items() if k != "output"}
