@@ -162,3 +162,13 @@ def test_an_impossible_mesh_is_refused_in_one_line_naming_key_value_and_limit(tm
     assert load_chip(_mesh(tmp_path, MAX_MESH_SIDE, MAX_MESH_SIDE, 16)).n_cores == MAX_CORES
     with pytest.raises(ChipError, match="mesh.cols must be at most"):  # a mesh built in code is checked too
         dataclasses.replace(load_chip("45nm").mesh, cols=100_000)
+
+
+def test_the_large_example_chip_is_todays_45nm_preset_with_a_larger_mesh():
+    """examples/chips/45nm-large.toml copies the preset: only the mesh and the barrier across it may differ."""
+    large = load_chip(ROOT / "examples" / "chips" / "45nm-large.toml")
+    preset = load_chip("45nm")
+    assert large.mesh.rows * large.mesh.cols * large.mesh.cores_per_router > 128
+    same = dataclasses.replace(large, name=preset.name, description=preset.description, source=preset.source,
+                               mesh=preset.mesh, cycles={**large.cycles, "barrier_sync": preset.cycles["barrier_sync"]})
+    assert same == preset

@@ -25,11 +25,12 @@ def run_cli(capsys, *args):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One tiny model trained through the CLI (shared by the tests that read a checkpoint)."""
+    """One tiny model trained through the CLI (shared by the tests that read a checkpoint); at lr 3e-3 its one epoch
+    learns enough to beat POP by a margin (about 0.18 vs 0.11 HR@10 on the synthetic set; 0.105 at the default 1e-3)."""
     home = tmp_path_factory.getbasetemp() / "ssr-home"
     os.environ["SSR_NEURO_HOME"] = str(home)
     path = tmp_path_factory.mktemp("run") / "model.pt"
-    assert main(["train", "--out", str(path), "--json", *TINY]) == 0
+    assert main(["train", "--out", str(path), "--json", *TINY, "--lr", "3e-3"]) == 0
     return path
 
 

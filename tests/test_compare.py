@@ -31,8 +31,9 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def config(home, tmp_path_factory):
+    """Tiny models, one epoch at lr 3e-3: enough for SSR to beat POP by a margin on the synthetic set."""
     return CompareConfig(dataset="synthetic", models=("pop", "gru4rec", "sasrec", "ssr"),
-                         out=tmp_path_factory.mktemp("compare"), training=TrainConfig(epochs=1, compile=False),
+                         out=tmp_path_factory.mktemp("compare"), training=TrainConfig(epochs=1, compile=False, lr=3e-3),
                          dim=8, options=TINY, samples=SAMPLES)
 
 

@@ -273,3 +273,21 @@ def test_a_description_finds_its_data_where_it_was_read_until_it_moves(tmp_path)
     assert moved.options["data_file"] != desc["options"]["data_file"]  # where it was found changed, the data did not
     assert not {"data_file", "data_dir", "source"} & set(SPLIT_OPTION_KEYS)
     assert all(moved.options[k] == desc["options"][k] for k in SPLIT_OPTION_KEYS)
+
+
+def test_a_description_of_an_older_synthetic_generator_is_refused_naming_the_fix(tmp_path):
+    from ssr_neuro.data import load_described
+    from ssr_neuro.data.synthetic import GENERATOR_VERSION, SyntheticConfig
+
+    cfg = SyntheticConfig(n_items=60, n_users=40, min_len=5, max_len=10)
+    desc = load_dataset("synthetic", cache_dir=tmp_path, k_core=0, synthetic=cfg).describe()
+    assert desc["options"]["synthetic"]["generator_version"] == GENERATOR_VERSION
+    assert load_described(desc).item_ids == desc["item_ids"]
+    old = json.loads(json.dumps(desc))
+    del old["options"]["synthetic"]["generator_version"]  # what checkpoints of version 1 recorded
+    with pytest.raises(DataError, match="generator version 1.*retrain") as info:
+        load_described(old, what="model.pt")
+    assert "\n" not in str(info.value) and str(info.value).startswith("model.pt")
+    del old["options"]["synthetic"]  # older still: no generator options at all
+    with pytest.raises(DataError, match="retrain"):
+        load_described(old)

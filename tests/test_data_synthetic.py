@@ -66,3 +66,43 @@ def test_bad_config():
         generate_synthetic(0, SyntheticConfig(p_follow=1.5))
     small = generate_synthetic(3, SyntheticConfig(n_users=5, n_items=12, min_len=12, max_len=12))
     assert len(small) == 60 and small.groupby("user")["item"].nunique().eq(12).all()
+
+
+def test_a_large_catalog_is_reproducible_and_honoured():
+    cfg = SyntheticConfig(n_items=50_000, n_users=300, min_len=15, max_len=30, zipf_exponent=0.5)
+    table = generate_synthetic(7, cfg)
+    assert table.equals(generate_synthetic(7, cfg))
+    assert not table["item"].equals(generate_synthetic(8, cfg)["item"])
+    items = table["item"].astype(int)
+    assert items.min() >= 1 and items.max() <= 50_000 and items.nunique() > 2_000  # far beyond the default 400
+    assert not table.duplicated(["user", "item"]).any()
+
+
+def test_successors_are_distinct_never_the_item_and_drawn_by_successive_sampling():
+    from ssr_neuro.data.synthetic import _successors
+
+    rng = np.random.default_rng(0)
+    n_items = 5_000
+    flat = 1.0 / np.sqrt(rng.permutation(n_items) + 1.0)
+    succ = _successors(rng, flat, 3)
+    assert succ.shape == (n_items, 3)
+    assert not (succ == np.arange(n_items)[:, None]).any()
+    assert (np.sort(succ, axis=1)[:, 1:] != np.sort(succ, axis=1)[:, :-1]).all()
+    # the first successor follows the weights: the heaviest 10% of items take about their weight share of it
+    heavy = np.argsort(flat)[::-1][: n_items // 10]
+    share = np.isin(succ[:, 0], heavy).mean()
+    expected = flat[heavy].sum() / flat.sum()
+    assert abs(share - expected) < 0.03, (share, expected)
+    # and later ones are drawn from what is left, so they are lighter on average (as with choice(replace=False))
+    assert flat[succ[:, 0]].mean() > flat[succ[:, 2]].mean()
+
+
+def test_a_heavy_head_still_gives_distinct_successors_or_says_what_to_change():
+    from ssr_neuro.data.synthetic import _successors
+
+    flat = 10.0 ** -(6.0 * np.arange(8))  # each item a million times lighter than the one before
+    succ = _successors(np.random.default_rng(1), flat, 3)
+    assert not (succ == np.arange(8)[:, None]).any()
+    assert all(len(set(row)) == 3 for row in succ.tolist())
+    with pytest.raises(DataError, match="zipf_exponent"):
+        _successors(np.random.default_rng(1), np.array([1.0, 1.0, 0.0, 0.0]), 2)

@@ -40,7 +40,7 @@ from ssr_neuro.data.download import ARCHIVES, download_movielens
 from ssr_neuro.data.loaders import FORMATS, detect_format, load_file
 from ssr_neuro.data.preprocess import Sequences, preprocess
 from ssr_neuro.data.samples import SPLITS, build_splits, check_split_options, item_counts, split_sizes
-from ssr_neuro.data.synthetic import SyntheticConfig, generate_synthetic
+from ssr_neuro.data.synthetic import GENERATOR_VERSION, SyntheticConfig, generate_synthetic
 from ssr_neuro.data.types import SequentialDataset
 from ssr_neuro.errors import DataError
 from ssr_neuro.files import atomic_write
@@ -446,11 +446,9 @@ SPLIT_OPTION_KEYS = ("max_len", "split", "test_ratio", "valid_ratio", "k_core", 
 
 
 def synthetic_options(synthetic: SyntheticConfig | None) -> dict | None:
-    """The synthetic generator's parameters as a dataset option (None for a file), so that a checkpoint's
-    description rebuilds the same catalog."""
-    if synthetic is None:
-        return None
-    return {k: v for k, v in synthetic.as_dict().items() if k != "generator_version"}
+    """The synthetic generator's parameters and version as a dataset option (None for a file), so that a
+    checkpoint's description rebuilds the same catalog (or says it cannot: :func:`load_described`)."""
+    return synthetic.as_dict() if synthetic is not None else None
 
 
 def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
@@ -463,6 +461,12 @@ def load_described(desc: dict, data_dir: Path | None = None, quiet: bool = True,
     source = options.pop("source", desc["name"])
     recorded = options.get("data_file")
     generator = options.get("synthetic") if source == "synthetic" else None  # not when --dataset points elsewhere
+    if source == "synthetic":
+        version = (generator or {}).get("generator_version", 1)  # recorded since version 2
+        if version != GENERATOR_VERSION:
+            raise DataError(f"{what} was trained on the synthetic set of generator version {version}, which this "
+                            f"ssr-neuro cannot rebuild (it generates version {GENERATOR_VERSION}); retrain it with "
+                            "ssr-neuro train")
     ds = load_dataset(source, data_dir=data_dir, quiet=quiet,
                       recorded_file=Path(recorded) if isinstance(recorded, str) and recorded else None,
                       synthetic=SyntheticConfig.from_options(generator) if generator else None,

@@ -27,7 +27,7 @@ import pandas as pd
 from ssr_neuro.errors import DataError
 
 #: bump when the generator changes what a seed produces (part of the cache key)
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -69,25 +69,61 @@ class SyntheticConfig:
             raise DataError("synthetic n_successors must be in [1, n_items) with one weight each; fix successor_weights")
 
 
-def _weights(values: np.ndarray) -> np.ndarray:
-    return values / values.sum()
+def _cdf(weights: np.ndarray) -> np.ndarray:
+    """The normalised cumulative sum of ``weights`` (last entry exactly 1), for :func:`_draw`."""
+    cdf = np.cumsum(weights)
+    return cdf / cdf[-1]
+
+
+def _draw(rng: np.random.Generator, cdf: np.ndarray, size: int) -> np.ndarray:
+    """``size`` indices drawn from the distribution with cumulative sum ``cdf`` (an index of weight 0 never comes)."""
+    return np.searchsorted(cdf, rng.random(size), side="right")
+
+
+#: rounds of redrawing the clashing rows of a successor column before drawing what is left one row at a time
+_REDRAW_ROUNDS = 32
+
+
+def _successors(rng: np.random.Generator, flat: np.ndarray, n_successors: int) -> np.ndarray:
+    """Every item's ``n_successors`` distinct successors, never itself, drawn from the weights ``flat`` one column
+    at a time for all items at once: a draw that repeats the item or an earlier successor is drawn again, which
+    samples the rest renormalised, i.e. successive sampling without replacement (what ``choice(replace=False,
+    p=...)`` does per item), in O(n_items) instead of O(n_items**2). Rows still clashing after a few rounds (a
+    very heavy head) are drawn from their renormalised rest directly."""
+    n_items = len(flat)
+    cdf = _cdf(flat)
+    chosen = np.arange(n_items, dtype=np.int64)[:, None]  # per row: the item itself, then its successors so far
+    for _ in range(n_successors):
+        column = np.empty(n_items, dtype=np.int64)
+        rows = np.arange(n_items)
+        for _ in range(_REDRAW_ROUNDS):
+            draw = _draw(rng, cdf, len(rows))
+            clash = (draw[:, None] == chosen[rows]).any(axis=1)
+            column[rows[~clash]] = draw[~clash]
+            rows = rows[clash]
+            if len(rows) == 0:
+                break
+        for row in rows.tolist():
+            rest = flat.copy()
+            rest[chosen[row]] = 0.0
+            if not rest.sum() > 0.0:
+                raise DataError(f"synthetic popularity leaves fewer than {n_successors + 1} items with a weight; "
+                                "lower zipf_exponent or n_successors")
+            column[row] = _draw(rng, _cdf(rest), 1)[0]
+        chosen = np.concatenate([chosen, column[:, None]], axis=1)
+    return chosen[:, 1:]
 
 
 def generate_synthetic(seed: int = 2024, config: SyntheticConfig | None = None) -> pd.DataFrame:
-    """The synthetic interaction table for ``seed`` (same seed, same table)."""
+    """The synthetic interaction table for ``seed`` (same seed, same table), in time linear in the catalog."""
     cfg = config or SyntheticConfig()
     cfg.check()
     rng = np.random.default_rng(seed)
     n_items = cfg.n_items
     ranks = rng.permutation(n_items) + 1
-    popularity = _weights(1.0 / ranks.astype(np.float64) ** cfg.zipf_exponent)
-    flat = popularity**cfg.successor_flatness
-    successors = np.empty((n_items, cfg.n_successors), dtype=np.int64)
-    for item in range(n_items):
-        w = flat.copy()
-        w[item] = 0.0
-        successors[item] = rng.choice(n_items, size=cfg.n_successors, replace=False, p=_weights(w))
-    succ_lists = successors.tolist()
+    popularity = 1.0 / ranks.astype(np.float64) ** cfg.zipf_exponent
+    popularity_cdf = _cdf(popularity)
+    succ_lists = _successors(rng, popularity**cfg.successor_flatness, cfg.n_successors).tolist()
     preference = [float(w) for w in cfg.successor_weights]
     lengths = rng.integers(cfg.min_len, cfg.max_len + 1, size=cfg.n_users)
 
@@ -96,7 +132,7 @@ def generate_synthetic(seed: int = 2024, config: SyntheticConfig | None = None) 
     for user, length in enumerate(lengths.tolist()):
         follow = (rng.random(length) < cfg.p_follow).tolist()
         pick = rng.random(length).tolist()
-        pool = rng.choice(n_items, size=4 * length + 16, p=popularity).tolist()
+        pool = _draw(rng, popularity_cdf, 4 * length + 16).tolist()
         cursor = 0
         seen: set[int] = set()
         walk: list[int] = []
@@ -115,7 +151,7 @@ def generate_synthetic(seed: int = 2024, config: SyntheticConfig | None = None) 
                             break
             while nxt < 0:
                 if cursor == len(pool):
-                    pool.extend(rng.choice(n_items, size=4 * length + 16, p=popularity).tolist())
+                    pool.extend(_draw(rng, popularity_cdf, 4 * length + 16).tolist())
                 candidate = pool[cursor]
                 cursor += 1
                 if candidate not in seen:
