@@ -25,9 +25,10 @@ An input (an input axon; a route at its maker) is a value, or with core.shared_w
 made it (positions share the axon, a message carries its position as a tag: SSR's rule, ``mapping.pieces``). Output
 routes (a core's distinct (input, other core reading it) pairs <= core.output_axons) depend on later consumers, so
 they are checked once all items are placed: where a core has too many, the op sending most of them is spread whole
-over one more core of its own than it had, and the list is placed again. A limit that no split by outputs fixes (a
-part reading more inputs than a core has input axons, an op still over with one value a core) is a MappingError
-naming it; splitting an ANN op by fan-in (partial sums, as ``mapping.splits`` does for SSR) is not modelled.
+over more cores of its own (at least one more, r / core.output_axons times as many for r routes), and the list is
+placed again. A limit that no split by outputs fixes (a part reading more inputs than a core has input axons, an op
+still over with one value a core) is a MappingError naming it; splitting an ANN op by fan-in (partial sums, as
+``mapping.splits`` does for SSR) is not modelled.
 
 Deliveries, as SSR's program counts a neuron's messages (``hardware.program``): a value of an item that ``sends``
 and that some op reads is sent once (``sent``: one route lookup), arrives once on every core holding a reader of it
@@ -101,19 +102,20 @@ class _Core:
 
 def pack_int8(items: Sequence[PackItem], chip) -> Int8Packing:
     """Place ``items`` in order on the fewest cores the greedy rule (module docstring) allows; where a core's output
-    routes exceed core.output_axons, the op sending most of them there is spread over one more core of its own and
-    the list placed again."""
+    routes exceed core.output_axons, the op sending most of them there is spread over more cores of its own (at
+    least one more, as many as the excess asks) and the list placed again."""
     spread: dict[int, int] = {}
     while True:
         placement = _place(items, chip, spread)
-        packing, over = _deliveries(placement, chip)
+        packing, over, routes = _deliveries(placement, chip)
         if over is None:
             return packing
         if over in spread and spread[over] >= max(items[over].flow.makes.size, 1):
             raise MappingError(f"cannot pack the int8 ANN: op {items[over].name} sends more inputs to other cores "
                                f"than a core of chip '{chip.name}' has output axons ({chip.core.output_axons:,}, "
                                "core.output_axons) even one value a core; use a chip with more output axons per core")
-        spread[over] = len(packing.item_cores[over]) + 1
+        had = len(packing.item_cores[over])
+        spread[over] = max(had + 1, math.ceil(had * routes / chip.core.output_axons))
 
 
 @dataclass
@@ -212,9 +214,10 @@ def _reads_of(flow: ValueFlow, lo: int, hi: int) -> np.ndarray:
     return np.union1d(np.concatenate(flow.rows[lo * R // N:(hi - 1) * R // N + 1]), flow.shared).astype(np.int64)
 
 
-def _deliveries(p: _Placement, chip) -> tuple[Int8Packing, int | None]:
+def _deliveries(p: _Placement, chip) -> tuple[Int8Packing, int | None, int]:
     """Count the (value, reader core) pairs of a placement into axons, routes and deliveries (module docstring); and
-    the item sending most inputs from a core with more output routes than core.output_axons (None: none has)."""
+    the item sending most inputs from the core with the most output routes where they exceed core.output_axons
+    (None: no core's do), with that core's routes."""
     n = max(len(p.cores), 1)
     pairs = [reads * n + c for item in p.parts for c, reads, _ in item]
     pair = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, np.int64)
@@ -235,4 +238,4 @@ def _deliveries(p: _Placement, chip) -> tuple[Int8Packing, int | None]:
                        tuple(max(f for _, _, f in item) for item in p.parts), tuple(c.neurons for c in p.cores),
                        tuple(c.words for c in p.cores), tuple(int(a) for a in axons), tuple(int(r) for r in routes),
                        sent=int(np.unique(value[priced]).size), arrivals=int(priced.sum()),
-                       packets=int(crossing.sum())), over
+                       packets=int(crossing.sum())), over, int(routes.max(initial=0))
