@@ -7,8 +7,9 @@ inference by kind. Baselines at ML-1M's shapes (3,416 items, L = 20, D = 64, def
 float32 figure at 45 nm (``counting.ann_45nm`` of ``layer_ops``) and the int8 figure on each chip: GRU4Rec, NARM,
 SASRec, FMLP-Rec and Caser compiled into int8 layer lists (``ssr_neuro.baselines.int8``; exact per-op work, neuron
 updates and table reads included; a dense ANN's work does not depend on its weight values, so an untrained model
-gives the trained one's energy), the others from ``layer_ops`` (``int8_ann_on_chip``: no neuron updates, a low
-estimate); for the compiled ones the ``layer_ops`` estimate is printed too. Then ``saving_decomposition`` of SSR's
+gives the trained one's energy), packed onto cores by the core's limits (``mapping.int8_pack``: only values read on
+another core are packets), the others from ``layer_ops`` (``int8_ann_on_chip``: no neuron updates, a low estimate);
+for the compiled ones the ``layer_ops`` estimate is printed too. Then ``saving_decomposition`` of SSR's
 saving against each baseline on the 45nm chip. ``--baselines-only`` skips SSR (no graph needed).
 """
 
@@ -74,7 +75,8 @@ def main() -> None:
             net = compile_int8(model, history[:64], length[:64])
             int8 = {c: run_int8_on_chip(net, chips[c], history[:1], length[:1]) for c in PRESETS}
             how = (f"exact ({int8['45nm']['macs']:,.0f} MACs, {int8['45nm']['updates']:,} activations, "
-                   f"{int8['45nm']['cores']} cores, {int8['45nm']['latency_us']:.1f} us on 45nm); layer_ops estimate "
+                   f"{int8['45nm']['cores']} cores, {int8['45nm']['packets']:,} packets, "
+                   f"{int8['45nm']['latency_us']:.1f} us on 45nm); layer_ops estimate "
                    + " | ".join(f"{estimate[c]['total_pJ'] * 1e-6:.3f}" for c in PRESETS))
         rows[name] = (f32, int8)
         print(f"  {name:9s} {f32 * 1e-6:9.3f} " + " ".join(f"{int8[c]['total_pJ'] * 1e-6:11.3f}" for c in PRESETS)

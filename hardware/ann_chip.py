@@ -11,7 +11,15 @@ Two ways in, one pricing:
   (``ssr_neuro.counting.LayerOps``) for a baseline without a compiled net: the same MACs and weights at 8 bits; it
   does not know the activations a layer computes, so neuron updates are left out there (a low estimate).
 
-Pricing of one inference (per layer; the chip's own action prices and word prices, ``mapping.memory``):
+Placement (``mapping.int8_pack``): the ops are packed onto as few cores as the core's limits allow, greedy in layer
+order (neurons = activations computed, synapse words of weights and tables, input axons, output routes); a data move
+(step, split, stack, ...) takes no core; an op bigger than a core is split over cores of its own. Ops on one core
+exchange values locally: only values read on another core are packets. The ``layer_ops`` estimate knows neither
+the activations nor which values a layer reads: its layers are packed by synapse words only and every activation
+word it counts stays one message (sent, arriving and crossing).
+
+Pricing of one inference (per op; the chip's own action prices and word prices, ``mapping.memory``; each action in
+the kind ``hardware.costs.KIND_OF`` gives SSR's: the input-axon lookup and table words are memory, as for SSR):
 
     compute  = MACs x mac + activations computed x neuron_update          (a graded neuron update each, as SSR's)
                (chip without MAC units: MACs and activations on the [host], host.mac_pJ each)
@@ -19,13 +27,20 @@ Pricing of one inference (per layer; the chip's own action prices and word price
                (weights as dense lists, entries per word of the synapse memory; a nonlinearity's table entries read
                are weight bytes too, its 256-entry tables stored with the weights) + activations x (neuron_state_access
                + 2 x state words x the neuron-state word price)
-    network  = activations sent x (spike_out + message_out + packet_receive + axon_lookup + a route-table and an
-               axon-table word): each a graded message from the core that made it to the core that uses it
-    static   = leakage (``hardware.costs.static_energy_pJ``) of the cores that hold the weights, over the latency
-    cores    = sum over layers of ceil(synapse words of its weights / a core's synapse words)
-    latency  = sum over layers of (MACs x cycles.mac / mac_units + activations x cycles.neuron_update) / its cores
+               + values sent x a route-table word + arrivals x (axon_lookup + an axon-table word)
+    network  = values sent x spike_out + packets x (message_out + packet_receive)
+               (``mapping.int8_pack``: a value read by some op is sent once, arrives once on each core that reads it,
+               and is a packet to each of those but its own core; embedding rows and constants are read, not sent)
+    static   = leakage (``hardware.costs.static_energy_pJ``) of the packed cores, over the latency
+    latency  = sum over ops of (MACs x cycles.mac / mac_units + activations x cycles.neuron_update)
+               x the largest share of the op on one of its cores (1 for an op on one core, 1 / n split evenly)
 
-Hops are left out (a mapping of the ANN is not made). ``saving_decomposition``: SSR's saving against a float32 ANN
+The latency is the old rule's, a sum over ops of the op's busiest core: the ops run one after another in layer order
+(each waits for its inputs), an op split over cores runs on them in parallel, and ops sharing a core ran in sequence
+anyway. Packing changes it only where an op is now split by neurons too (more cores, less time each). Network
+cycles are not counted (as before).
+
+Hops are left out (the packed cores are not placed on the mesh). ``saving_decomposition``: SSR's saving against a float32 ANN
 priced at 45 nm (Horowitz, ``ssr_neuro.counting.ann_45nm``), telescoped into parts that add up exactly:
 
     float32 ANN (Horowitz) - SSR on chip = precision + chip + sum over kinds (int8 ANN on chip - SSR on chip)
@@ -37,36 +52,33 @@ priced at 45 nm (Horowitz, ``ssr_neuro.counting.ann_45nm``), telescoped into par
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from hardware.costs import KINDS, static_energy_pJ
-from mapping.memory import state_words_per_neuron, word_read_pJ, words_per_entry_read
-from mapping.pieces import synapse_words_limit
-from ssr_neuro.graph.int8_net import Int8Net, OpCounts, op_counts, run_net
+from mapping.int8_pack import Int8Packing, PackItem, pack_int8, weight_words
+from mapping.memory import state_words_per_neuron, word_read_pJ
+from ssr_neuro.graph.int8_net import Int8Net, OpCounts, ValueFlow, op_counts, run_net, value_flows
 
 FLOAT32_BYTES = 4
 
 
-def price_int8_layers(layers: Sequence[OpCounts], chip, label: str) -> dict:
-    """pJ of one inference of int8 layers on ``chip`` (module docstring): {"label", "total_pJ", "by_kind" {kind: pJ},
-    "macs", "updates", "cores", "latency_us"}."""
+def price_int8_layers(layers: Sequence[OpCounts], chip, label: str,
+                      flows: Sequence[ValueFlow] | None = None) -> dict:
+    """pJ of one inference of int8 layers on ``chip`` (module docstring), packed by the values each reads
+    (``flows``, one per layer; None: the ``layer_ops`` estimate): {"label", "total_pJ", "by_kind" {kind: pJ},
+    "macs", "updates", "cores", "packets", "latency_us", "packing" (``mapping.int8_pack.Int8Packing``)}."""
     e, cyc = chip.energy_pJ, chip.cycles
     on_host = chip.core.mac_units == 0
     mem = chip.memory
-    synapse = mem["synapse"]
-    per_weight_words = words_per_entry_read(chip.synapse_format, "dense", 8, synapse.word_bits)
     state_pJ = (2 * state_words_per_neuron(chip.core.state_bits, mem["neuron_state"].word_bits)
                 * word_read_pJ(mem["neuron_state"]) + e.get("neuron_state_access", 0.0))
-    message_pJ = (e["spike_out"] + e["message_out"] + e.get("packet_receive", 0.0) + e.get("axon_lookup", 0.0)
-                  + word_read_pJ(mem["route_table"]) + word_read_pJ(mem["axon_table"]))
+    packing = _pack(layers, flows, chip)
     by_kind = dict.fromkeys(KINDS, 0.0)
-    cores, cycles = 0, 0.0
-    limit = synapse_words_limit(chip)
-    for layer in layers:
-        n = max(1, math.ceil(layer.stored * per_weight_words / limit))
-        cores += n
+    cycles = 0.0
+    for layer, busiest in zip(layers, packing.busiest):
         if on_host:
             by_kind["compute"] += (layer.macs + layer.updates) * chip.host.mac_pJ
             cycles += ((layer.macs + layer.updates) * chip.host.mac_cycles * chip.mesh.clock_MHz
@@ -74,24 +86,47 @@ def price_int8_layers(layers: Sequence[OpCounts], chip, label: str) -> dict:
         else:
             by_kind["compute"] += layer.macs * e["mac"] + layer.updates * e["neuron_update"]
             by_kind["memory"] += (layer.macs * e.get("accumulator_rmw", 0.0) + layer.weights * e["weight_read_byte"]
-                                  + layer.weights * per_weight_words * word_read_pJ(synapse)
+                                  + weight_words(layer.weights, chip) * word_read_pJ(mem["synapse"])
                                   + layer.updates * state_pJ)
-            cycles += (layer.macs * cyc["mac"] / chip.core.mac_units + layer.updates * cyc["neuron_update"]) / n
-        by_kind["network"] += layer.messages * message_pJ
+            cycles += (layer.macs * cyc["mac"] / chip.core.mac_units + layer.updates * cyc["neuron_update"]) * busiest
+    by_kind["network"] += packing.sent * e["spike_out"] + packing.packets * (e["message_out"]
+                                                                            + e.get("packet_receive", 0.0))
+    by_kind["memory"] += (packing.sent * word_read_pJ(mem["route_table"])
+                          + packing.arrivals * (e.get("axon_lookup", 0.0) + word_read_pJ(mem["axon_table"])))
     latency_us = cycles / chip.mesh.clock_MHz
+    cores = packing.cores
     routers = math.ceil(cores / chip.mesh.cores_per_router)
     by_kind["static"] = float(static_energy_pJ(chip, cores, routers, latency_us, latency_us * cores))
     return {"label": label, "total_pJ": sum(by_kind.values()), "by_kind": by_kind,
             "macs": sum(layer.macs for layer in layers), "updates": sum(layer.updates for layer in layers),
-            "cores": cores, "latency_us": latency_us}
+            "cores": cores, "packets": packing.packets, "latency_us": latency_us, "packing": packing}
+
+
+def _pack(layers: Sequence[OpCounts], flows: Sequence[ValueFlow] | None, chip) -> Int8Packing:
+    """The layers packed onto cores (``mapping.int8_pack``); without ``flows`` (the estimate) by synapse words only,
+    every counted message kept (sent, arriving and a packet)."""
+    if flows is None:
+        none = ValueFlow("", np.zeros(0, np.int64), np.zeros(0, np.int64))
+        packed = pack_int8([PackItem(layer.name, weight_words(layer.stored, chip), 0, none, False)
+                            for layer in layers], chip)
+        messages = sum(layer.messages for layer in layers)
+        return replace(packed, sent=messages, arrivals=messages, packets=messages)
+    work = [i for i, f in enumerate(flows) if f.makes.size or f.reads.size]
+    packed = pack_int8([PackItem(layers[i].name, weight_words(layers[i].stored, chip), layers[i].updates, flows[i],
+                                 layers[i].messages > 0) for i in work], chip)
+    where = dict(zip(work, zip(packed.item_cores, packed.busiest)))
+    return replace(packed, item_cores=tuple(where.get(i, ((), 0.0))[0] for i in range(len(layers))),
+                   busiest=tuple(where.get(i, ((), 0.0))[1] for i in range(len(layers))))
 
 
 def run_int8_on_chip(net: Int8Net, chip, history: np.ndarray, length: np.ndarray) -> dict:
     """The int8 net on ``chip``: {"scores" int64 [B, N + 1], and ``price_int8_layers``'s keys for one inference}."""
     scores = run_net(net, history, length)[net.ops[-1].name]
-    priced = price_int8_layers(op_counts(net, net.meta["max_len"]), chip,
-                               f"{net.name} as an int8 layer list on chip {chip.name}: every MAC, weight, activation "
-                               "and message of the net at the chip's own prices, and leakage")
+    max_len = net.meta["max_len"]
+    priced = price_int8_layers(op_counts(net, max_len), chip,
+                               f"{net.name} as an int8 layer list packed onto chip {chip.name}'s cores: every MAC, "
+                               "weight, activation and value crossing cores at the chip's own prices, and leakage",
+                               value_flows(net, max_len))
     return {"scores": scores, **priced}
 
 

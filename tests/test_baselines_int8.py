@@ -3,6 +3,8 @@ torch model; the chip's run of the quantised list (hardware.ann_chip, torch-free
 reference written from the models' equations, and those scores follow the float model's; a baseline without a layer
 list is refused naming the way out."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,8 @@ from hardware.chip import load_chip
 from ssr_neuro.baselines import BASELINES, BaselineConfig
 from ssr_neuro.baselines.int8 import SUPPORTED, compile_int8, impulse_response, layer_list, reference_scores
 from ssr_neuro.errors import UserError
-from ssr_neuro.graph.int8_net import run_net
+from ssr_neuro.graph.int8_net import op_counts, run_net
+from mapping.pieces import synapse_words_limit
 
 N_ITEMS, L = 40, 6
 CASES = [("gru4rec", {}), ("narm", {}), ("sasrec", {}), ("sasrec", {"n_heads": 2, "n_layers": 1}),
@@ -49,6 +52,23 @@ def test_chip_run_equals_the_int8_reference(name, options):
         assert np.corrcoef(f[1:], q[1:])[0, 1] > 0.9  # int8 follows float (items 1..N)
         overlap.append(len(set(np.argsort(-f[1:])[:10]) & set(np.argsort(-q[1:])[:10])) / 10)
     assert np.mean(overlap) >= 0.8  # and keeps most of its top 10 (measured 0.93-0.98 on these models)
+
+
+@pytest.mark.parametrize("name, options", CASES)
+def test_packed_onto_small_cores_within_their_limits(name, options):
+    """Cores of 32 neurons and 256 input and output axons cut most ops of every kind (mapping.int8_pack): no core
+    goes over a limit, the cores are near the neuron bound, and every value read elsewhere is sent."""
+    model, history, length = model_and_samples(name, **options)
+    net = compile_int8(model, history[:32], length[:32])
+    chip = load_chip("45nm")
+    small = replace(chip, core=replace(chip.core, neurons=32, input_axons=256, output_axons=256))
+    got = run_int8_on_chip(net, small, history[32:], length[32:])
+    p = got["packing"]
+    assert max(p.neurons) <= 32 and max(p.input_axons) <= 256 and max(p.output_routes) <= 256
+    assert max(p.words) <= synapse_words_limit(small) and sum(p.neurons) == got["updates"]
+    assert -(-got["updates"] // 32) <= p.cores <= 2 * -(-got["updates"] // 32)
+    assert 0 < p.packets <= p.arrivals and p.sent <= sum(c.messages for c in op_counts(net, L))
+    np.testing.assert_array_equal(got["scores"], reference_scores(net, history[32:], length[32:]))
 
 
 @pytest.mark.parametrize("name, options", CASES)

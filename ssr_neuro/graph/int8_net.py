@@ -50,7 +50,8 @@ of unit 2**e to an op's unit 2**out_exp is ``saturate(round_shift(acc, out_exp -
 
 ``run_net(net, history, length, exact=False)`` evaluates the same ops in float64 (weights and biases as given, no
 rounding): what ``quantize_net`` calibrates each op's out_exp on (the largest |value| on calibration samples,
-``exp_for``). ``op_counts`` gives each op's work per inference (the chip side prices it).
+``exp_for``). ``op_counts`` gives each op's work per inference (the chip side prices it); ``value_flows`` which
+values each op makes and reads (the chip side packs ops onto cores by it, ``mapping.int8_pack``).
 
 Nonlinearities (lut, norm's rsqrt, softmax's exp and reciprocal) are 256-entry int8 tables: every product is
 accumulated exactly and requantised once (round half up, saturating); the tables are made once by ``quantize_net``
@@ -388,4 +389,59 @@ def op_counts(net: Int8Net, max_len: int) -> list[OpCounts]:
         computes = k in COMPUTES
         out.append(OpCounts(op.name, macs, weights + table, stored, n_out if computes else 0,
                             n_out if computes and k != "readout" else 0))
+    return out
+
+
+MOVES = ("step", "last", "split", "zeros", "stack", "concat", "mask", "align")  # data moves: no work of their own
+ROW_LOCAL = ("linear", "lut", "add", "sub", "mul", "scale", "norm", "softmax", "matmul")  # row i from input rows i
+
+
+@dataclass(frozen=True)
+class ValueFlow:
+    """The values one op makes and reads in one inference, as ids (1, 2, ... over the whole net, in op order):
+    ``makes`` its output values, row-major (none for a data move, ``MOVES``: its output is values other ops made);
+    ``reads`` the distinct values it reads, traced through data moves (an op reading a split of x reads those
+    values of x; the history's item ids and zeros are no values: an embed reads none). For an op whose output has
+    rows (positions, [R, ...]) computed each from the same row of its inputs (``ROW_LOCAL``; a matmul's first
+    input only), ``rows[i]`` are the values output row i reads from those inputs and ``shared`` what every row reads
+    (the other inputs); else ``rows`` is empty and ``shared`` = ``reads``. ``channels``: the last axis of its
+    output (value r is channel r mod channels)."""
+
+    name: str
+    makes: np.ndarray
+    reads: np.ndarray
+    rows: tuple[np.ndarray, ...] = ()
+    shared: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    channels: int = 1
+
+
+def _ids(xs: list[np.ndarray]) -> np.ndarray:
+    """The distinct value ids (> 0) of some id arrays, int64."""
+    u = np.unique(np.concatenate([x.ravel() for x in xs])) if xs else np.zeros(0)
+    return u[u > 0].astype(np.int64)
+
+
+def value_flows(net: Int8Net, max_len: int) -> list[ValueFlow]:
+    """Each op's ``ValueFlow`` on a full-length history (every step of a recurrence runs, as ``op_counts``)."""
+    history, length = np.ones((1, max_len), np.int64), np.array([max_len])
+    shapes = {name: v.shape for name, v in run_net(net, history, length, exact=False).items()}
+    ids: dict[str, np.ndarray] = {"history": np.zeros((1, max_len))}  # float ids (exact below 2**53); 0: no value
+    made = 0
+    out = []
+    for op in net.ops:
+        xs = [ids[i] for i in op.inputs]
+        if op.kind in MOVES:
+            ids[op.name] = _eval(op, xs, [0] * len(xs), history, length, exact=False)
+            out.append(ValueFlow(op.name, np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            continue
+        shape = shapes[op.name]
+        n = int(np.prod(shape[1:]))
+        ids[op.name] = np.arange(made + 1, made + n + 1, dtype=np.float64).reshape(shape)
+        made += n
+        by_row = [j for j, x in enumerate(xs) if op.kind in ROW_LOCAL and len(shape) > 2
+                  and (op.kind != "matmul" or j == 0) and x.shape[1:-1] == shape[1:-1]]
+        rest = [x for j, x in enumerate(xs) if j not in by_row]
+        rows = tuple(_ids([xs[j][:, i] for j in by_row]) for i in range(shape[1])) if by_row else ()
+        out.append(ValueFlow(op.name, ids[op.name].ravel().astype(np.int64), _ids(xs), rows, _ids(rest),
+                             int(shape[-1]) if len(shape) > 1 else 1))
     return out
