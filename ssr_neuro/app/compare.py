@@ -22,10 +22,11 @@ Energy per inference, uJ (1 uJ = 1e6 pJ), by ``ssr_neuro.counting``:
   simulation recorded), and the same graph as a float32 ANN at 45 nm and on the GPU (for reference).
 
 - baselines also in int8 on SSR's own chip (``energy_chip_int8_ann_uJ``: same memories, MAC units and static
-  power; ``hardware.ann_chip``): GRU4Rec, NARM, SASRec, FMLP-Rec and Caser as exact int8 layer lists
-  (``ssr_neuro.baselines.int8``), the others (STAMP, SR-GNN, LRURec, BSARec) from ``layer_ops`` (no activation
-  updates, a low figure); with the ``45nm-ideal`` bound this splits SSR's
-  saving into precision, chip, spike sparsity, memory traffic, network and static parts (``format_decomposition``).
+  power, the ops packed onto cores by the core's limits, ``mapping.int8_pack``; ``hardware.ann_chip``): GRU4Rec,
+  NARM, SASRec, FMLP-Rec and Caser as exact int8 layer lists (``ssr_neuro.baselines.int8``), the others (STAMP,
+  SR-GNN, LRURec, BSARec) from ``layer_ops`` (no activation updates, a low figure); with the ``45nm-ideal`` bound
+  this splits SSR's saving into precision, chip, spike sparsity, memory traffic, network and static parts
+  (``format_decomposition``).
 
 SSR's energy reduction against each baseline, %, two methods:
     paper rule:      1 - E_snn_rule(SSR) / (E_MAC x MACs(baseline))     (arithmetic only on both sides)
