@@ -18,7 +18,7 @@ unit, counter) and packets per phase and (from unit, to unit) pair of the phase'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -70,6 +70,37 @@ class _Sparse:
 
 
 @dataclass
+class _Events:
+    """A matrix M [rows, cols] of integers kept as each row's non-zeros, padded to the longest row, for exact
+    products e [n, rows] @ M of 0/1 events e (spikes, active updates) that cost in the events' non-zeros, or in
+    their zeros where more than half are ones (e @ M = column sums of M - (1 - e) @ M): one pass over e, then one
+    bincount, instead of a product over every row x column. The sums are float64 and exact (integers)."""
+
+    cols: np.ndarray  # [rows, k] column of each row's non-zeros (0 in the padding)
+    vals: np.ndarray  # [rows, k] their values, float64 (0 in the padding)
+    totals: np.ndarray  # [cols] column sums of M
+    n_cols: int
+
+    @staticmethod
+    def of(m: np.ndarray) -> "_Events":
+        nz = m != 0
+        k = max(int(nz.sum(axis=1).max(initial=0)), 1)
+        cols = np.argsort(~nz, axis=1, kind="stable")[:, :k]  # each row's non-zero columns first
+        vals = np.take_along_axis(m, cols, axis=1).astype(np.float64)
+        return _Events(np.where(vals != 0, cols, 0), vals, m.sum(axis=0, dtype=np.float64), m.shape[1])
+
+    def left(self, e: np.ndarray) -> np.ndarray:
+        """e [n, rows] (0/1 or bool) @ M -> [n, cols] float64."""
+        on = e if e.dtype == bool else e != 0
+        n = on.shape[0]
+        flip = 2 * np.count_nonzero(on) > on.size
+        which, row = np.nonzero(~on if flip else on)
+        key = which[:, None] * self.n_cols + self.cols[row]
+        out = np.bincount(key.ravel(), self.vals[row].ravel(), minlength=n * self.n_cols).reshape(n, self.n_cols)
+        return self.totals - out if flip else out
+
+
+@dataclass
 class _Compiled:
     """A block's columns turned into matrices: counts [B, cols] @ act -> counters, @ busy -> unit cycles."""
 
@@ -112,6 +143,7 @@ class Ledger:
         self.spikes_per_neuron = {name: np.zeros(node.shape) for name, node in program.graph.nodes()
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
+        self._events: dict[int, _Events] = {}
         self._unit_counts = np.zeros((0, len(program.phases), n_units, len(COUNTERS)))
         self._pairs = phase_pairs(program)
         self._slot = [{(a, b): i for i, (a, b) in enumerate(pairs)} for pairs in self._pairs]
@@ -146,6 +178,13 @@ class Ledger:
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
                         block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act)
         self._cache[id(block)] = got
+        return got
+
+    def events(self, block: Block) -> _Events:
+        """The block's ``each`` for products with 0/1 events (:class:`_Events`), made once."""
+        got = self._events.get(id(block))
+        if got is None:
+            got = self._events[id(block)] = _Events.of(block.each)
         return got
 
     def _pair_slots(self, phase: int, block: Block) -> np.ndarray:
@@ -202,11 +241,14 @@ class Ledger:
             self.link_packets += load.sum(0)
 
 
-def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, cb: _Compiled
-                     ) -> np.ndarray:
+def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, cb: _Compiled,
+                     through: np.ndarray | None = None) -> np.ndarray:
     """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: the column sums of
-    ``each``) through ``each``, plus the readout row's part (row length-1 of each inference)."""
-    if events is None:
+    ``each``) through ``each`` (``through``: that product, made already), plus the readout row's part (row length-1
+    of each inference)."""
+    if through is not None:
+        counts = through.copy()
+    elif events is None:
         counts = np.broadcast_to(cb.totals, (b, block.each.shape[1])).copy()
     else:
         flat = events.reshape(b, -1).astype(np.float32, copy=False)
@@ -231,18 +273,21 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
     graph = program.graph
     b = length.shape[0]
     ledger.begin(rows)
+    emitted = {name: over_steps(ledger.events(program.emissions[name]), s) for name, s in spikes.items()
+               if name in program.emissions}  # [T, b, columns] of each LIF population's spikes, all steps at once
     for k, phase in enumerate(program.phases):
         block = program.emissions[phase.population]
         node = graph.node(phase.population) if phase.population in graph.g else None
-        events = None
+        events = through = None
         if isinstance(node, ItemInput):
             events = program.input_events(history)
         elif phase.population in program.emissions and node is None and phase.population.startswith(TABLE_PREFIX):
             events = program.table_events(phase.population[len(TABLE_PREFIX):], history)
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
+            through = emitted[phase.population][phase.t]
             ledger.spikes[rows] += events.sum(axis=(1, 2))
-        ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block)), block)
+        ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block), through), block)
         update = program.updates.get(phase.population)
         if update is not None:
             total = ledger.compiled(update).totals
@@ -257,6 +302,11 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         total += spikes[name].sum(axis=(0, 1)).reshape(total.shape)
 
 
+def over_steps(table: _Events, events: np.ndarray) -> np.ndarray:
+    """0/1 events [T, b, rows] of every step @ the table's matrix -> [T, b, cols] float64, in one product."""
+    return table.left(events.reshape(-1, events.shape[-1])).reshape(events.shape[:2] + (table.n_cols,))
+
+
 def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -> np.ndarray:
     """Which neuron updates of a LIF population are active, [T, b, P * C] bool, from its input a_in [T, b, P, C]
     and spikes [T, b, P * C]: "input_or_spike" a_in(t) != 0 or it fires; "state_change" also when its bias, or its
@@ -264,18 +314,20 @@ def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -
     float LIF's v and bias)."""
     t_steps, b = spikes.shape[:2]
     flat = np.asarray(a_in).reshape(t_steps, b, -1)
-    on = (flat != 0) | (spikes != 0)
     if rule == "input_or_spike":
-        return on
+        return (flat != 0) | (spikes != 0)
     fx = node.fixed
+    bias = np.broadcast_to(np.asarray(node.bias if fx is None else fx.bias_mant), node.shape).reshape(-1)
+    need = bias == 0  # a neuron with a bias is active at every step: its state matters only without one
+    if not need.any():
+        return np.ones(spikes.shape, bool)
+    on = (flat != 0) | (spikes != 0)
+    state = np.zeros(on.shape, bool)
     if fx is not None:
-        _, u, v = lif_run(fx, a_in, keep_state=True)
-        bias = np.asarray(fx.bias_mant).reshape(-1)
-        state = ((u != 0) | (v != 0)).reshape(on.shape)
+        _, u, v = lif_run(replace(fx, bias_mant=bias[need]), flat[:, :, need], keep_state=True)
+        state[:, :, need] = (u != 0) | (v != 0)
     else:
-        bias = np.asarray(node.bias).reshape(-1)
         v = np.zeros(flat.shape[1:])
-        state = np.empty(on.shape, bool)
         for t in range(t_steps):  # the executor's float LIF (ssr_neuro.graph.execute.lif_spikes_float)
             v = v * (1.0 - 1.0 / node.tau) + (flat[t] + bias) / node.tau
             v[spikes[t] != 0] = node.reset
@@ -305,12 +357,10 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         spikes = {name: batch.outputs[name].reshape(node.time_steps, b, -1) for name, node in graph.nodes()
                   if isinstance(node, LIF)}
         on = {name: active_updates(graph.node(name), batch.inputs[name], spikes[name], rule) for name in spikes}
-        active = {}
-        for k, phase in enumerate(program.phases):
-            update = program.updates.get(phase.population)
-            if update is not None and phase.population in spikes:
-                on_t = on[phase.population][phase.t].astype(np.float32)
-                active[k] = ledger.compiled(update).each.left(on_t).astype(np.float64)
+        per_core = {name: over_steps(ledger.events(program.updates[name]), on[name]) for name in on
+                    if name in program.updates}  # [T, b, K] active updates per core, all steps at once
+        active = {k: per_core[phase.population][phase.t] for k, phase in enumerate(program.phases)
+                  if phase.population in per_core}
         charge_batch(program, ledger, rows, batch.length, spikes, active, batch.history)
         if start == 0:
             raster = {name: s[:, 0].copy() for name, s in spikes.items()}
