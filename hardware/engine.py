@@ -12,8 +12,9 @@ and the network cycles per inference and phase [B, phases]; summed over the infe
 unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per
 (inference, phase, unit) are kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through
 [B, phases] arrays. With a ``sink`` (the event timing model, ``hardware.timing``), each batch's counts per (phase,
-unit, counter) and packets per phase and (from unit, to unit) pair of the phase's emission
-(``hardware.program.phase_pairs``) are also kept until ``end`` and handed to its ``take_pairs`` there.
+unit, counter) of the counters it reads (its ``counters``) and packets per phase and (from unit, to unit) pair of the
+phase's emission (``hardware.program.phase_pairs``) are also kept until ``end`` and handed to its ``take_pairs``
+there.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class _Compiled:
     pair_links: _Sparse  # [pairs, links] 0/1
     totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
     each: _Sparse  # the block's ``each`` [rows, cols] (float32)
-    unit_act: _Sparse  # [cols, units * counters]: counts -> counters per unit (for a timing sink)
+    unit_act: _Sparse  # [cols, units * sink counters]: counts -> the sink's counters per unit (for a timing sink)
 
 
 class Ledger:
@@ -144,7 +145,11 @@ class Ledger:
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
         self._events: dict[int, _Events] = {}
-        self._unit_counts = np.zeros((0, len(program.phases), n_units, len(COUNTERS)))
+        # the counters the sink reads, and where each lands in its counts (-1: not read)
+        self._sink_counters = np.asarray(sink.counters if sink is not None else [], np.int64)
+        self._sink_slot = np.full(len(COUNTERS), -1, np.int64)
+        self._sink_slot[self._sink_counters] = np.arange(self._sink_counters.size)
+        self._unit_counts = np.zeros((len(program.phases), 0, n_units, self._sink_counters.size))
         self._pairs = phase_pairs(program)
         self._slot = [{(a, b): i for i, (a, b) in enumerate(pairs)} for pairs in self._pairs]
         self._slots: dict[tuple[int, int], np.ndarray] = {}  # (phase, id(block)) -> slot of each packet column
@@ -172,8 +177,12 @@ class Ledger:
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
-        unit_act = _Sparse.of_entries(entries[0], np.array(entries[1], np.int64) * len(COUNTERS) + entries[2],
-                                      entries[4], n_cols, n_units * len(COUNTERS))
+        col, unit, counter, _, mult = (np.array(v) for v in entries)
+        slot = self._sink_slot[counter.astype(np.int64)] if counter.size else counter.astype(np.int64)
+        read = slot >= 0
+        width = self._sink_counters.size
+        unit_act = _Sparse.of_entries(col[read], unit[read].astype(np.int64) * width + slot[read], mult[read], n_cols,
+                                      n_units * width)
         got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
                         block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act)
@@ -204,7 +213,7 @@ class Ledger:
         self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
         if self.sink is not None:
             b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
-            self._unit_counts = np.zeros((b, n_phases, n_units, len(COUNTERS)))
+            self._unit_counts = np.zeros((n_phases, b, n_units, self._sink_counters.size))
             self._packets = [np.zeros((b, len(pairs))) for pairs in self._pairs]
 
     def end(self) -> None:
@@ -213,7 +222,7 @@ class Ledger:
         self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
         if self.sink is not None:
-            self.sink.take_pairs(self._rows, self._unit_counts, self._packets)
+            self.sink.take_pairs(self._rows, self._unit_counts.transpose(1, 0, 2, 3), self._packets)
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
@@ -223,8 +232,7 @@ class Ledger:
         self.counts[rows] += cb.act.left(counts)
         self._busy[:, phase] += cb.busy.left(counts)
         if self.sink is not None:
-            self._unit_counts[:, phase] += cb.unit_act.left(counts).reshape(self._unit_counts.shape[0], -1,
-                                                                             len(COUNTERS))
+            self._unit_counts[phase] += cb.unit_act.left(counts).reshape(self._unit_counts.shape[1:])
             if cb.pair_cols.size:
                 np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries

@@ -69,6 +69,7 @@ SOMA = ("neuron_update", "neuron_update_idle", "spike_out")
 SYNAPSE = ("synaptic_op", "mac", "host_mac", "weight_read_byte")
 SYNAPTIC_EVENTS = ("synaptic_op", "mac", "host_mac")
 DELIVERIES = ("in_spikes", "in_graded")
+READ = SOMA + SYNAPSE + DELIVERIES  # the counters the model reads (SYNAPTIC_EVENTS are among SYNAPSE's)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class EventTiming:
     servers] (how often each server was the one held longest in each step), ``interval`` [B] (cycles between
     inferences with overlap),
     ``timeline`` of inference 0, ``servers`` (names)."""
+
+    counters = np.array([C[c] for c in READ], dtype=np.int64)  # what a Ledger hands take_pairs, in this order
 
     def __init__(self, program: Program, n_inferences: int, chunk: int = 4, max_rounds: int = 64) -> None:
         if chunk < 1 or max_rounds < 1:
@@ -179,11 +182,12 @@ class EventTiming:
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
         """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
-        self._time(rows, counts, [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)], packets.sum(axis=2))
+        self._time(rows, counts[..., self.counters], [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
+                   packets.sum(axis=2))
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and, per phase, the
-        packets [b, pairs] of its emission's pairs (``hardware.program.phase_pairs``)."""
+        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, len(READ)] (the counters
+        ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs (``hardware.program.phase_pairs``)."""
         mesh_in = np.zeros(counts.shape[:3])  # [b, phases, units] packets received (whole numbers: exact sums)
         for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
             for u in np.unique(dst):
@@ -196,12 +200,12 @@ class EventTiming:
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
-        soma_idx = [C[c] for c in SOMA]
-        syn_idx = [C[c] for c in SYNAPSE]
-        soma_cycles = (counts[..., soma_idx] * ucyc[None, None, :, soma_idx]).sum(-1)  # [b, phases, units]
-        syn_cycles = (counts[..., syn_idx] * ucyc[None, None, :, syn_idx]).sum(-1)
-        syn_events = counts[..., [C[c] for c in SYNAPTIC_EVENTS]].sum(-1)
-        delivered = counts[..., [C[c] for c in DELIVERIES]].sum(-1)
+        at = {c: i for i, c in enumerate(READ)}  # counts' last axis: the counters READ
+        soma_idx, syn_idx = [at[c] for c in SOMA], [at[c] for c in SYNAPSE]
+        soma_cycles = (counts[..., soma_idx] * ucyc[None, None, :, [C[c] for c in SOMA]]).sum(-1)  # [b, phases, units]
+        syn_cycles = (counts[..., syn_idx] * ucyc[None, None, :, [C[c] for c in SYNAPSE]]).sum(-1)
+        syn_events = counts[..., [at[c] for c in SYNAPTIC_EVENTS]].sum(-1)
+        delivered = counts[..., [at[c] for c in DELIVERIES]].sum(-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
