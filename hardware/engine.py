@@ -222,7 +222,7 @@ class Ledger:
         self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
         if self.sink is not None:
-            self.sink.take_pairs(self._rows, self._unit_counts.transpose(1, 0, 2, 3), self._packets)
+            self.sink.take_pairs(self._rows, self._unit_counts, self._packets)
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""

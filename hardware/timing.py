@@ -182,36 +182,46 @@ class EventTiming:
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
         """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
-        self._time(rows, counts[..., self.counters], [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
-                   packets.sum(axis=2))
+        self._time(rows, counts.transpose(1, 0, 2, 3)[..., self.counters],
+                   [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
+                   packets.sum(axis=2).transpose(1, 0, 2))
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, len(READ)] (the counters
-        ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros(counts.shape[:3])  # [b, phases, units] packets received (whole numbers: exact sums)
+        """The Ledger's sink: time the batch ``rows`` from counts [phases, b, units, len(READ)] (the counters
+        ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
+        (``hardware.program.phase_pairs``)."""
+        mesh_in = np.zeros(counts.shape[:3])  # [phases, b, units] packets received (whole numbers: exact sums)
         for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
             for u in np.unique(dst):
-                mesh_in[:, k, u] = sent[:, dst == u].sum(axis=1)
+                mesh_in[k, :, u] = sent[:, dst == u].sum(axis=1)
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[0]
+        b = counts.shape[1]  # counts [phases, b, units, len(READ)], mesh_in [phases, b, units]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
         at = {c: i for i, c in enumerate(READ)}  # counts' last axis: the counters READ
-        soma_idx, syn_idx = [at[c] for c in SOMA], [at[c] for c in SYNAPSE]
-        soma_cycles = (counts[..., soma_idx] * ucyc[None, None, :, [C[c] for c in SOMA]]).sum(-1)  # [b, phases, units]
-        syn_cycles = (counts[..., syn_idx] * ucyc[None, None, :, [C[c] for c in SYNAPSE]]).sum(-1)
-        syn_events = counts[..., [at[c] for c in SYNAPTIC_EVENTS]].sum(-1)
-        delivered = counts[..., [at[c] for c in DELIVERIES]].sum(-1)
+
+        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, b, units]
+            out = None
+            for c in names:
+                x = counts[..., at[c]] * ucyc[:, C[c]] if weighted else counts[..., at[c]]
+                out = x.copy() if out is None else np.add(out, x, out=out)
+            return out
+
+        soma_cycles, syn_cycles = total(SOMA, True), total(SYNAPSE, True)
+        syn_events, delivered = total(SYNAPTIC_EVENTS, False), total(DELIVERIES, False)
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
         local_n = np.maximum(delivered - mesh_in, 0.0)
+        # per phase and unit, [b] each
+        soma_cycles, syn_per, den_per, local_n = (x.transpose(0, 2, 1)
+                                                  for x in (soma_cycles, syn_per, den_per, local_n))
 
-        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[:, k, f.dst]
+        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[k, f.dst]
                               for f, slot in zip(flows, self.flow_slot[k])])
                     if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
         rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
@@ -237,7 +247,7 @@ class EventTiming:
                 n_msgs = np.zeros((n_units, b))
                 for u, rows_u in self.flows_from[k]:
                     n_msgs[u] = sizes[rows_u].sum(axis=0)  # whole numbers of messages: exact in any order
-                soma = soma_cycles[:, k].T  # [units, b]
+                soma = soma_cycles[k]  # [units, b]
                 if not self.overlap:  # the output stage's cycles are part of the serial send side
                     soma = soma.copy()
                     for i in np.nonzero(self.flow_packet[k])[0]:
@@ -315,8 +325,8 @@ class EventTiming:
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
         """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
         cycles in flight after it); stages that cost nothing are left out (they would only pass messages on)."""
-        syn = syn_per[:, k, f.dst]
-        den = den_per[:, k, f.dst]
+        syn = syn_per[k, f.dst]
+        den = den_per[k, f.dst]
         if not self.overlap:  # one receive server; the output stage is in the soma pass
             recv = syn + den + (self.message_in if f.packet else 0.0)
             chain = self._links(f) + [(self.server(f.dst, "synapse"), recv, False, 0.0)]
