@@ -113,7 +113,7 @@ class _Compiled:
     pair_links: _Sparse  # [pairs, links] 0/1
     totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
     each: _Sparse  # the block's ``each`` [rows, cols] (float32)
-    unit_act: _Sparse  # [cols, units * sink counters]: counts -> the sink's counters per unit (for a timing sink)
+    unit_act: _Sparse  # [cols, sink counters * units]: counts -> the sink's counters per unit (for a timing sink)
 
 
 class Ledger:
@@ -149,7 +149,7 @@ class Ledger:
         self._sink_counters = np.asarray(sink.counters if sink is not None else [], np.int64)
         self._sink_slot = np.full(len(COUNTERS), -1, np.int64)
         self._sink_slot[self._sink_counters] = np.arange(self._sink_counters.size)
-        self._unit_counts = np.zeros((len(program.phases), 0, n_units, self._sink_counters.size))
+        self._unit_counts = np.zeros((self._sink_counters.size, len(program.phases), 0, n_units))
         self._pairs = phase_pairs(program)
         self._slot = [{(a, b): i for i, (a, b) in enumerate(pairs)} for pairs in self._pairs]
         self._slots: dict[tuple[int, int], np.ndarray] = {}  # (phase, id(block)) -> slot of each packet column
@@ -181,8 +181,8 @@ class Ledger:
         slot = self._sink_slot[counter.astype(np.int64)] if counter.size else counter.astype(np.int64)
         read = slot >= 0
         width = self._sink_counters.size
-        unit_act = _Sparse.of_entries(col[read], unit[read].astype(np.int64) * width + slot[read], mult[read], n_cols,
-                                      n_units * width)
+        unit_act = _Sparse.of_entries(col[read], slot[read] * n_units + unit[read].astype(np.int64), mult[read],
+                                      n_cols, width * n_units)
         got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
                         block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act)
@@ -213,7 +213,7 @@ class Ledger:
         self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
         if self.sink is not None:
             b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
-            self._unit_counts = np.zeros((n_phases, b, n_units, self._sink_counters.size))
+            self._unit_counts = np.zeros((self._sink_counters.size, n_phases, b, n_units))
             self._packets = [np.zeros((b, len(pairs))) for pairs in self._pairs]
 
     def end(self) -> None:
@@ -232,7 +232,8 @@ class Ledger:
         self.counts[rows] += cb.act.left(counts)
         self._busy[:, phase] += cb.busy.left(counts)
         if self.sink is not None:
-            self._unit_counts[phase] += cb.unit_act.left(counts).reshape(self._unit_counts.shape[1:])
+            width, _, b, n_units = self._unit_counts.shape
+            self._unit_counts[:, phase] += cb.unit_act.left(counts).reshape(b, width, n_units).transpose(1, 0, 2)
             if cb.pair_cols.size:
                 np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries

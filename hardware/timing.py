@@ -182,32 +182,32 @@ class EventTiming:
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
         """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
-        self._time(rows, counts.transpose(1, 0, 2, 3)[..., self.counters],
+        self._time(rows, counts[..., self.counters].transpose(3, 1, 0, 2),
                    [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
                    packets.sum(axis=2).transpose(1, 0, 2))
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [phases, b, units, len(READ)] (the counters
+        """The Ledger's sink: time the batch ``rows`` from counts [len(READ), phases, b, units] (the counters
         ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
         (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros(counts.shape[:3])  # [phases, b, units] packets received (whole numbers: exact sums)
+        mesh_in = np.zeros(counts.shape[1:])  # [phases, b, units] packets received (whole numbers: exact sums)
         for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
             for u in np.unique(dst):
                 mesh_in[k, :, u] = sent[:, dst == u].sum(axis=1)
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[1]  # counts [phases, b, units, len(READ)], mesh_in [phases, b, units]
+        b = counts.shape[2]  # counts [len(READ), phases, b, units], mesh_in [phases, b, units]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
-        at = {c: i for i, c in enumerate(READ)}  # counts' last axis: the counters READ
+        at = {c: i for i, c in enumerate(READ)}  # counts' first axis: the counters READ
 
         def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, b, units]
             out = None
             for c in names:
-                x = counts[..., at[c]] * ucyc[:, C[c]] if weighted else counts[..., at[c]]
+                x = counts[at[c]] * ucyc[:, C[c]] if weighted else counts[at[c]]
                 out = x.copy() if out is None else np.add(out, x, out=out)
             return out
 
@@ -231,7 +231,7 @@ class EventTiming:
                 capacity[srv] = capacity.get(srv, 0) + n * rounds[k]
         free = np.zeros((n_servers, b))
         busy = np.zeros((n_servers, b))  # cycles each server is held in the current step
-        hist = _History(b, capacity)
+        hist = _History(b, capacity, self.depth)
         t = np.zeros(b)  # start of the current step
         n_steps = self.step_cycles.shape[1]
         step_of = self.phase_step
@@ -404,26 +404,28 @@ class _History:
     D messages; a larger chunk stands for messages interleaved with those of the other flows of its round, so D
     chunks of a round are about D such messages. A message may enter the buffer once the chunk D slots back has
     left it: the running maximum makes an empty slot count as its last non-empty predecessor (a buffer holding empty
-    slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty)."""
+    slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty).
+    Only the last D + 1 slots are kept (a ring; a server's ``capacity`` if smaller): nothing reads further back."""
 
-    def __init__(self, b: int, capacity: dict[int, int]) -> None:
-        self.first = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
-        self.last = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
+    def __init__(self, b: int, capacity: dict[int, int], depth: int) -> None:
+        self.ring = {s: min(c, depth + 1) for s, c in capacity.items()}
+        self.first = {s: np.empty((r, b)) for s, r in self.ring.items()}  # a slot is written before it is read
+        self.last = {s: np.empty((r, b)) for s, r in self.ring.items()}
         self.size = dict.fromkeys(capacity, 0)
 
     def record(self, srv: int, on: np.ndarray | None, start_first: np.ndarray, start_last: np.ndarray) -> None:
         """Add the slot of a chunk (``on`` [b] where it holds messages; None: in every inference)."""
-        k = self.size[srv]
+        k, r = self.size[srv], self.ring[srv]
         first, last = self.first[srv], self.last[srv]
         if on is not None:
             start_first = np.where(on, start_first, -np.inf)
             start_last = np.where(on, start_last, -np.inf)
         if k:
-            np.maximum(first[k - 1], start_first, out=first[k])
-            np.maximum(last[k - 1], start_last, out=last[k])
+            np.maximum(first[(k - 1) % r], start_first, out=first[k % r])
+            np.maximum(last[(k - 1) % r], start_last, out=last[k % r])
         else:
-            first[k] = start_first
-            last[k] = start_last
+            first[0] = start_first
+            last[0] = start_last
         self.size[srv] = k + 1
 
     def room(self, srv: int, depth: int, last: bool) -> np.ndarray | None:
@@ -432,4 +434,4 @@ class _History:
         k = self.size.get(srv, 0) - depth
         if k < 0:
             return None
-        return (self.last if last else self.first)[srv][k]
+        return (self.last if last else self.first)[srv][k % self.ring[srv]]
