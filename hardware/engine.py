@@ -229,11 +229,12 @@ class Ledger:
         cb = self.compiled(block)
         rows = self._rows
         counts = np.asarray(counts, dtype=np.float64)
-        self.counts[rows] += cb.act.left(counts)
-        self._busy[:, phase] += cb.busy.left(counts)
+        one = counts[:1] if counts.strides[0] == 0 else counts  # the same row for every inference: price it once
+        self.counts[rows] += cb.act.left(one)
+        self._busy[:, phase] += cb.busy.left(one)
         if self.sink is not None:
-            width, _, b, n_units = self._unit_counts.shape
-            self._unit_counts[:, phase] += cb.unit_act.left(counts).reshape(b, width, n_units).transpose(1, 0, 2)
+            width, n_units = self._unit_counts.shape[0], self._unit_counts.shape[3]
+            self._unit_counts[:, phase] += cb.unit_act.left(one).reshape(-1, width, n_units).transpose(1, 0, 2)
             if cb.pair_cols.size:
                 np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
@@ -254,11 +255,14 @@ def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray
                      through: np.ndarray | None = None) -> np.ndarray:
     """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: the column sums of
     ``each``) through ``each`` (``through``: that product, made already), plus the readout row's part (row length-1
-    of each inference)."""
+    of each inference); a read-only broadcast view where every inference's row is the same."""
     if through is not None:
         counts = through.copy()
     elif events is None:
-        counts = np.broadcast_to(cb.totals, (b, block.each.shape[1])).copy()
+        counts = np.broadcast_to(cb.totals, (b, block.each.shape[1]))
+        if block.readout is None:
+            return counts  # the same row for every inference (a read-only view)
+        counts = counts.copy()
     else:
         flat = events.reshape(b, -1).astype(np.float32, copy=False)
         counts = cb.each.left(flat).astype(np.float64)
@@ -284,6 +288,7 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
     ledger.begin(rows)
     emitted = {name: over_steps(ledger.events(program.emissions[name]), s) for name, s in spikes.items()
                if name in program.emissions}  # [T, b, columns] of each LIF population's spikes, all steps at once
+    fired = {name: s.sum(axis=2) for name, s in spikes.items()}  # [T, b] spikes per step (whole numbers: exact)
     for k, phase in enumerate(program.phases):
         block = program.emissions[phase.population]
         node = graph.node(phase.population) if phase.population in graph.g else None
@@ -295,13 +300,16 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
             through = emitted[phase.population][phase.t]
-            ledger.spikes[rows] += events.sum(axis=(1, 2))
+            ledger.spikes[rows] += fired[phase.population][phase.t]
         ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block), through), block)
         update = program.updates.get(phase.population)
         if update is not None:
             total = ledger.compiled(update).totals
-            on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
-            ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
+            if isinstance(node, LIF):
+                ledger.charge(k, np.concatenate([active[k], total - active[k]], axis=1), update)
+            else:  # every update active, in every inference
+                ledger.charge(k, np.broadcast_to(np.concatenate([total, np.zeros_like(total)]), (b, 2 * total.size)),
+                              update)
         for name in program.background[k]:
             idle = ledger.compiled(program.updates[name]).totals
             ledger.charge(k, np.broadcast_to(np.concatenate([np.zeros_like(idle), idle]), (b, 2 * idle.size)),
