@@ -326,11 +326,12 @@ def congested_case(steps: int = 6, timing: str = "detailed"):
 
 def speed(case: SsrCase, chip, n_ours: int, batch_size: int, chunk: int, rounds: int,
           event_s: float | None = None, exact_s: float | None = None) -> None:
-    """Wall time per inference, 1 thread, in ``rounds`` alternating rounds (SANA-FE, then ours), medians: SANA-FE's
-    detailed ``sim`` on the spiking part (no traces; network built and loaded before the clock, bias writes and
-    resets outside it) against ours on the whole graph (embedding, filters and readout included) for ``n_ours``
-    inferences (the case's, repeated): compile once per mapping (``compile_program``, timed apart) and run
-    (``simulate_program``: engine + pricing, event and analytic timing)."""
+    """Time per inference, 1 thread, in ``rounds`` alternating rounds (SANA-FE, then ours): SANA-FE's detailed
+    ``sim`` on the spiking part (no traces; network built and loaded before the clock, bias writes and resets outside
+    it) against ours on the whole graph (embedding, filters and readout included) for ``n_ours`` inferences (the
+    case's, repeated): compile once per mapping (``compile_program``, timed apart) and run (``simulate_program``:
+    engine + pricing, event and analytic timing). Wall and CPU time of this process (the CPU time moves less with the
+    other jobs of a shared machine); ratios are the median of the rounds' ratios."""
     from hardware.program import compile_program
     from hardware.simulate import simulate_program
 
@@ -338,29 +339,40 @@ def speed(case: SsrCase, chip, n_ours: int, batch_size: int, chunk: int, rounds:
     idx = np.resize(np.arange(n), n_ours)
     history, length = case.history[idx], case.length[idx]
     load = os.getloadavg()[0]
-    theirs, compile_s, event, analytic = [], [], [], []
+    clocks = {"wall": time.perf_counter, "cpu": time.process_time}
+    got = {(what, clock): [] for what in ("sanafe", "compile", "event", "analytic") for clock in clocks}
     for _ in range(rounds):
         with _QuietStdout():
-            theirs.append(run_sanafe(case.sim, case.mapped, case.windows, case.drive, "detailed", trace=False).sim_s
-                          / n)
-        t0 = time.perf_counter()
+            r = run_sanafe(case.sim, case.mapped, case.windows, case.drive, "detailed", trace=False)
+        got[("sanafe", "wall")].append(r.sim_s / n)
+        got[("sanafe", "cpu")].append(r.sim_cpu_s / n)
+        start = {c: f() for c, f in clocks.items()}
         program = compile_program(case.graph, case.mapping, chip)
-        compile_s.append(time.perf_counter() - t0)
-        for mode, out in (("event", event), ("analytic", analytic)):
-            t0 = time.perf_counter()
+        for c, f in clocks.items():
+            got[("compile", c)].append(f() - start[c])
+        for mode in ("event", "analytic"):
+            start = {c: f() for c, f in clocks.items()}
             simulate_program(program, history, length, batch_size, timing=mode, timing_chunk=chunk)
-            out.append((time.perf_counter() - t0) / n_ours)
-    sanafe_s, comp, ev, an = (float(np.median(v)) for v in (theirs, compile_s, event, analytic))
-    per = comp / n_ours
-    print(f"\nspeed, 1 thread, median of {rounds} alternating rounds; 1-minute load average {load:.1f} before, "
+            for c, f in clocks.items():
+                got[(mode, c)].append((f() - start[c]) / n_ours)
+    a = {k: np.array(v) for k, v in got.items()}
+    print(f"\nspeed, 1 thread, {rounds} alternating rounds (medians); 1-minute load average {load:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores (this benchmark is 1 of it)")
-    print(f"  SANA-FE detailed sim (spiking part, no traces), per inference over {n}: {sanafe_s * 1e3:.2f} ms "
-          f"(rounds: {', '.join(f'{t * 1e3:.2f}' for t in theirs)})")
-    print(f"  ours, whole graph, {n_ours} inferences in batches of {batch_size}: compile {comp * 1e3:.1f} ms once per "
-          f"mapping ({per * 1e3:.3f} ms per inference over these {n_ours}); run, per inference: event timing "
-          f"{ev * 1e3:.3f} ms, analytic {an * 1e3:.3f} ms")
-    print(f"  SANA-FE / ours: event timing {sanafe_s / ev:.1f}x without compile, {sanafe_s / (ev + per):.1f}x with "
-          f"it; analytic {sanafe_s / an:.1f}x without, {sanafe_s / (an + per):.1f}x with")
+    for c in clocks:
+        med = {k[0]: float(np.median(v)) for k, v in a.items() if k[1] == c}
+        per = a[("compile", c)] / n_ours  # compile spread over the inferences of one run
+        ratio = {(mode, with_compile): float(np.median(a[("sanafe", c)] / (a[(mode, c)] + (per if with_compile
+                                                                                            else 0.0))))
+                 for mode in ("event", "analytic") for with_compile in (False, True)}
+        print(f"  {c:4s}: SANA-FE detailed sim (spiking part, no traces) {med['sanafe'] * 1e3:.2f} ms per inference "
+              f"(over {n}; rounds {', '.join(f'{t * 1e3:.2f}' for t in a[('sanafe', c)])})")
+        print(f"        ours, whole graph, {n_ours} inferences in batches of {batch_size}: compile "
+              f"{med['compile'] * 1e3:.1f} ms once per mapping ({med['compile'] / n_ours * 1e3:.3f} ms per inference "
+              f"over these {n_ours}); run per inference: event timing {med['event'] * 1e3:.3f} ms, analytic "
+              f"{med['analytic'] * 1e3:.3f} ms")
+        print(f"        SANA-FE / ours: event timing {ratio[('event', False)]:.1f}x without compile, "
+              f"{ratio[('event', True)]:.1f}x with it; analytic {ratio[('analytic', False)]:.1f}x without, "
+              f"{ratio[('analytic', True)]:.1f}x with")
     if event_s is not None:
         print(f"  event timing alone on SANA-FE's work: {event_s / n * 1e3:.3f} ms per inference "
               f"({exact_s / n * 1e3:.3f} message by message)")

@@ -84,25 +84,6 @@ def propagate(syn: Synapse, weight: np.ndarray, x: np.ndarray, length: np.ndarra
     return out.transpose(2, 1, 0).reshape(lead + (weight.shape[1], c))
 
 
-def spike_product(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """A dense layer on spikes (or spike counts), summed over the non-zero inputs only: x [..., C_in] -> [..., C_out],
-    each row the sum of x times the weight columns of its non-zeros, in input order. Equal to :func:`propagate`'s
-    BLAS product only where every sum is exact in any order (integers: the quantized arithmetic); faster where few
-    neurons fire."""
-    flat = x.reshape(-1, x.shape[-1])
-    hit = np.flatnonzero(flat)
-    row, col = np.divmod(hit, flat.shape[1])
-    out = np.zeros((flat.shape[0], weight.shape[0]), np.result_type(x, weight))
-    if row.size:
-        starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-        terms = np.ascontiguousarray(weight.T)[col] * flat.ravel()[hit][:, None]
-        out[row[starts]] = np.add.reduceat(terms, starts, axis=0)
-    return out.reshape(x.shape[:-1] + (weight.shape[0],))
-
-
-SPARSE_SPIKES = 0.125  # spike_product below this fraction of firing neurons (BLAS above it)
-
-
 # ------------------------------------------------------------------------------------------------ node arithmetic
 
 def edge_input_float(syn: Synapse, source: Node, target: Node, acc: np.ndarray) -> np.ndarray:
@@ -146,8 +127,6 @@ class Arithmetic:
     ``weight(syn)`` gives the weights :func:`propagate` uses; ``edge_input(syn, source, target, acc)`` turns one
     edge's accumulated W . x (from :func:`propagate`) into the target's input units; the three others make a
     node's output from its summed input (for LIF: the input of each step, [T, B, P, C], possibly a broadcast view).
-    ``exact``: every sum of weights is an exact integer, so any summation order gives the same bits (dense layers on
-    sparse spikes then use :func:`spike_product`).
     """
 
     weight: Callable[[Synapse], np.ndarray]
@@ -155,7 +134,6 @@ class Arithmetic:
     graded_output: Callable[[Graded, np.ndarray], np.ndarray]
     lif_spikes: Callable[[LIF, np.ndarray], np.ndarray]
     readout_scores: Callable[[Readout, np.ndarray], np.ndarray]
-    exact: bool = False
 
 
 FLOAT = Arithmetic(weight=lambda syn: np.asarray(syn.weight, dtype=np.float64), edge_input=edge_input_float,
@@ -174,7 +152,7 @@ def arithmetic_of(graph: NeuroGraph) -> Arithmetic:
                                   "yet") from exc
     return Arithmetic(weight=lambda syn: syn.fixed.weight.astype(np.float64), edge_input=fixed.edge_input,
                       graded_output=fixed.graded_output, lif_spikes=fixed.lif_spikes,
-                      readout_scores=fixed.readout_scores, exact=True)
+                      readout_scores=fixed.readout_scores)
 
 
 # ------------------------------------------------------------------------------------------------ the run
@@ -229,12 +207,7 @@ def _node_input(step: _Step, outputs: dict[str, np.ndarray], nodes: dict[str, No
         x = outputs[e.source]
         if isinstance(src, LIF) and not per_step:
             x = x.sum(0)  # a spiking source's whole window reaches a graded target
-        if (arith.exact and isinstance(src, LIF) and e.syn.structure == "dense" and e.syn.positions == "each"
-                and np.count_nonzero(x) < SPARSE_SPIKES * x.size):
-            acc = spike_product(x, e.weight)
-        else:
-            acc = propagate(e.syn, e.weight, x, length)
-        contribution = arith.edge_input(e.syn, src, node, acc)
+        contribution = arith.edge_input(e.syn, src, node, propagate(e.syn, e.weight, x, length))
         if per_step and isinstance(src, ItemInput):  # its one spike per position arrives at step 0
             contribution = np.concatenate([contribution[None], np.zeros((node.time_steps - 1,) + contribution.shape,
                                                                         contribution.dtype)])
