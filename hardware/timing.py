@@ -309,10 +309,12 @@ class EventTiming:
         live = np.nonzero(m_all.any(axis=1))[0]
         sent_until = np.empty((len(live), b))
         done = np.empty((len(live), b))
+        m = m_all[live]  # what each chunk needs of its sizes, for all chunks at once
+        on, many = m > 0, m >= 2.0
+        every, single, after_first = on.all(axis=1), ~many.all(axis=1), m - 2.0
         for i, c in enumerate(live):
-            sent_until[i], done[i] = self._chunk(chains[c % n_flows], m_all[c], e_first[c], e_last[c], free, busy,
-                                                 hist, timeline)
-        on = m_all[live] > 0
+            sent_until[i], done[i] = self._chunk(chains[c % n_flows], on[i], bool(every[i]), many[i], bool(single[i]),
+                                                 after_first[i], e_first[c], e_last[c], free, busy, hist, timeline)
         sent_until[~on] = -np.inf
         done[~on] = 0.0
         f_live = live % n_flows
@@ -344,16 +346,14 @@ class EventTiming:
     def _links(self, f: Flow) -> list[tuple[int, float, bool, float]]:
         return [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
 
-    def _chunk(self, chain, m, e_first, e_last, free, busy, hist: "_History", timeline):
+    def _chunk(self, chain, on, every: bool, many, single: bool, after_first, e_first, e_last, free, busy,
+               hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
-        servers; return (start of its last message at the first server, end of its last at the last server)."""
+        servers; return (start of its last message at the first server, end of its last at the last server). Of m:
+        ``on`` m > 0, ``every`` all on (no inference of the batch skips the chunk: no masking needed), ``many``
+        m >= 2, ``single`` not all many, ``after_first`` m - 2."""
         if not chain:
             return e_last, e_last
-        on = m > 0
-        every = bool(on.all())  # no inference of the batch skips the chunk: no masking needed
-        many = m >= 2.0
-        single = not many.all()
-        after_first = m - 2.0
         depth = self.depth
         starts, first = [], []  # start and finish (blocking included) of the first message at each server
         prev = e_first
