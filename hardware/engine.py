@@ -161,29 +161,25 @@ class Ledger:
         if got is not None:
             return got
         n_cols, n_units = len(block.columns), len(self.program.units)
+        charged = [(col, ch.unit, COUNTER_INDEX[ch.counter], self.layer_index.get(ch.layer, 0), ch.mult)
+                   for col, charges in enumerate(block.columns) for ch in charges]
+        col, unit, counter, layer = (np.array([e[i] for e in charged], dtype=np.int64) for i in range(4))
+        mult = np.array([e[4] for e in charged], dtype=np.float64)
         act = np.zeros((n_cols, len(COUNTERS)))
         busy = np.zeros((n_cols, n_units))
-        entries = [[], [], [], [], []]
-        for col, charges in enumerate(block.columns):
-            for ch in charges:
-                c = COUNTER_INDEX[ch.counter]
-                act[col, c] += ch.mult
-                busy[col, ch.unit] += ch.mult * self.unit_cycles[ch.unit, c]
-                for lst, v in zip(entries, (col, ch.unit, c, self.layer_index.get(ch.layer, 0), ch.mult)):
-                    lst.append(v)
+        np.add.at(act, (col, counter), mult)  # in the charges' order, as a loop of += would
+        np.add.at(busy, (col, unit), mult * self.unit_cycles[unit, counter])
         pair_links = np.zeros((len(block.pairs), len(self.program.links)))
         latency = np.zeros(len(block.pairs))
         for i, (_, a, b) in enumerate(block.pairs):
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
-        col, unit, counter, _, mult = (np.array(v) for v in entries)
-        slot = self._sink_slot[counter.astype(np.int64)] if counter.size else counter.astype(np.int64)
+        slot = self._sink_slot[counter]
         read = slot >= 0
         width = self._sink_counters.size
-        unit_act = _Sparse.of_entries(col[read], slot[read] * n_units + unit[read].astype(np.int64), mult[read],
-                                      n_cols, width * n_units)
-        got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
+        unit_act = _Sparse.of_entries(col[read], slot[read] * n_units + unit[read], mult[read], n_cols, width * n_units)
+        got = _Compiled(_Sparse.of(act), _Sparse.of(busy), (col, unit, counter, layer, mult),
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
                         block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act)
         self._cache[id(block)] = got
