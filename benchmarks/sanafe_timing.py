@@ -324,14 +324,15 @@ def congested_case(steps: int = 6, timing: str = "detailed"):
 
 # ------------------------------------------------------------------------------------------------ speed
 
-def speed(case: SsrCase, chip, n_ours: int, batch_size: int, chunk: int, rounds: int,
+def speed(case: SsrCase, chip, n_ours: int, batch_sizes: list[int], chunk: int, rounds: int,
           event_s: float | None = None, exact_s: float | None = None) -> None:
     """Time per inference, 1 thread, in ``rounds`` alternating rounds (SANA-FE, then ours): SANA-FE's detailed
     ``sim`` on the spiking part (no traces; network built and loaded before the clock, bias writes and resets outside
     it) against ours on the whole graph (embedding, filters and readout included) for ``n_ours`` inferences (the
-    case's, repeated): compile once per mapping (``compile_program``, timed apart) and run (``simulate_program``:
-    engine + pricing, event and analytic timing). Wall and CPU time of this process (the CPU time moves less with the
-    other jobs of a shared machine); ratios are the median of the rounds' ratios."""
+    case's, repeated) in batches of each of ``batch_sizes``: compile once per mapping (``compile_program``, timed
+    apart) and run (``simulate_program``: engine + pricing, event and analytic timing). Wall and CPU time of this
+    process (the CPU time moves less with the other jobs of a shared machine); ratios are the median of the rounds'
+    ratios, "with compile" spreads one compile over the ``n_ours`` inferences."""
     from hardware.program import compile_program
     from hardware.simulate import simulate_program
 
@@ -340,39 +341,36 @@ def speed(case: SsrCase, chip, n_ours: int, batch_size: int, chunk: int, rounds:
     history, length = case.history[idx], case.length[idx]
     load = os.getloadavg()[0]
     clocks = {"wall": time.perf_counter, "cpu": time.process_time}
-    got = {(what, clock): [] for what in ("sanafe", "compile", "event", "analytic") for clock in clocks}
+    runs = [(mode, bs) for bs in batch_sizes for mode in ("event", "analytic")]
+    got: dict[tuple, list[float]] = {}
     for _ in range(rounds):
         with _QuietStdout():
             r = run_sanafe(case.sim, case.mapped, case.windows, case.drive, "detailed", trace=False)
-        got[("sanafe", "wall")].append(r.sim_s / n)
-        got[("sanafe", "cpu")].append(r.sim_cpu_s / n)
+        got.setdefault(("sanafe", "wall"), []).append(r.sim_s / n)
+        got.setdefault(("sanafe", "cpu"), []).append(r.sim_cpu_s / n)
         start = {c: f() for c, f in clocks.items()}
         program = compile_program(case.graph, case.mapping, chip)
         for c, f in clocks.items():
-            got[("compile", c)].append(f() - start[c])
-        for mode in ("event", "analytic"):
+            got.setdefault(("compile", c), []).append(f() - start[c])
+        for mode, bs in runs:
             start = {c: f() for c, f in clocks.items()}
-            simulate_program(program, history, length, batch_size, timing=mode, timing_chunk=chunk)
+            simulate_program(program, history, length, bs, timing=mode, timing_chunk=chunk)
             for c, f in clocks.items():
-                got[(mode, c)].append((f() - start[c]) / n_ours)
+                got.setdefault((mode, bs, c), []).append((f() - start[c]) / n_ours)
     a = {k: np.array(v) for k, v in got.items()}
     print(f"\nspeed, 1 thread, {rounds} alternating rounds (medians); 1-minute load average {load:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores (this benchmark is 1 of it)")
     for c in clocks:
-        med = {k[0]: float(np.median(v)) for k, v in a.items() if k[1] == c}
-        per = a[("compile", c)] / n_ours  # compile spread over the inferences of one run
-        ratio = {(mode, with_compile): float(np.median(a[("sanafe", c)] / (a[(mode, c)] + (per if with_compile
-                                                                                            else 0.0))))
-                 for mode in ("event", "analytic") for with_compile in (False, True)}
-        print(f"  {c:4s}: SANA-FE detailed sim (spiking part, no traces) {med['sanafe'] * 1e3:.2f} ms per inference "
-              f"(over {n}; rounds {', '.join(f'{t * 1e3:.2f}' for t in a[('sanafe', c)])})")
-        print(f"        ours, whole graph, {n_ours} inferences in batches of {batch_size}: compile "
-              f"{med['compile'] * 1e3:.1f} ms once per mapping ({med['compile'] / n_ours * 1e3:.3f} ms per inference "
-              f"over these {n_ours}); run per inference: event timing {med['event'] * 1e3:.3f} ms, analytic "
-              f"{med['analytic'] * 1e3:.3f} ms")
-        print(f"        SANA-FE / ours: event timing {ratio[('event', False)]:.1f}x without compile, "
-              f"{ratio[('event', True)]:.1f}x with it; analytic {ratio[('analytic', False)]:.1f}x without, "
-              f"{ratio[('analytic', True)]:.1f}x with")
+        theirs, comp = a[("sanafe", c)], a[("compile", c)]
+        print(f"  {c:4s}: SANA-FE detailed sim (spiking part, no traces) {np.median(theirs) * 1e3:.2f} ms per "
+              f"inference (over {n}; rounds {', '.join(f'{t * 1e3:.2f}' for t in theirs)}); ours compile "
+              f"{np.median(comp) * 1e3:.1f} ms once per mapping ({np.median(comp) / n_ours * 1e3:.3f} ms per "
+              f"inference over {n_ours})")
+        for mode, bs in runs:
+            ours = a[(mode, bs, c)]
+            print(f"        ours {mode:8s} {n_ours} inferences in batches of {bs:4d}: {np.median(ours) * 1e3:.3f} ms "
+                  f"per inference; SANA-FE / ours {np.median(theirs / ours):5.1f}x without compile, "
+                  f"{np.median(theirs / (ours + comp / n_ours)):5.1f}x with it")
     if event_s is not None:
         print(f"  event timing alone on SANA-FE's work: {event_s / n * 1e3:.3f} ms per inference "
               f"({exact_s / n * 1e3:.3f} message by message)")
@@ -386,9 +384,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5, help="test inferences of the SSR case")
     ap.add_argument("--random", type=int, default=5, help="random networks")
     ap.add_argument("--chunk", type=int, default=4, help="our event model's messages per chunk at most")
-    ap.add_argument("--speed-n", type=int, default=200, help="inferences of ours for the speed comparison")
-    ap.add_argument("--batch-size", type=int, default=256, help="our inferences simulated together")
-    ap.add_argument("--rounds", type=int, default=3, help="speed rounds (SANA-FE, then ours, in turn)")
+    ap.add_argument("--speed-n", type=int, default=1000, help="inferences of ours for the speed comparison")
+    ap.add_argument("--batch-size", type=int, nargs="+", default=[256, 1024],
+                    help="our inferences simulated together (each size timed)")
+    ap.add_argument("--rounds", type=int, default=5, help="speed rounds (SANA-FE, then ours, in turn)")
     ap.add_argument("--speed-only", action="store_true", help="only the speed comparison (no validation cases)")
     ap.add_argument("--booksim", action="store_true", help="also one congested step with SANA-FE's cycle-accurate "
                     "network (BookSim2; about 30 s)")
