@@ -310,10 +310,10 @@ class EventTiming:
         sent_until = np.empty((len(live), b))
         done = np.empty((len(live), b))
         m = m_all[live]  # what each chunk needs of its sizes, for all chunks at once
-        on, many = m > 0, m >= 2.0
-        every, single, after_first = on.all(axis=1), ~many.all(axis=1), m - 2.0
+        on, few = m > 0, m < 2.0
+        every, single, after_first = on.all(axis=1), few.any(axis=1), m - 2.0
         for i, c in enumerate(live):
-            sent_until[i], done[i] = self._chunk(chains[c % n_flows], on[i], bool(every[i]), many[i], bool(single[i]),
+            sent_until[i], done[i] = self._chunk(chains[c % n_flows], on[i], bool(every[i]), few[i], bool(single[i]),
                                                  after_first[i], e_first[c], e_last[c], free, busy, hist, timeline)
         sent_until[~on] = -np.inf
         done[~on] = 0.0
@@ -346,12 +346,12 @@ class EventTiming:
     def _links(self, f: Flow) -> list[tuple[int, float, bool, float]]:
         return [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
 
-    def _chunk(self, chain, on, every: bool, many, single: bool, after_first, e_first, e_last, free, busy,
+    def _chunk(self, chain, on, every: bool, few, single: bool, after_first, e_first, e_last, free, busy,
                hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
         servers; return (start of its last message at the first server, end of its last at the last server). Of m:
-        ``on`` m > 0, ``every`` all on (no inference of the batch skips the chunk: no masking needed), ``many``
-        m >= 2, ``single`` not all many, ``after_first`` m - 2."""
+        ``on`` m > 0, ``every`` all on (no inference of the batch skips the chunk: no masking needed), ``few``
+        m < 2, ``single`` any few, ``after_first`` m - 2. (Fresh arrays are updated in place.)"""
         if not chain:
             return e_last, e_last
         depth = self.depth
@@ -363,7 +363,7 @@ class EventTiming:
             if blocking:
                 room = hist.room(srv, depth, last=False)
                 if room is not None:
-                    f = np.maximum(f, room)
+                    np.maximum(f, room, out=f)
             starts.append(start)
             first.append(f)
             prev = f + delay if delay else f
@@ -373,22 +373,24 @@ class EventTiming:
             # the last message starts once it has arrived and the one before it has left (the first one: at its
             # start); its service ends t later, and it leaves when the next buffer has room
             arrived = prev_last + chain[j - 1][3] if j and chain[j - 1][3] else prev_last
-            last_start = np.maximum(first[j] + after_first * tj, arrived)
+            last_start = after_first * tj
+            last_start += first[j]
+            np.maximum(last_start, arrived, out=last_start)
             if single:
-                last_start = np.where(many, last_start, starts[j])
+                np.copyto(last_start, starts[j], where=few)
             lj = last_start + tj
             if blocking:
                 room = hist.room(srv, depth, last=True)
                 if room is not None:
-                    lj = np.maximum(lj, room)
+                    np.maximum(lj, room, out=lj)
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
             if every:
                 free[srv] = lj
                 busy[srv] += lj - starts[j]
             else:
-                free[srv] = np.where(on, lj, free[srv])
-                busy[srv] += np.where(on, lj - starts[j], 0.0)
+                np.copyto(free[srv], lj, where=on)
+                np.add(busy[srv], lj - starts[j], out=busy[srv], where=on)
             last_starts.append(last_start)
             prev_last = lj
         for j, (srv, _, blocking, _) in enumerate(chain):
