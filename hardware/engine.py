@@ -149,7 +149,7 @@ class Ledger:
         self._sink_counters = np.asarray(sink.counters if sink is not None else [], np.int64)
         self._sink_slot = np.full(len(COUNTERS), -1, np.int64)
         self._sink_slot[self._sink_counters] = np.arange(self._sink_counters.size)
-        self._unit_counts = np.zeros((self._sink_counters.size, len(program.phases), 0, n_units))
+        self._unit_counts = np.zeros((len(program.phases), 0, self._sink_counters.size, n_units))
         self._pairs = phase_pairs(program)
         self._slot = [{(a, b): i for i, (a, b) in enumerate(pairs)} for pairs in self._pairs]
         self._slots: dict[tuple[int, int], np.ndarray] = {}  # (phase, id(block)) -> slot of each packet column
@@ -209,7 +209,7 @@ class Ledger:
         self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
         if self.sink is not None:
             b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
-            self._unit_counts = np.zeros((self._sink_counters.size, n_phases, b, n_units))
+            self._unit_counts = np.zeros((n_phases, b, self._sink_counters.size, n_units))
             self._packets = [np.zeros((b, len(pairs))) for pairs in self._pairs]
 
     def end(self) -> None:
@@ -218,7 +218,9 @@ class Ledger:
         self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
         if self.sink is not None:
-            self.sink.take_pairs(self._rows, self._unit_counts, self._packets)
+            # counter-major for the sink: [counters, phases, b, units]
+            self.sink.take_pairs(self._rows, np.ascontiguousarray(self._unit_counts.transpose(2, 0, 1, 3)),
+                                 self._packets)
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""
@@ -229,8 +231,7 @@ class Ledger:
         self.counts[rows] += cb.act.left(one)
         self._busy[:, phase] += cb.busy.left(one)
         if self.sink is not None:
-            width, n_units = self._unit_counts.shape[0], self._unit_counts.shape[3]
-            self._unit_counts[:, phase] += cb.unit_act.left(one).reshape(-1, width, n_units).transpose(1, 0, 2)
+            self._unit_counts[phase] += cb.unit_act.left(one).reshape((-1,) + self._unit_counts.shape[2:])
             if cb.pair_cols.size:
                 np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
