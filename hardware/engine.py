@@ -94,7 +94,10 @@ class _Events:
         """e [n, rows] (0/1 or bool) @ M -> [n, cols] float64."""
         on = e if e.dtype == bool else e != 0
         n = on.shape[0]
-        flip = 2 * np.count_nonzero(on) > on.size
+        count = np.count_nonzero(on)
+        if count in (0, on.size):  # none or every event: no product needed
+            return np.zeros((n, self.n_cols)) if count == 0 else np.tile(self.totals, (n, 1))
+        flip = 2 * count > on.size
         which, row = np.divmod(np.flatnonzero(~on if flip else on), on.shape[1])  # (1-D: faster than 2-D nonzero)
         key = which[:, None] * self.n_cols + self.cols[row]
         out = np.bincount(key.ravel(), self.vals[row].ravel(), minlength=n * self.n_cols).reshape(n, self.n_cols)
@@ -218,9 +221,7 @@ class Ledger:
         self.core_busy[self._rows] = self._busy[:, :, :self.program.n_cores].sum(axis=(1, 2))
         self.busy_sum += self._busy.sum(axis=0)
         if self.sink is not None:
-            # counter-major for the sink: [counters, phases, b, units]
-            self.sink.take_pairs(self._rows, np.ascontiguousarray(self._unit_counts.transpose(2, 0, 1, 3)),
-                                 self._packets)
+            self.sink.take_pairs(self._rows, self._unit_counts, self._packets)
 
     def charge(self, phase: int, counts: np.ndarray, block: Block) -> None:
         """Add counts [b, columns] of ``block`` for the current batch in ``phase``."""

@@ -182,32 +182,32 @@ class EventTiming:
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
         """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
-        self._time(rows, counts[..., self.counters].transpose(3, 1, 0, 2),
+        self._time(rows, counts[..., self.counters].transpose(1, 0, 3, 2),
                    [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
                    packets.sum(axis=2).transpose(1, 0, 2))
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [len(READ), phases, b, units] (the counters
+        """The Ledger's sink: time the batch ``rows`` from counts [phases, b, len(READ), units] (the counters
         ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
         (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros(counts.shape[1:])  # [phases, b, units] packets received (whole numbers: exact sums)
+        mesh_in = np.zeros(counts.shape[:2] + counts.shape[3:])  # [phases, b, units] packets received (whole numbers: exact sums)
         for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
             for u in np.unique(dst):
                 mesh_in[k, :, u] = sent[:, dst == u].sum(axis=1)
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[2]  # counts [len(READ), phases, b, units], mesh_in [phases, b, units]
+        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [phases, b, units]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
-        at = {c: i for i, c in enumerate(READ)}  # counts' first axis: the counters READ
+        at = {c: i for i, c in enumerate(READ)}  # counts' third axis: the counters READ
 
         def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, b, units]
             out = None
             for c in names:
-                x = counts[at[c]] * ucyc[:, C[c]] if weighted else counts[at[c]]
+                x = counts[:, :, at[c]] * ucyc[:, C[c]] if weighted else counts[:, :, at[c]]
                 out = x.copy() if out is None else np.add(out, x, out=out)
             return out
 
@@ -296,10 +296,14 @@ class EventTiming:
         cuts = np.floor(np.arange(n_rounds + 1, dtype=np.float64)[:, None, None] * sizes / n_rounds)
         m_all = (cuts[1:] - cuts[:-1]).reshape(n_rounds * n_flows, b)  # chunk sizes in the order (round, flow)
         order_src = np.tile(src, n_rounds)
-        emitted = np.empty_like(m_all)  # per chunk: its sender's messages emitted up to and including it
-        for u in np.unique(src):
-            rows = order_src == u
-            emitted[rows] = np.cumsum(m_all[rows], axis=0)
+        senders = np.unique(src)
+        if senders.size == 1:  # per chunk: its sender's messages emitted up to and including it
+            emitted = np.cumsum(m_all, axis=0)
+        else:
+            emitted = np.empty_like(m_all)
+            for u in senders:
+                rows = order_src == u
+                emitted[rows] = np.cumsum(m_all[rows], axis=0)
         total = np.maximum(n_msgs, 1.0)[order_src]
         j1 = emitted - m_all + 1.0
         base, per = begin[order_src], soma[order_src]

@@ -181,16 +181,18 @@ def lif_run(fx: LIFFixed, a_in_per_step: np.ndarray, keep_state: bool = True
     us, vs = (np.empty_like(spikes), np.empty_like(spikes)) if keep_state else (None, None)
     constant = a_in.shape[0] > 1 and a_in.strides[0] == 0  # a broadcast view over T: one drive for every step
     fired = np.empty(shape, bool)
-    drive = None
+    drive = u_bias = None
     for t in range(a_in.shape[0]):  # in place where it can be: the same operations as decay() and friends
         if drive is None or not constant:
             drive = np.clip(a_in[t], lo, hi)
             drive *= float(1 << ACT_SHIFT)
+            u_bias = None
         u = wrap_state(decay(u, u_keep) + drive, fx.state_bits) if memory else drive
+        if u_bias is None or memory:  # u + bias (integers: exact in any order), once while the drive holds
+            u_bias = u + bias
         np.multiply(v, v_keep / DECAY_UNITY, out=v)  # v = decay(v, v_keep)
         np.trunc(v, out=v)
-        v += u
-        v += bias
+        v += u_bias
         np.clip(v, -(half - 1.0), half - 1.0, out=v)
         np.greater(v, vth, out=fired)
         np.copyto(v, 0.0, where=fired)
