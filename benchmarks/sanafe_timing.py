@@ -406,11 +406,11 @@ def main() -> None:
           f"message_in {chip.timing.message_in_cycles} ns, barrier by tiles {chip.timing.barrier_by_tiles}); "
           f"our event model in chunks of at most {args.chunk} messages, and message by message")
 
-    case = ssr_network(args.graph, args.n, chip)
+    ssr = ssr_network(args.graph, args.n, chip)
     if args.speed_only:
-        speed(case, chip, args.speed_n, args.batch_size, args.chunk, args.rounds)
+        speed(ssr, chip, args.speed_n, args.batch_size, args.chunk, args.rounds)
         return
-    steps, neurons = ssr_case(case), mapped_neurons(case.core_of)
+    steps, neurons = ssr_case(ssr), mapped_neurons(ssr.core_of)
     results = {"ssr": compare(f"SSR spiking part ({args.graph}, {args.n} inferences)", chip, steps, neurons,
                               args.chunk, show=10)}
     exact = compare("  the same, message by message", chip, steps, neurons, 1, max_rounds=10**6)
@@ -441,7 +441,7 @@ def main() -> None:
               f"({results['congested_deep']['event'][0] / cyc[0][0] - 1:+.1%}); SANA-FE detailed "
               f"{results['congested']['sanafe'][0]:,.1f} ns ({results['congested']['sanafe'][0] / cyc[0][0] - 1:+.1%})")
 
-    speed(case, chip, args.speed_n, args.batch_size, args.chunk, args.rounds, results["ssr"]["event_s"],
+    speed(ssr, chip, args.speed_n, args.batch_size, args.chunk, args.rounds, results["ssr"]["event_s"],
           exact["event_s"])
 
 if __name__ == "__main__":
