@@ -3,6 +3,7 @@ against SANA-FE's detailed timing model, on the same work, placement and per-eve
 three. Extends ``benchmarks/sanafe_compare.py`` (same chip file, network building and placement).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sanafe_timing.py [--graph runs/ml-1m/model.graph] [--n 5]
+        [--speed-only] [--speed-n 1000] [--batch-size 256 1024] [--rounds 5]
 
 Same work. SANA-FE runs each case with its message trace on; every step's messages give, per core, exactly what
 SANA-FE's cores did: messages per (sending core, receiving core), synaptic ops per receiver (the message's
@@ -22,8 +23,10 @@ random LIF layers (sparse random synapses, random biases), placed at random on 6
 each, ``--random`` networks. (3) ``congested``: 12 source cores in tiles (0..2, 0) whose neurons all fire every step,
 each to 64 targets spread over 16 cores in tiles (4..7, 0): every message crosses the east-going links of row 0.
 
-Speed: on the ``ssr`` case, SANA-FE's ``sim`` (detailed timing, 1 thread) per inference against our whole simulation
-of the same inferences on the whole graph (engine + event timing) and the event timing alone on the SANA-FE work.
+Speed (:func:`speed`; ``--speed-only`` skips the cases above): on the ``ssr`` case, SANA-FE's ``sim`` (detailed
+timing, 1 thread) per inference against our whole simulation of the same inferences on the whole graph, compile
+(once per mapping) timed apart from the runs (engine + event or analytic timing), in alternating rounds, wall and CPU
+time; and the event timing alone on the SANA-FE work.
 """
 
 from __future__ import annotations
