@@ -294,6 +294,7 @@ class SanafeRun:
     counts: dict[str, float]
     sim_time_us: float
     sim_s: float
+    sim_cpu_s: float  # CPU time of this process in the sim calls (less moved by other jobs than sim_s)
     total_s: float
     spikes: dict[str, np.ndarray] | None  # population -> [n, T, P * C] spikes in our step numbering
     updated_by_step: list[np.ndarray] | None  # per window: neurons updated in each SANA-FE step, summed over n
@@ -322,7 +323,7 @@ def run_sanafe(sim, mapped, windows: list[Window], drive: dict[str, np.ndarray],
     spikes = ({name: np.zeros((n, w.time_steps, len(mapped[name])), bool) for w in windows for name in w.depth}
               if trace else None)
     zeros = {name: np.zeros(len(mapped[name])) for w in windows for name in w.depth}
-    sim_s = sim_time = 0.0
+    sim_s = sim_cpu_s = sim_time = 0.0
     start = time.perf_counter()
     for i in range(n):
         for w, by_step in zip(windows, updated_by_step):
@@ -331,10 +332,11 @@ def run_sanafe(sim, mapped, windows: list[Window], drive: dict[str, np.ndarray],
                 for name, on in switch.items():
                     for neuron, b in zip(mapped[name], drive[name][i] if on else zeros[name]):
                         neuron.set_attributes(model_attributes={"bias": float(b)})
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 r = sim.sim(steps, timing_model=timing, processing_threads=1, spike_trace=trace,
                             perf_trace=trace)
                 sim_s += time.perf_counter() - t0
+                sim_cpu_s += time.process_time() - c0
                 sim_time += r["sim_time"] * 1e6
                 for key in energy:
                     energy[key] += r["energy"][key] * 1e12
@@ -350,7 +352,7 @@ def run_sanafe(sim, mapped, windows: list[Window], drive: dict[str, np.ndarray],
                 if d + w.time_steps >= w.sanafe_steps:
                     for neuron in mapped[name]:
                         neuron.set_attributes(model_attributes={"bias": 0.0})
-    return SanafeRun(energy, counts, sim_time, sim_s, time.perf_counter() - start, spikes,
+    return SanafeRun(energy, counts, sim_time, sim_s, sim_cpu_s, time.perf_counter() - start, spikes,
                      updated_by_step if trace else None)
 
 

@@ -3,6 +3,7 @@ against SANA-FE's detailed timing model, on the same work, placement and per-eve
 three. Extends ``benchmarks/sanafe_compare.py`` (same chip file, network building and placement).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/sanafe_timing.py [--graph runs/ml-1m/model.graph] [--n 5]
+        [--speed-only] [--speed-n 1000] [--batch-size 256 1024] [--rounds 5]
 
 Same work. SANA-FE runs each case with its message trace on; every step's messages give, per core, exactly what
 SANA-FE's cores did: messages per (sending core, receiving core), synaptic ops per receiver (the message's
@@ -22,8 +23,10 @@ random LIF layers (sparse random synapses, random biases), placed at random on 6
 each, ``--random`` networks. (3) ``congested``: 12 source cores in tiles (0..2, 0) whose neurons all fire every step,
 each to 64 targets spread over 16 cores in tiles (4..7, 0): every message crosses the east-going links of row 0.
 
-Speed: on the ``ssr`` case, SANA-FE's ``sim`` (detailed timing, 1 thread) per inference against our whole simulation
-of the same inferences on the whole graph (engine + event timing) and the event timing alone on the SANA-FE work.
+Speed (:func:`speed`; ``--speed-only`` skips the cases above): on the ``ssr`` case, SANA-FE's ``sim`` (detailed
+timing, 1 thread) per inference against our whole simulation of the same inferences on the whole graph, compile
+(once per mapping) timed apart from the runs (engine + event or analytic timing), in alternating rounds, wall and CPU
+time; and the event timing alone on the SANA-FE work.
 """
 
 from __future__ import annotations
@@ -198,8 +201,24 @@ def mapped_neurons(groups: dict[str, np.ndarray]) -> dict[int, int]:
     return out
 
 
-def ssr_case(graph_path: Path, n: int, chip, chunk: int, timing: str = "detailed"):
-    """The spiking part of the SSR graph on ``n`` test inferences: SANA-FE's steps (message traces) and timings."""
+@dataclasses.dataclass
+class SsrCase:
+    """The SSR graph, our mapping, ``n`` test inferences, and SANA-FE's network of its spiking part with the
+    per-inference biases (``drive``: population -> [n, neurons])."""
+
+    graph: object
+    mapping: object
+    history: np.ndarray
+    length: np.ndarray
+    sim: object
+    mapped: dict
+    core_of: dict[str, np.ndarray]
+    windows: list
+    drive: dict[str, np.ndarray]
+
+
+def ssr_network(graph_path: Path, n: int, chip) -> SsrCase:
+    """Build SANA-FE's network of the SSR graph's spiking part (our placement) and the drives of ``n`` inferences."""
     from mapping import map_graph
     from ssr_neuro.graph.execute import trace
     from ssr_neuro.graph.io import load_graph
@@ -215,25 +234,26 @@ def ssr_case(graph_path: Path, n: int, chip, chunk: int, timing: str = "detailed
         for name, d in drives(graph, batch).items():
             drive.setdefault(name, []).append(d)
     drive = {k: np.concatenate(v) for k, v in drive.items()}
+    return SsrCase(graph, mapping, history, length, sim, mapped, core_of, windows, drive)
+
+
+def ssr_case(case: SsrCase, timing: str = "detailed") -> list[tuple[float, list[dict]]]:
+    """SANA-FE's steps (message traces) of the SSR case's inferences, every window."""
+    sim, mapped, windows, drive = case.sim, case.mapped, case.windows, case.drive
     steps = []
-    sim_s = 0.0
-    for i in range(len(length)):
+    for i in range(len(case.length)):
         for w in windows:
             sim.reset()
             for _, count, switch in _segments(w):
                 for name, on in switch.items():
                     for neuron, b in zip(mapped[name], drive[name][i] if on else np.zeros(len(mapped[name]))):
                         neuron.set_attributes(model_attributes={"bias": float(b)})
-                t0 = time.perf_counter()
                 with _QuietStdout():
                     steps += trace_steps(sim, count, timing)
-                sim_s += time.perf_counter() - t0
             for name in w.depth:
                 for neuron in mapped[name]:
                     neuron.set_attributes(model_attributes={"bias": 0.0})
-    with _QuietStdout():  # SANA-FE's own speed: detailed timing without traces
-        plain = run_sanafe(sim, mapped, windows, drive, timing, trace=False)
-    return graph, mapping, history, length, steps, mapped_neurons(core_of), plain.sim_s
+    return steps
 
 
 def lif_group(net, name: str, size: int, rng, bias_range: tuple[float, float]):
@@ -305,6 +325,60 @@ def congested_case(steps: int = 6, timing: str = "detailed"):
     return out, mapped_neurons({"src": src_core, "dst": dst_core})
 
 
+# ------------------------------------------------------------------------------------------------ speed
+
+def speed(case: SsrCase, chip, n_ours: int, batch_sizes: list[int], chunk: int, rounds: int,
+          event_s: float | None = None, exact_s: float | None = None) -> None:
+    """Time per inference, 1 thread, in ``rounds`` alternating rounds (SANA-FE, then ours): SANA-FE's detailed
+    ``sim`` on the spiking part (no traces; network built and loaded before the clock, bias writes and resets outside
+    it) against ours on the whole graph (embedding, filters and readout included) for ``n_ours`` inferences (the
+    case's, repeated) in batches of each of ``batch_sizes``: compile once per mapping (``compile_program``, timed
+    apart) and run (``simulate_program``: engine + pricing, event and analytic timing). Wall and CPU time of this
+    process (the CPU time moves less with the other jobs of a shared machine); ratios are the median of the rounds'
+    ratios, "with compile" spreads one compile over the ``n_ours`` inferences."""
+    from hardware.program import compile_program
+    from hardware.simulate import simulate_program
+
+    n = len(case.length)
+    idx = np.resize(np.arange(n), n_ours)
+    history, length = case.history[idx], case.length[idx]
+    load = os.getloadavg()[0]
+    clocks = {"wall": time.perf_counter, "cpu": time.process_time}
+    runs = [(mode, bs) for bs in batch_sizes for mode in ("event", "analytic")]
+    got: dict[tuple, list[float]] = {}
+    for _ in range(rounds):
+        with _QuietStdout():
+            r = run_sanafe(case.sim, case.mapped, case.windows, case.drive, "detailed", trace=False)
+        got.setdefault(("sanafe", "wall"), []).append(r.sim_s / n)
+        got.setdefault(("sanafe", "cpu"), []).append(r.sim_cpu_s / n)
+        start = {c: f() for c, f in clocks.items()}
+        program = compile_program(case.graph, case.mapping, chip)
+        for c, f in clocks.items():
+            got.setdefault(("compile", c), []).append(f() - start[c])
+        for mode, bs in runs:
+            start = {c: f() for c, f in clocks.items()}
+            simulate_program(program, history, length, bs, timing=mode, timing_chunk=chunk)
+            for c, f in clocks.items():
+                got.setdefault((mode, bs, c), []).append((f() - start[c]) / n_ours)
+    a = {k: np.array(v) for k, v in got.items()}
+    print(f"\nspeed, 1 thread, {rounds} alternating rounds (medians); 1-minute load average {load:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores (this benchmark is 1 of it)")
+    for c in clocks:
+        theirs, comp = a[("sanafe", c)], a[("compile", c)]
+        print(f"  {c:4s}: SANA-FE detailed sim (spiking part, no traces) {np.median(theirs) * 1e3:.2f} ms per "
+              f"inference (over {n}; rounds {', '.join(f'{t * 1e3:.2f}' for t in theirs)}); ours compile "
+              f"{np.median(comp) * 1e3:.1f} ms once per mapping ({np.median(comp) / n_ours * 1e3:.3f} ms per "
+              f"inference over {n_ours})")
+        for mode, bs in runs:
+            ours = a[(mode, bs, c)]
+            print(f"        ours {mode:8s} {n_ours} inferences in batches of {bs:4d}: {np.median(ours) * 1e3:.3f} ms "
+                  f"per inference; SANA-FE / ours {np.median(theirs / ours):5.1f}x without compile, "
+                  f"{np.median(theirs / (ours + comp / n_ours)):5.1f}x with it")
+    if event_s is not None:
+        print(f"  event timing alone on SANA-FE's work: {event_s / n * 1e3:.3f} ms per inference "
+              f"({exact_s / n * 1e3:.3f} message by message)")
+
+
 # ------------------------------------------------------------------------------------------------ main
 
 def main() -> None:
@@ -313,7 +387,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5, help="test inferences of the SSR case")
     ap.add_argument("--random", type=int, default=5, help="random networks")
     ap.add_argument("--chunk", type=int, default=4, help="our event model's messages per chunk at most")
-    ap.add_argument("--speed-n", type=int, default=200, help="inferences of ours for the speed comparison")
+    ap.add_argument("--speed-n", type=int, default=1000, help="inferences of ours for the speed comparison")
+    ap.add_argument("--batch-size", type=int, nargs="+", default=[256, 1024],
+                    help="our inferences simulated together (each size timed)")
+    ap.add_argument("--rounds", type=int, default=5, help="speed rounds (SANA-FE, then ours, in turn)")
+    ap.add_argument("--speed-only", action="store_true", help="only the speed comparison (no validation cases)")
     ap.add_argument("--booksim", action="store_true", help="also one congested step with SANA-FE's cycle-accurate "
                     "network (BookSim2; about 30 s)")
     args = ap.parse_args()
@@ -323,7 +401,6 @@ def main() -> None:
     from importlib.resources import files
 
     from hardware.chip import load_chip
-    from hardware.simulate import simulate
 
     chip = load_chip(CHIP_FILE)
     check_costs(chip, read_loihi_yaml(Path(str(files("sanafe.examples") / "loihi.yaml"))))
@@ -332,7 +409,11 @@ def main() -> None:
           f"message_in {chip.timing.message_in_cycles} ns, barrier by tiles {chip.timing.barrier_by_tiles}); "
           f"our event model in chunks of at most {args.chunk} messages, and message by message")
 
-    graph, mapping, history, length, steps, neurons, sim_s = ssr_case(args.graph, args.n, chip, args.chunk)
+    ssr = ssr_network(args.graph, args.n, chip)
+    if args.speed_only:
+        speed(ssr, chip, args.speed_n, args.batch_size, args.chunk, args.rounds)
+        return
+    steps, neurons = ssr_case(ssr), mapped_neurons(ssr.core_of)
     results = {"ssr": compare(f"SSR spiking part ({args.graph}, {args.n} inferences)", chip, steps, neurons,
                               args.chunk, show=10)}
     exact = compare("  the same, message by message", chip, steps, neurons, 1, max_rounds=10**6)
@@ -363,22 +444,8 @@ def main() -> None:
               f"({results['congested_deep']['event'][0] / cyc[0][0] - 1:+.1%}); SANA-FE detailed "
               f"{results['congested']['sanafe'][0]:,.1f} ns ({results['congested']['sanafe'][0] / cyc[0][0] - 1:+.1%})")
 
-    # speed: SANA-FE detailed per inference vs ours (whole graph, engine + event timing) on the same inferences
-    n = len(length)
-    idx = np.resize(np.arange(n), args.speed_n)
-    t0 = time.perf_counter()
-    simulate(graph, mapping, chip, history[idx], length[idx], batch_size=256, timing="event",
-             timing_chunk=args.chunk)
-    ours_s = (time.perf_counter() - t0) / args.speed_n
-    t0 = time.perf_counter()
-    simulate(graph, mapping, chip, history[idx], length[idx], batch_size=256)
-    analytic_s = (time.perf_counter() - t0) / args.speed_n
-    print(f"\nspeed, 1 thread, per inference: SANA-FE detailed sim (spiking part, no traces) "
-          f"{sim_s / n * 1e3:.2f} ms; ours, whole graph, engine + event timing {ours_s * 1e3:.3f} ms "
-          f"({sim_s / n / ours_s:,.1f}x), engine + analytic {analytic_s * 1e3:.3f} ms; "
-          f"event timing alone on SANA-FE's work {results['ssr']['event_s'] / n * 1e3:.3f} ms per inference "
-          f"({exact['event_s'] / n * 1e3:.3f} message by message)")
-
+    speed(ssr, chip, args.speed_n, args.batch_size, args.chunk, args.rounds, results["ssr"]["event_s"],
+          exact["event_s"])
 
 if __name__ == "__main__":
     main()

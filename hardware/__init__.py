@@ -10,7 +10,8 @@
                 latency; the analytic pipeline model is written in its docstring
 - ``timing``    the discrete-event timing model (``simulate(..., timing="event")``): the engine's per-phase counts
                 replayed as messages through core stages and routers with finite buffers, vectorised over inferences
-- ``simulate``  ``simulate(graph, mapping, chip, history, length, batch_size=256, timing="analytic") -> SimResult``
+- ``simulate``  ``simulate(graph, mapping, chip, history, length, batch_size=256, timing="analytic") -> SimResult``;
+                ``simulate_program(program, history, length, ...)`` runs a program compiled once per mapping
 - ``result``    ``SimResult``: the chip's scores, per-inference energy and latency, breakdowns by kind, layer, core and
                 action, steps, cores, raster, links, spike rates; ``summary()`` is JSON-ready
 - ``counting``  the energy of the same inference counted three ways (SNN-paper rule, float32 ANN, the chip)

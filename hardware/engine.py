@@ -12,13 +12,14 @@ and the network cycles per inference and phase [B, phases]; summed over the infe
 unit, counts per (unit, counter, layer) and per (step, unit, counter), packets per directed link. Busy cycles per
 (inference, phase, unit) are kept for one batch at a time (``begin`` / ``end``), so memory grows with B only through
 [B, phases] arrays. With a ``sink`` (the event timing model, ``hardware.timing``), each batch's counts per (phase,
-unit, counter) and packets per phase and (from unit, to unit) pair of the phase's emission
-(``hardware.program.phase_pairs``) are also kept until ``end`` and handed to its ``take_pairs`` there.
+unit, counter) of the counters it reads (its ``counters``) and packets per phase and (from unit, to unit) pair of the
+phase's emission (``hardware.program.phase_pairs``) are also kept until ``end`` and handed to its ``take_pairs``
+there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -70,6 +71,40 @@ class _Sparse:
 
 
 @dataclass
+class _Events:
+    """A matrix M [rows, cols] of integers kept as each row's non-zeros, padded to the longest row, for exact
+    products e [n, rows] @ M of 0/1 events e (spikes, active updates) that cost in the events' non-zeros, or in
+    their zeros where more than half are ones (e @ M = column sums of M - (1 - e) @ M): one pass over e, then one
+    bincount, instead of a product over every row x column. The sums are float64 and exact (integers)."""
+
+    cols: np.ndarray  # [rows, k] column of each row's non-zeros (0 in the padding)
+    vals: np.ndarray  # [rows, k] their values, float64 (0 in the padding)
+    totals: np.ndarray  # [cols] column sums of M
+    n_cols: int
+
+    @staticmethod
+    def of(m: np.ndarray) -> "_Events":
+        nz = m != 0
+        k = max(int(nz.sum(axis=1).max(initial=0)), 1)
+        cols = np.argsort(~nz, axis=1, kind="stable")[:, :k]  # each row's non-zero columns first
+        vals = np.take_along_axis(m, cols, axis=1).astype(np.float64)
+        return _Events(np.where(vals != 0, cols, 0), vals, m.sum(axis=0, dtype=np.float64), m.shape[1])
+
+    def left(self, e: np.ndarray) -> np.ndarray:
+        """e [n, rows] (0/1 or bool) @ M -> [n, cols] float64."""
+        on = e if e.dtype == bool else e != 0
+        n = on.shape[0]
+        count = np.count_nonzero(on)
+        if count in (0, on.size):  # none or every event: no product needed
+            return np.zeros((n, self.n_cols)) if count == 0 else np.tile(self.totals, (n, 1))
+        flip = 2 * count > on.size
+        which, row = np.divmod(np.flatnonzero(~on if flip else on), on.shape[1])  # (1-D: faster than 2-D nonzero)
+        key = which[:, None] * self.n_cols + self.cols[row]
+        out = np.bincount(key.ravel(), self.vals[row].ravel(), minlength=n * self.n_cols).reshape(n, self.n_cols)
+        return self.totals - out if flip else out
+
+
+@dataclass
 class _Compiled:
     """A block's columns turned into matrices: counts [B, cols] @ act -> counters, @ busy -> unit cycles."""
 
@@ -81,7 +116,7 @@ class _Compiled:
     pair_links: _Sparse  # [pairs, links] 0/1
     totals: np.ndarray  # [cols] column sums of the block's ``each`` (float64)
     each: _Sparse  # the block's ``each`` [rows, cols] (float32)
-    unit_act: _Sparse  # [cols, units * counters]: counts -> counters per unit (for a timing sink)
+    unit_act: _Sparse  # [cols, sink counters * units]: counts -> the sink's counters per unit (for a timing sink)
 
 
 class Ledger:
@@ -112,7 +147,12 @@ class Ledger:
         self.spikes_per_neuron = {name: np.zeros(node.shape) for name, node in program.graph.nodes()
                                   if isinstance(node, LIF)}  # summed over the inferences
         self._cache: dict[int, _Compiled] = {}
-        self._unit_counts = np.zeros((0, len(program.phases), n_units, len(COUNTERS)))
+        self._events: dict[int, _Events] = {}
+        # the counters the sink reads, and where each lands in its counts (-1: not read)
+        self._sink_counters = np.asarray(sink.counters if sink is not None else [], np.int64)
+        self._sink_slot = np.full(len(COUNTERS), -1, np.int64)
+        self._sink_slot[self._sink_counters] = np.arange(self._sink_counters.size)
+        self._unit_counts = np.zeros((len(program.phases), 0, self._sink_counters.size, n_units))
         self._pairs = phase_pairs(program)
         self._slot = [{(a, b): i for i, (a, b) in enumerate(pairs)} for pairs in self._pairs]
         self._slots: dict[tuple[int, int], np.ndarray] = {}  # (phase, id(block)) -> slot of each packet column
@@ -124,28 +164,35 @@ class Ledger:
         if got is not None:
             return got
         n_cols, n_units = len(block.columns), len(self.program.units)
+        charged = [(col, ch.unit, COUNTER_INDEX[ch.counter], self.layer_index.get(ch.layer, 0), ch.mult)
+                   for col, charges in enumerate(block.columns) for ch in charges]
+        col, unit, counter, layer = (np.array([e[i] for e in charged], dtype=np.int64) for i in range(4))
+        mult = np.array([e[4] for e in charged], dtype=np.float64)
         act = np.zeros((n_cols, len(COUNTERS)))
         busy = np.zeros((n_cols, n_units))
-        entries = [[], [], [], [], []]
-        for col, charges in enumerate(block.columns):
-            for ch in charges:
-                c = COUNTER_INDEX[ch.counter]
-                act[col, c] += ch.mult
-                busy[col, ch.unit] += ch.mult * self.unit_cycles[ch.unit, c]
-                for lst, v in zip(entries, (col, ch.unit, c, self.layer_index.get(ch.layer, 0), ch.mult)):
-                    lst.append(v)
+        np.add.at(act, (col, counter), mult)  # in the charges' order, as a loop of += would
+        np.add.at(busy, (col, unit), mult * self.unit_cycles[unit, counter])
         pair_links = np.zeros((len(block.pairs), len(self.program.links)))
         latency = np.zeros(len(block.pairs))
         for i, (_, a, b) in enumerate(block.pairs):
             route = self.program.routes[(a, b)]
             pair_links[i, route] = 1.0
             latency[i] = self.link_cycles[route].sum()
-        unit_act = _Sparse.of_entries(entries[0], np.array(entries[1], np.int64) * len(COUNTERS) + entries[2],
-                                      entries[4], n_cols, n_units * len(COUNTERS))
-        got = _Compiled(_Sparse.of(act), _Sparse.of(busy), tuple(np.array(v) for v in entries),
+        slot = self._sink_slot[counter]
+        read = slot >= 0
+        width = self._sink_counters.size
+        unit_act = _Sparse.of_entries(col[read], slot[read] * n_units + unit[read], mult[read], n_cols, width * n_units)
+        got = _Compiled(_Sparse.of(act), _Sparse.of(busy), (col, unit, counter, layer, mult),
                         np.array([p[0] for p in block.pairs], dtype=np.int64), latency, _Sparse.of(pair_links),
                         block.each.sum(0, dtype=np.float64), _Sparse.of(block.each), unit_act)
         self._cache[id(block)] = got
+        return got
+
+    def events(self, block: Block) -> _Events:
+        """The block's ``each`` for products with 0/1 events (:class:`_Events`), made once."""
+        got = self._events.get(id(block))
+        if got is None:
+            got = self._events[id(block)] = _Events.of(block.each)
         return got
 
     def _pair_slots(self, phase: int, block: Block) -> np.ndarray:
@@ -165,7 +212,7 @@ class Ledger:
         self._busy = np.zeros((rows.stop - rows.start,) + self.busy_sum.shape)
         if self.sink is not None:
             b, (n_phases, n_units) = rows.stop - rows.start, self.busy_sum.shape
-            self._unit_counts = np.zeros((b, n_phases, n_units, len(COUNTERS)))
+            self._unit_counts = np.zeros((n_phases, b, self._sink_counters.size, n_units))
             self._packets = [np.zeros((b, len(pairs))) for pairs in self._pairs]
 
     def end(self) -> None:
@@ -181,11 +228,11 @@ class Ledger:
         cb = self.compiled(block)
         rows = self._rows
         counts = np.asarray(counts, dtype=np.float64)
-        self.counts[rows] += cb.act.left(counts)
-        self._busy[:, phase] += cb.busy.left(counts)
+        one = counts[:1] if counts.strides[0] == 0 else counts  # the same row for every inference: price it once
+        self.counts[rows] += cb.act.left(one)
+        self._busy[:, phase] += cb.busy.left(one)
         if self.sink is not None:
-            self._unit_counts[:, phase] += cb.unit_act.left(counts).reshape(self._unit_counts.shape[0], -1,
-                                                                             len(COUNTERS))
+            self._unit_counts[phase] += cb.unit_act.left(one).reshape((-1,) + self._unit_counts.shape[2:])
             if cb.pair_cols.size:
                 np.add.at(self._packets[phase], (slice(None), self._pair_slots(phase, block)), counts[:, cb.pair_cols])
         col, unit, counter, layer, mult = cb.entries
@@ -202,12 +249,18 @@ class Ledger:
             self.link_packets += load.sum(0)
 
 
-def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, cb: _Compiled
-                     ) -> np.ndarray:
+def _emission_counts(block: Block, events: np.ndarray | None, length: np.ndarray, b: int, cb: _Compiled,
+                     through: np.ndarray | None = None) -> np.ndarray:
     """counts [b, columns] of an emission: events [b, P, C] (None: every row emits once: the column sums of
-    ``each``) through ``each``, plus the readout row's part (row length-1 of each inference)."""
-    if events is None:
-        counts = np.broadcast_to(cb.totals, (b, block.each.shape[1])).copy()
+    ``each``) through ``each`` (``through``: that product, made already), plus the readout row's part (row length-1
+    of each inference); a read-only broadcast view where every inference's row is the same."""
+    if through is not None:
+        counts = through.copy()
+    elif events is None:
+        counts = np.broadcast_to(cb.totals, (b, block.each.shape[1]))
+        if block.readout is None:
+            return counts  # the same row for every inference (a read-only view)
+        counts = counts.copy()
     else:
         flat = events.reshape(b, -1).astype(np.float32, copy=False)
         counts = cb.each.left(flat).astype(np.float64)
@@ -231,23 +284,30 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
     graph = program.graph
     b = length.shape[0]
     ledger.begin(rows)
+    emitted = {name: over_steps(ledger.events(program.emissions[name]), s) for name, s in spikes.items()
+               if name in program.emissions}  # [T, b, columns] of each LIF population's spikes, all steps at once
+    fired = {name: s.sum(axis=2) for name, s in spikes.items()}  # [T, b] spikes per step (whole numbers: exact)
     for k, phase in enumerate(program.phases):
         block = program.emissions[phase.population]
         node = graph.node(phase.population) if phase.population in graph.g else None
-        events = None
+        events = through = None
         if isinstance(node, ItemInput):
             events = program.input_events(history)
         elif phase.population in program.emissions and node is None and phase.population.startswith(TABLE_PREFIX):
             events = program.table_events(phase.population[len(TABLE_PREFIX):], history)
         elif isinstance(node, LIF):
             events = spikes[phase.population][phase.t].reshape(b, *node.shape)
-            ledger.spikes[rows] += events.sum(axis=(1, 2))
-        ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block)), block)
+            through = emitted[phase.population][phase.t]
+            ledger.spikes[rows] += fired[phase.population][phase.t]
+        ledger.charge(k, _emission_counts(block, events, length, b, ledger.compiled(block), through), block)
         update = program.updates.get(phase.population)
         if update is not None:
             total = ledger.compiled(update).totals
-            on = active[k] if isinstance(node, LIF) else np.broadcast_to(total, (b, total.size))
-            ledger.charge(k, np.concatenate([on, total - on], axis=1), update)
+            if isinstance(node, LIF):
+                ledger.charge(k, np.concatenate([active[k], total - active[k]], axis=1), update)
+            else:  # every update active, in every inference
+                ledger.charge(k, np.broadcast_to(np.concatenate([total, np.zeros_like(total)]), (b, 2 * total.size)),
+                              update)
         for name in program.background[k]:
             idle = ledger.compiled(program.updates[name]).totals
             ledger.charge(k, np.broadcast_to(np.concatenate([np.zeros_like(idle), idle]), (b, 2 * idle.size)),
@@ -257,6 +317,11 @@ def charge_batch(program: Program, ledger: Ledger, rows: slice, length: np.ndarr
         total += spikes[name].sum(axis=(0, 1)).reshape(total.shape)
 
 
+def over_steps(table: _Events, events: np.ndarray) -> np.ndarray:
+    """0/1 events [T, b, rows] of every step @ the table's matrix -> [T, b, cols] float64, in one product."""
+    return table.left(events.reshape(-1, events.shape[-1])).reshape(events.shape[:2] + (table.n_cols,))
+
+
 def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -> np.ndarray:
     """Which neuron updates of a LIF population are active, [T, b, P * C] bool, from its input a_in [T, b, P, C]
     and spikes [T, b, P * C]: "input_or_spike" a_in(t) != 0 or it fires; "state_change" also when its bias, or its
@@ -264,18 +329,20 @@ def active_updates(node: LIF, a_in: np.ndarray, spikes: np.ndarray, rule: str) -
     float LIF's v and bias)."""
     t_steps, b = spikes.shape[:2]
     flat = np.asarray(a_in).reshape(t_steps, b, -1)
-    on = (flat != 0) | (spikes != 0)
     if rule == "input_or_spike":
-        return on
+        return (flat != 0) | (spikes != 0)
     fx = node.fixed
+    bias = np.broadcast_to(np.asarray(node.bias if fx is None else fx.bias_mant), node.shape).reshape(-1)
+    need = bias == 0  # a neuron with a bias is active at every step: its state matters only without one
+    if not need.any():
+        return np.ones(spikes.shape, bool)
+    on = (flat != 0) | (spikes != 0)
+    state = np.zeros(on.shape, bool)
     if fx is not None:
-        _, u, v = lif_run(fx, a_in, keep_state=True)
-        bias = np.asarray(fx.bias_mant).reshape(-1)
-        state = ((u != 0) | (v != 0)).reshape(on.shape)
+        _, u, v = lif_run(replace(fx, bias_mant=bias[need]), flat[:, :, need], keep_state=True)
+        state[:, :, need] = (u != 0) | (v != 0)
     else:
-        bias = np.asarray(node.bias).reshape(-1)
         v = np.zeros(flat.shape[1:])
-        state = np.empty(on.shape, bool)
         for t in range(t_steps):  # the executor's float LIF (ssr_neuro.graph.execute.lif_spikes_float)
             v = v * (1.0 - 1.0 / node.tau) + (flat[t] + bias) / node.tau
             v[spikes[t] != 0] = node.reset
@@ -305,12 +372,10 @@ def run_program(program: Program, history: np.ndarray, length: np.ndarray, batch
         spikes = {name: batch.outputs[name].reshape(node.time_steps, b, -1) for name, node in graph.nodes()
                   if isinstance(node, LIF)}
         on = {name: active_updates(graph.node(name), batch.inputs[name], spikes[name], rule) for name in spikes}
-        active = {}
-        for k, phase in enumerate(program.phases):
-            update = program.updates.get(phase.population)
-            if update is not None and phase.population in spikes:
-                on_t = on[phase.population][phase.t].astype(np.float32)
-                active[k] = ledger.compiled(update).each.left(on_t).astype(np.float64)
+        per_core = {name: over_steps(ledger.events(program.updates[name]), on[name]) for name in on
+                    if name in program.updates}  # [T, b, K] active updates per core, all steps at once
+        active = {k: per_core[phase.population][phase.t] for k, phase in enumerate(program.phases)
+                  if phase.population in per_core}
         charge_batch(program, ledger, rows, batch.length, spikes, active, batch.history)
         if start == 0:
             raster = {name: s[:, 0].copy() for name, s in spikes.items()}

@@ -509,11 +509,13 @@ def _emission(name: str, shape: tuple[int, int], src_owner: np.ndarray, targets:
             dest_ro |= ro > 0
         if charge_list is None:
             continue
-        for k in range(n_units):
+        hit = np.zeros(n_units, bool)  # the units this target charges
+        for m in (each, ro):
+            if m is not None:
+                hit |= m.any(axis=0)
+        for k in map(int, np.flatnonzero(hit)):
             e = None if each is None else each[:, k]
             r = None if ro is None else np.broadcast_to(ro[:, k], shape)
-            if (e is None or not e.any()) and (r is None or not r.any()):
-                continue
             add(e, r, [Charge(k, counter, target, mult) for counter, mult in charge_list])
             if per_event and any(mult for _, mult in per_event):
                 add(None if e is None else (e > 0).astype(np.float32),

@@ -1,5 +1,7 @@
 """``simulate(graph, mapping, chip, history, length) -> SimResult``: compile the program, run the fast engine, price
 its counts with the cost model (``hardware.costs``) and assemble the result (``hardware.result``). numpy only.
+``simulate_program(program, history, length)`` does the same on a program compiled once
+(``hardware.program.compile_program``), for callers that run one mapping several times.
 
 Per-inference totals: ``spikes`` = spikes fired by LIF populations (the item input's one spike per position is not
 included); ``synaptic_ops`` = accumulates on spikes (cores); ``macs`` = core MACs + host MACs; ``neuron_updates`` =
@@ -40,10 +42,17 @@ def simulate(graph, mapping, chip, history: np.ndarray, length: np.ndarray, batc
              timing_chunk: int = 4) -> SimResult:
     """Simulate the mapped graph on ``chip`` for histories [B, L] (item ids, 0 = padding) with lengths [B];
     ``timing`` "analytic" or "event" (module docstring)."""
+    return simulate_program(compile_program(graph, mapping, chip), history, length, batch_size, progress, timing,
+                            timing_chunk)
+
+
+def simulate_program(program: Program, history: np.ndarray, length: np.ndarray, batch_size: int = 256,
+                     progress: Callable[[int], None] | None = None, timing: str = "analytic",
+                     timing_chunk: int = 4) -> SimResult:
+    """:func:`simulate` on an already compiled program (the graph, mapping and chip it was compiled from)."""
     if batch_size < 1:
         raise UserError(f"batch_size must be >= 1 (got {batch_size})")
     check_timing(timing, timing_chunk)
-    program = compile_program(graph, mapping, chip)
     events = EventTiming(program, len(length), timing_chunk) if timing == "event" else None
     scores, ledger, raster = run_program(program, history, length, batch_size, progress, sink=events)
     return assemble(program, ledger, scores, raster, events)

@@ -69,6 +69,7 @@ SOMA = ("neuron_update", "neuron_update_idle", "spike_out")
 SYNAPSE = ("synaptic_op", "mac", "host_mac", "weight_read_byte")
 SYNAPTIC_EVENTS = ("synaptic_op", "mac", "host_mac")
 DELIVERIES = ("in_spikes", "in_graded")
+READ = SOMA + SYNAPSE + DELIVERIES  # the counters the model reads (SYNAPTIC_EVENTS are among SYNAPSE's)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class EventTiming:
     servers] (how often each server was the one held longest in each step), ``interval`` [B] (cycles between
     inferences with overlap),
     ``timeline`` of inference 0, ``servers`` (names)."""
+
+    counters = np.array([C[c] for c in READ], dtype=np.int64)  # what a Ledger hands take_pairs, in this order
 
     def __init__(self, program: Program, n_inferences: int, chunk: int = 4, max_rounds: int = 64) -> None:
         if chunk < 1 or max_rounds < 1:
@@ -179,35 +182,46 @@ class EventTiming:
     def __call__(self, rows: slice, counts: np.ndarray, packets: np.ndarray) -> None:
         """Time the batch ``rows`` from counts [b, phases, units, counters] and packets [b, phases, units, units]."""
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
-        self._time(rows, counts, [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)], packets.sum(axis=2))
+        self._time(rows, counts[..., self.counters].transpose(1, 0, 3, 2),
+                   [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
+                   packets.sum(axis=2).transpose(1, 0, 2))
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
-        """The Ledger's sink: time the batch ``rows`` from counts [b, phases, units, counters] and, per phase, the
-        packets [b, pairs] of its emission's pairs (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros(counts.shape[:3])  # [b, phases, units] packets received (whole numbers: exact sums)
+        """The Ledger's sink: time the batch ``rows`` from counts [phases, b, len(READ), units] (the counters
+        ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
+        (``hardware.program.phase_pairs``)."""
+        mesh_in = np.zeros(counts.shape[:2] + counts.shape[3:])  # [phases, b, units] packets received (whole numbers: exact sums)
         for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
             for u in np.unique(dst):
-                mesh_in[:, k, u] = sent[:, dst == u].sum(axis=1)
+                mesh_in[k, :, u] = sent[:, dst == u].sum(axis=1)
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[0]
+        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [phases, b, units]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
-        soma_idx = [C[c] for c in SOMA]
-        syn_idx = [C[c] for c in SYNAPSE]
-        soma_cycles = (counts[..., soma_idx] * ucyc[None, None, :, soma_idx]).sum(-1)  # [b, phases, units]
-        syn_cycles = (counts[..., syn_idx] * ucyc[None, None, :, syn_idx]).sum(-1)
-        syn_events = counts[..., [C[c] for c in SYNAPTIC_EVENTS]].sum(-1)
-        delivered = counts[..., [C[c] for c in DELIVERIES]].sum(-1)
+        at = {c: i for i, c in enumerate(READ)}  # counts' third axis: the counters READ
+
+        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, b, units]
+            out = None
+            for c in names:
+                x = counts[:, :, at[c]] * ucyc[:, C[c]] if weighted else counts[:, :, at[c]]
+                out = x.copy() if out is None else np.add(out, x, out=out)
+            return out
+
+        soma_cycles, syn_cycles = total(SOMA, True), total(SYNAPSE, True)
+        syn_events, delivered = total(SYNAPTIC_EVENTS, False), total(DELIVERIES, False)
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
         local_n = np.maximum(delivered - mesh_in, 0.0)
+        # per phase and unit, [b] each
+        soma_cycles, syn_per, den_per, local_n = (x.transpose(0, 2, 1)
+                                                  for x in (soma_cycles, syn_per, den_per, local_n))
 
-        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[:, k, f.dst]
+        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[k, f.dst]
                               for f, slot in zip(flows, self.flow_slot[k])])
                     if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
         rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
@@ -217,7 +231,7 @@ class EventTiming:
                 capacity[srv] = capacity.get(srv, 0) + n * rounds[k]
         free = np.zeros((n_servers, b))
         busy = np.zeros((n_servers, b))  # cycles each server is held in the current step
-        hist = _History(b, capacity)
+        hist = _History(b, capacity, self.depth)
         t = np.zeros(b)  # start of the current step
         n_steps = self.step_cycles.shape[1]
         step_of = self.phase_step
@@ -233,7 +247,7 @@ class EventTiming:
                 n_msgs = np.zeros((n_units, b))
                 for u, rows_u in self.flows_from[k]:
                     n_msgs[u] = sizes[rows_u].sum(axis=0)  # whole numbers of messages: exact in any order
-                soma = soma_cycles[:, k].T  # [units, b]
+                soma = soma_cycles[k]  # [units, b]
                 if not self.overlap:  # the output stage's cycles are part of the serial send side
                     soma = soma.copy()
                     for i in np.nonzero(self.flow_packet[k])[0]:
@@ -282,10 +296,14 @@ class EventTiming:
         cuts = np.floor(np.arange(n_rounds + 1, dtype=np.float64)[:, None, None] * sizes / n_rounds)
         m_all = (cuts[1:] - cuts[:-1]).reshape(n_rounds * n_flows, b)  # chunk sizes in the order (round, flow)
         order_src = np.tile(src, n_rounds)
-        emitted = np.empty_like(m_all)  # per chunk: its sender's messages emitted up to and including it
-        for u in np.unique(src):
-            rows = order_src == u
-            emitted[rows] = np.cumsum(m_all[rows], axis=0)
+        senders = np.unique(src)
+        if senders.size == 1:  # per chunk: its sender's messages emitted up to and including it
+            emitted = np.cumsum(m_all, axis=0)
+        else:
+            emitted = np.empty_like(m_all)
+            for u in senders:
+                rows = order_src == u
+                emitted[rows] = np.cumsum(m_all[rows], axis=0)
         total = np.maximum(n_msgs, 1.0)[order_src]
         j1 = emitted - m_all + 1.0
         base, per = begin[order_src], soma[order_src]
@@ -295,10 +313,12 @@ class EventTiming:
         live = np.nonzero(m_all.any(axis=1))[0]
         sent_until = np.empty((len(live), b))
         done = np.empty((len(live), b))
+        m = m_all[live]  # what each chunk needs of its sizes, for all chunks at once
+        on, few = m > 0, m < 2.0
+        every, single, after_first = on.all(axis=1), few.any(axis=1), m - 2.0
         for i, c in enumerate(live):
-            sent_until[i], done[i] = self._chunk(chains[c % n_flows], m_all[c], e_first[c], e_last[c], free, busy,
-                                                 hist, timeline)
-        on = m_all[live] > 0
+            sent_until[i], done[i] = self._chunk(chains[c % n_flows], on[i], bool(every[i]), few[i], bool(single[i]),
+                                                 after_first[i], e_first[c], e_last[c], free, busy, hist, timeline)
         sent_until[~on] = -np.inf
         done[~on] = 0.0
         f_live = live % n_flows
@@ -311,8 +331,8 @@ class EventTiming:
     def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
         """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
         cycles in flight after it); stages that cost nothing are left out (they would only pass messages on)."""
-        syn = syn_per[:, k, f.dst]
-        den = den_per[:, k, f.dst]
+        syn = syn_per[k, f.dst]
+        den = den_per[k, f.dst]
         if not self.overlap:  # one receive server; the output stage is in the soma pass
             recv = syn + den + (self.message_in if f.packet else 0.0)
             chain = self._links(f) + [(self.server(f.dst, "synapse"), recv, False, 0.0)]
@@ -330,16 +350,14 @@ class EventTiming:
     def _links(self, f: Flow) -> list[tuple[int, float, bool, float]]:
         return [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
 
-    def _chunk(self, chain, m, e_first, e_last, free, busy, hist: "_History", timeline):
+    def _chunk(self, chain, on, every: bool, few, single: bool, after_first, e_first, e_last, free, busy,
+               hist: "_History", timeline):
         """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
-        servers; return (start of its last message at the first server, end of its last at the last server)."""
+        servers; return (start of its last message at the first server, end of its last at the last server). Of m:
+        ``on`` m > 0, ``every`` all on (no inference of the batch skips the chunk: no masking needed), ``few``
+        m < 2, ``single`` any few, ``after_first`` m - 2. (Fresh arrays are updated in place.)"""
         if not chain:
             return e_last, e_last
-        on = m > 0
-        every = bool(on.all())  # no inference of the batch skips the chunk: no masking needed
-        many = m >= 2.0
-        single = not many.all()
-        after_first = m - 2.0
         depth = self.depth
         starts, first = [], []  # start and finish (blocking included) of the first message at each server
         prev = e_first
@@ -349,7 +367,7 @@ class EventTiming:
             if blocking:
                 room = hist.room(srv, depth, last=False)
                 if room is not None:
-                    f = np.maximum(f, room)
+                    np.maximum(f, room, out=f)
             starts.append(start)
             first.append(f)
             prev = f + delay if delay else f
@@ -359,22 +377,24 @@ class EventTiming:
             # the last message starts once it has arrived and the one before it has left (the first one: at its
             # start); its service ends t later, and it leaves when the next buffer has room
             arrived = prev_last + chain[j - 1][3] if j and chain[j - 1][3] else prev_last
-            last_start = np.maximum(first[j] + after_first * tj, arrived)
+            last_start = after_first * tj
+            last_start += first[j]
+            np.maximum(last_start, arrived, out=last_start)
             if single:
-                last_start = np.where(many, last_start, starts[j])
+                np.copyto(last_start, starts[j], where=few)
             lj = last_start + tj
             if blocking:
                 room = hist.room(srv, depth, last=True)
                 if room is not None:
-                    lj = np.maximum(lj, room)
+                    np.maximum(lj, room, out=lj)
             if timeline is not None and on[0]:
                 timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
             if every:
                 free[srv] = lj
                 busy[srv] += lj - starts[j]
             else:
-                free[srv] = np.where(on, lj, free[srv])
-                busy[srv] += np.where(on, lj - starts[j], 0.0)
+                np.copyto(free[srv], lj, where=on)
+                np.add(busy[srv], lj - starts[j], out=busy[srv], where=on)
             last_starts.append(last_start)
             prev_last = lj
         for j, (srv, _, blocking, _) in enumerate(chain):
@@ -390,26 +410,28 @@ class _History:
     D messages; a larger chunk stands for messages interleaved with those of the other flows of its round, so D
     chunks of a round are about D such messages. A message may enter the buffer once the chunk D slots back has
     left it: the running maximum makes an empty slot count as its last non-empty predecessor (a buffer holding empty
-    slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty)."""
+    slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty).
+    Only the last D + 1 slots are kept (a ring; a server's ``capacity`` if smaller): nothing reads further back."""
 
-    def __init__(self, b: int, capacity: dict[int, int]) -> None:
-        self.first = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
-        self.last = {s: np.full((c, b), -np.inf) for s, c in capacity.items()}
+    def __init__(self, b: int, capacity: dict[int, int], depth: int) -> None:
+        self.ring = {s: min(c, depth + 1) for s, c in capacity.items()}
+        self.first = {s: np.empty((r, b)) for s, r in self.ring.items()}  # a slot is written before it is read
+        self.last = {s: np.empty((r, b)) for s, r in self.ring.items()}
         self.size = dict.fromkeys(capacity, 0)
 
     def record(self, srv: int, on: np.ndarray | None, start_first: np.ndarray, start_last: np.ndarray) -> None:
         """Add the slot of a chunk (``on`` [b] where it holds messages; None: in every inference)."""
-        k = self.size[srv]
+        k, r = self.size[srv], self.ring[srv]
         first, last = self.first[srv], self.last[srv]
         if on is not None:
             start_first = np.where(on, start_first, -np.inf)
             start_last = np.where(on, start_last, -np.inf)
         if k:
-            np.maximum(first[k - 1], start_first, out=first[k])
-            np.maximum(last[k - 1], start_last, out=last[k])
+            np.maximum(first[(k - 1) % r], start_first, out=first[k % r])
+            np.maximum(last[(k - 1) % r], start_last, out=last[k % r])
         else:
-            first[k] = start_first
-            last[k] = start_last
+            first[0] = start_first
+            last[0] = start_last
         self.size[srv] = k + 1
 
     def room(self, srv: int, depth: int, last: bool) -> np.ndarray | None:
@@ -418,4 +440,4 @@ class _History:
         k = self.size.get(srv, 0) - depth
         if k < 0:
             return None
-        return (self.last if last else self.first)[srv][k]
+        return (self.last if last else self.first)[srv][k % self.ring[srv]]

@@ -127,6 +127,8 @@ class Arithmetic:
     ``weight(syn)`` gives the weights :func:`propagate` uses; ``edge_input(syn, source, target, acc)`` turns one
     edge's accumulated W . x (from :func:`propagate`) into the target's input units; the three others make a
     node's output from its summed input (for LIF: the input of each step, [T, B, P, C], possibly a broadcast view).
+    ``integer``: the weights are integers (the quantized arithmetic), so a product whose sums stay below 2**24 is
+    exact in float32 too (see :func:`_plan`).
     """
 
     weight: Callable[[Synapse], np.ndarray]
@@ -134,6 +136,7 @@ class Arithmetic:
     graded_output: Callable[[Graded, np.ndarray], np.ndarray]
     lif_spikes: Callable[[LIF, np.ndarray], np.ndarray]
     readout_scores: Callable[[Readout, np.ndarray], np.ndarray]
+    integer: bool = False
 
 
 FLOAT = Arithmetic(weight=lambda syn: np.asarray(syn.weight, dtype=np.float64), edge_input=edge_input_float,
@@ -152,7 +155,7 @@ def arithmetic_of(graph: NeuroGraph) -> Arithmetic:
                                   "yet") from exc
     return Arithmetic(weight=lambda syn: syn.fixed.weight.astype(np.float64), edge_input=fixed.edge_input,
                       graded_output=fixed.graded_output, lif_spikes=fixed.lif_spikes,
-                      readout_scores=fixed.readout_scores)
+                      readout_scores=fixed.readout_scores, integer=True)
 
 
 # ------------------------------------------------------------------------------------------------ the run
@@ -162,6 +165,20 @@ class _Edge:
     source: str
     syn: Synapse
     weight: np.ndarray
+    weight32: np.ndarray | None = None  # float32 copy where the product is exact in float32 (:func:`_plan`)
+
+
+EXACT32 = 1 << 24  # integers of smaller magnitude are exact in float32
+
+
+def _weight32(arith: Arithmetic, syn: Synapse, source: Node, weight: np.ndarray) -> np.ndarray | None:
+    """float32 weights for a dense layer on spikes of a LIF population, where float32 gives the float64 result bit
+    for bit: integer weights, inputs 0..T (spikes of a step, or counts over the window) and every sum of products
+    below 2**24 in magnitude (fan-in x max |w| x T), so no sum rounds in any order; else None."""
+    if not (arith.integer and isinstance(source, LIF) and syn.structure == "dense" and weight.size):
+        return None
+    bound = weight.shape[1] * float(np.abs(weight).max()) * source.time_steps
+    return weight.astype(np.float32) if bound < EXACT32 else None
 
 
 @dataclass(frozen=True)
@@ -175,7 +192,8 @@ def _plan(graph: NeuroGraph, arith: Arithmetic) -> list[_Step]:
     """Nodes in topological order with their incoming edges and the weights to use (converted once per run)."""
     steps = []
     for name, node in graph.nodes():
-        edges = tuple(_Edge(s, syn, arith.weight(syn)) for s, syn in graph.in_edges(name))
+        edges = tuple(_Edge(s, syn, w, _weight32(arith, syn, graph.node(s), w))
+                      for s, syn, w in ((s, syn, arith.weight(syn)) for s, syn in graph.in_edges(name)))
         for e in edges:
             src = graph.node(e.source)
             if isinstance(node, LIF) and isinstance(src, LIF) and src.time_steps != node.time_steps:
@@ -207,7 +225,11 @@ def _node_input(step: _Step, outputs: dict[str, np.ndarray], nodes: dict[str, No
         x = outputs[e.source]
         if isinstance(src, LIF) and not per_step:
             x = x.sum(0)  # a spiking source's whole window reaches a graded target
-        contribution = arith.edge_input(e.syn, src, node, propagate(e.syn, e.weight, x, length))
+        if e.weight32 is not None:  # exact in float32 (_weight32), about twice as fast
+            acc = propagate(e.syn, e.weight32, x.astype(np.float32), length).astype(np.float64)
+        else:
+            acc = propagate(e.syn, e.weight, x, length)
+        contribution = arith.edge_input(e.syn, src, node, acc)
         if per_step and isinstance(src, ItemInput):  # its one spike per position arrives at step 0
             contribution = np.concatenate([contribution[None], np.zeros((node.time_steps - 1,) + contribution.shape,
                                                                         contribution.dtype)])

@@ -179,16 +179,24 @@ def lif_run(fx: LIFFixed, a_in_per_step: np.ndarray, keep_state: bool = True
     u, v = np.zeros(shape), np.zeros(shape)
     spikes = np.empty((a_in.shape[0],) + shape)
     us, vs = (np.empty_like(spikes), np.empty_like(spikes)) if keep_state else (None, None)
-    for t in range(a_in.shape[0]):
-        drive = np.clip(a_in[t], lo, hi) * float(1 << ACT_SHIFT)
-        u = wrap_state(decay(u, u_keep) + drive, fx.state_bits) if memory else drive + np.zeros(shape)
-        v = decay(v, v_keep)
-        v += u
-        v += bias
+    constant = a_in.shape[0] > 1 and a_in.strides[0] == 0  # a broadcast view over T: one drive for every step
+    fired = np.empty(shape, bool)
+    drive = u_bias = None
+    for t in range(a_in.shape[0]):  # in place where it can be: the same operations as decay() and friends
+        if drive is None or not constant:
+            drive = np.clip(a_in[t], lo, hi)
+            drive *= float(1 << ACT_SHIFT)
+            u_bias = None
+        u = wrap_state(decay(u, u_keep) + drive, fx.state_bits) if memory else drive
+        if u_bias is None or memory:  # u + bias (integers: exact in any order), once while the drive holds
+            u_bias = u + bias
+        np.multiply(v, v_keep / DECAY_UNITY, out=v)  # v = decay(v, v_keep)
+        np.trunc(v, out=v)
+        v += u_bias
         np.clip(v, -(half - 1.0), half - 1.0, out=v)
-        s = v > vth
-        v[s] = 0.0
-        spikes[t] = s
+        np.greater(v, vth, out=fired)
+        np.copyto(v, 0.0, where=fired)
+        spikes[t] = fired
         if keep_state:
             us[t], vs[t] = u, v
     return spikes, us, vs
