@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/ann_int8_chip.py [--graph runs/ml-1m/model.graph] [--samples 200]
 
-SSR: ``hardware.simulate`` of the converted graph on ML-1M test inferences (45nm, 45nm-ideal, loihi), energy per
-inference by kind. Baselines at ML-1M's shapes (3,416 items, L = 20, D = 64, defaults of ``MODEL_DEFAULTS``): the
+SSR: ``hardware.simulate`` of the converted graph on its dataset's test inferences (``--samples``, chosen and mapped
+as ``ssr-neuro simulate`` does; random histories for a graph that records no dataset) on 45nm, 45nm-ideal and
+loihi, energy per inference by kind. Baselines at ML-1M's shapes (3,416 items, L = 20, D = 64, defaults of ``MODEL_DEFAULTS``): the
 float32 figure at 45 nm (``counting.ann_45nm`` of ``layer_ops``) and the int8 figure on each chip: GRU4Rec, NARM,
 SASRec, FMLP-Rec and Caser compiled into int8 layer lists (``ssr_neuro.baselines.int8``; exact per-op work, neuron
 updates and table reads included; a dense ANN's work does not depend on its weight values, so an untrained model
@@ -29,7 +30,9 @@ PRESETS = ("45nm", "45nm-ideal", "loihi")
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--graph", type=Path, default=REPO / "runs/ml-1m/model.graph")
-    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--samples", type=int, default=200, help="SSR's inferences (the graph's test set when it records "
+                                                               "its dataset, else random histories)")
+    ap.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "datasets")
     ap.add_argument("--baselines-only", action="store_true", help="skip SSR (ML-1M's shape: 3,416 items, L = 20)")
     args = ap.parse_args()
     import torch
@@ -42,20 +45,30 @@ def main() -> None:
     from mapping import map_graph
     from ssr_neuro.baselines import BASELINES, BaselineConfig
     from ssr_neuro.baselines.int8 import SUPPORTED, compile_int8
-    from ssr_neuro.graph.io import load_graph
+    from ssr_neuro.app.pipeline import SamplePlan, load_source, map_source
 
-    graph = None if args.baselines_only else load_graph(args.graph)
+    plan = SamplePlan(evaluation=args.samples)
+    src = None if args.baselines_only else load_source(args.graph, plan, args.data_dir)
+    graph = None if src is None else src.graph
     n_items, max_len = (3416, 20) if graph is None else (graph.node(graph.input_name()).n_items,
                                                          graph.node(graph.input_name()).max_len)
-    rng = np.random.default_rng(0)
-    length = rng.integers(1, max_len + 1, size=args.samples)
-    history = rng.integers(1, n_items + 1, size=(args.samples, max_len)) * (np.arange(max_len)[None] < length[:, None])
+    if src is not None and src.dataset is not None:  # the graph's own test inferences, as ssr-neuro simulate runs
+        chosen = plan.evaluation_of(src.dataset)
+        history, length = chosen.history, chosen.length
+        what = f"{len(length)} {src.dataset.name} test inferences, mapped as ssr-neuro simulate maps"
+    else:
+        rng = np.random.default_rng(0)
+        length = rng.integers(1, max_len + 1, size=args.samples)
+        history = (rng.integers(1, n_items + 1, size=(args.samples, max_len))
+                   * (np.arange(max_len)[None] < length[:, None]))
+        what = f"{args.samples} random histories"
     chips = {name: load_chip(name) for name in PRESETS}
     ssr = {}
     if graph is not None:
-        print(f"SSR ({args.graph}, {args.samples} random ML-1M-shaped histories), uJ per inference:")
+        print(f"SSR ({args.graph}, {what}), uJ per inference:")
     for name, chip in chips.items() if graph is not None else ():
-        r = simulate(graph, map_graph(graph, chip), chip, history, length)
+        mapping = map_source(src, chip, plan) if src.dataset is not None else map_graph(graph, chip)
+        r = simulate(graph, mapping, chip, history, length)
         kinds = {k: float(np.mean(r.per_inference[f"energy_pJ_{k}"])) for k in KINDS}
         ssr[name] = kinds
         print(f"  {name:11s} {sum(kinds.values()) * 1e-6:9.3f}  ("
