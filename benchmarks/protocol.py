@@ -126,10 +126,13 @@ def run(threads: int, samples: int, epochs: int, only: str | None) -> None:
 
 
 def _training(path: Path) -> dict:
-    rec = checkpoint_payload(path)
+    from ssr_neuro.training.checkpoint import load_model_checkpoint
+
+    model, rec = load_model_checkpoint(path)
     t = rec["training"]
     return {"test": rec["metrics"].get("test"), "epochs_run": t["epochs_run"], "best_epoch": t["best_epoch"],
-            "train_s": sum(row["train_s"] for row in t["history"]), "threads": t.get("threads")}
+            "train_s": sum(row["train_s"] for row in t["history"]), "threads": t.get("threads"),
+            "params": sum(p.numel() for p in model.parameters())}
 
 
 def collect(dataset: str, partial: bool) -> dict[str, list[dict]]:
