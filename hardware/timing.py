@@ -149,6 +149,8 @@ class EventTiming:
         self.interval = np.zeros(n_inferences)
         self.bound_counts = np.zeros((n_steps, len(self.servers)), dtype=np.int64)
         self.timeline: Timeline | None = None
+        self.heads = [[self._head(f) for f in flows] for flows in self.flows]  # :meth:`_chains`
+        self._work = np.empty((3, 0, 0))  # :meth:`_tables`
 
     def server(self, unit: int, stage: str) -> int:
         return unit * len(STAGES) + STAGES.index(stage)
@@ -287,120 +289,155 @@ class EventTiming:
                       busy, hist, timeline) -> None:
         """Move phase ``k``'s flows, cut into ``n_rounds`` rounds, through their chains in the global order; raise
         ``soma_end`` (a sender's soma is held until its last message entered the first server) and ``ready`` (when
-        each receiver's deliveries of the phase are done) and mark the ``used`` units, in place."""
+        each receiver's deliveries of the phase are done) and mark the ``used`` units, in place.
+
+        A chunk of m messages moves through its chain (:meth:`_chains`) one server at a time: its first message
+        starts once it has arrived and the server is free and ends t later (at a blocking server: no earlier than
+        the next buffer has room); its last message starts once it has arrived and m - 2 messages more have been
+        served after the first (m < 2: with the first) and ends t later (or when the next buffer has room). Only
+        these recurrences run per chunk and server, on arrays [b]; what does not feed them (emission times, what a
+        chunk's sender and receiver wait for, the timeline) is done for the whole phase at once."""
         flows = self.flows[k]
         n_flows, b = sizes.shape
         if not n_flows:
             return
-        src, dst = self.flow_src[k], self.flow_dst[k]
         cuts = np.floor(np.arange(n_rounds + 1, dtype=np.float64)[:, None, None] * sizes / n_rounds)
         m_all = (cuts[1:] - cuts[:-1]).reshape(n_rounds * n_flows, b)  # chunk sizes in the order (round, flow)
-        order_src = np.tile(src, n_rounds)
-        senders = np.unique(src)
-        if senders.size == 1:  # per chunk: its sender's messages emitted up to and including it
-            emitted = np.cumsum(m_all, axis=0)
-        else:
-            emitted = np.empty_like(m_all)
-            for u in senders:
-                rows = order_src == u
-                emitted[rows] = np.cumsum(m_all[rows], axis=0)
-        total = np.maximum(n_msgs, 1.0)[order_src]
-        j1 = emitted - m_all + 1.0
-        base, per = begin[order_src], soma[order_src]
+        live = np.nonzero(m_all.any(axis=1))[0]
+        if not live.size:
+            return
+        f_live = live % n_flows
+        m = m_all[live]
+        sender, receiver = self.flow_src[k][f_live], self.flow_dst[k][f_live]
+        emitted = np.empty_like(m)  # per chunk: its sender's messages emitted up to and including it
+        upto: dict[int, np.ndarray] = {}
+        for i, u in enumerate(sender.tolist()):
+            if u in upto:
+                np.add(upto[u], m[i], out=emitted[i])
+            else:
+                emitted[i] = m[i]
+            upto[u] = emitted[i]
+        total = np.maximum(n_msgs, 1.0)[sender]
+        j1 = emitted - m + 1.0
+        base, per = begin[sender], soma[sender]
         e_first = base + per * j1 / total
         e_last = base + per * emitted / total
-        chains = [self._chain(f, k, syn_per, den_per) for f in flows]
-        live = np.nonzero(m_all.any(axis=1))[0]
-        sent_until = np.empty((len(live), b))
-        done = np.empty((len(live), b))
-        m = m_all[live]  # what each chunk needs of its sizes, for all chunks at once
         on, few = m > 0, m < 2.0
-        every, single, after_first = on.all(axis=1), few.any(axis=1), m - 2.0
-        for i, c in enumerate(live):
-            sent_until[i], done[i] = self._chunk(chains[c % n_flows], on[i], bool(every[i]), few[i], bool(single[i]),
-                                                 after_first[i], e_first[c], e_last[c], free, busy, hist, timeline)
+        every, single, after_first = on.all(axis=1).tolist(), few.any(axis=1).tolist(), m - 2.0
+        chains = self._chains(k, syn_per, den_per)
+        n_cells = sum(len(chains[f]) for f in f_live.tolist())
+        starts, last_starts, ends = self._tables(n_cells, b)
+        first_end, later = np.empty(b), np.empty(b)
+        maximum, add, subtract, multiply, copyto, where = (np.maximum, np.add, np.subtract, np.multiply, np.copyto,
+                                                           np.where)
+        depth, ring, size, slots_first, slots_last = self.depth, hist.ring, hist.size, hist.first, hist.last
+        now: dict[int, np.ndarray] = {}  # when each server of the phase is free, until written back to ``free``
+        sent_until, done = np.empty((len(live), b)), np.empty((len(live), b))
+        cell = 0
+        for i, f in enumerate(f_live.tolist()):
+            chain = chains[f]
+            if not chain:
+                sent_until[i] = done[i] = e_last[i]
+                continue
+            arrived_first, arrived_last = e_first[i], e_last[i]
+            mask = None if every[i] else on[i]
+            few_i = few[i] if single[i] else None
+            c0 = cell
+            for srv, t, blocking, delay in chain:
+                start, last_start, end = starts[cell], last_starts[cell], ends[cell]
+                maximum(arrived_first, now[srv] if srv in now else free[srv], out=start)
+                fe = add(start, t, out=first_end) if not delay else add(start, t)
+                back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
+                if back >= 0:
+                    maximum(fe, slots_first[srv][back % ring[srv]], out=fe)
+                multiply(after_first[i], t, out=later)
+                add(later, fe, out=last_start)
+                maximum(last_start, arrived_last, out=last_start)
+                if few_i is not None:
+                    copyto(last_start, start, where=few_i)
+                add(last_start, t, out=end)
+                if back >= 0:
+                    maximum(end, slots_last[srv][back % ring[srv]], out=end)
+                held = subtract(end, start, out=later)
+                if mask is None:
+                    now[srv] = end
+                    add(busy[srv], held, out=busy[srv])
+                else:
+                    now[srv] = where(mask, end, now[srv] if srv in now else free[srv])
+                    add(busy[srv], held, out=busy[srv], where=mask)
+                if delay:
+                    arrived_first, arrived_last = fe + delay, end + delay
+                else:
+                    arrived_first, arrived_last = fe, end
+                cell += 1
+            sent_until[i] = last_starts[c0]
+            done[i] = arrived_last
+            for j, (srv, _, blocking, _) in enumerate(chain):
+                if blocking:  # the slot of this chunk: when its first and last message left the buffer (started next)
+                    n, r = size[srv], ring[srv]
+                    first, last = starts[c0 + j + 1], last_starts[c0 + j + 1]
+                    if mask is not None:
+                        first, last = where(mask, first, -np.inf), where(mask, last, -np.inf)
+                    if n:
+                        maximum(slots_first[srv][(n - 1) % r], first, out=slots_first[srv][n % r])
+                        maximum(slots_last[srv][(n - 1) % r], last, out=slots_last[srv][n % r])
+                    else:
+                        slots_first[srv][0], slots_last[srv][0] = first, last
+                    size[srv] = n + 1
+        for srv, row in now.items():
+            free[srv] = row
+        if timeline is not None:
+            servers = [srv for f in f_live.tolist() for srv, _, _, _ in chains[f]]
+            for c in np.nonzero(on[np.repeat(np.arange(len(live)), [len(chains[f]) for f in f_live])][:, 0])[0]:
+                timeline.intervals.append((self.servers[servers[c]], float(starts[c, 0]), float(ends[c, 0])))
         sent_until[~on] = -np.inf
         done[~on] = 0.0
-        f_live = live % n_flows
-        for to, ends, target in ((src[f_live], sent_until, soma_end), (dst[f_live], done, ready)):
-            for u in np.unique(to):
-                rows = to == u
-                np.maximum(target[u], ends[rows].max(axis=0), out=target[u])
-                used[u] |= on[rows].any(axis=0)
+        for to, ends_, target in ((sender, sent_until, soma_end), (receiver, done, ready)):
+            order = np.argsort(to, kind="stable")
+            units, at = np.unique(to[order], return_index=True)
+            target[units] = maximum(target[units], maximum.reduceat(ends_[order], at, axis=0))
+            used[units] |= np.logical_or.reduceat(on[order], at, axis=0)
 
-    def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
-        """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
-        cycles in flight after it); stages that cost nothing are left out (they would only pass messages on)."""
-        syn = syn_per[k, f.dst]
-        den = den_per[k, f.dst]
-        if not self.overlap:  # one receive server; the output stage is in the soma pass
-            recv = syn + den + (self.message_in if f.packet else 0.0)
-            chain = self._links(f) + [(self.server(f.dst, "synapse"), recv, False, 0.0)]
+    def _tables(self, n_cells: int, b: int) -> tuple[np.ndarray, ...]:
+        """Three work tables [n_cells, b] (kept between phases and batches: fresh memory costs more to touch than
+        to compute in)."""
+        if self._work.shape[1] < n_cells or self._work.shape[2] != b:
+            self._work = np.empty((3, max(n_cells, self._work.shape[1]), b))
+        return tuple(self._work[:, :n_cells])
+
+    def _chains(self, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[list[tuple[int, object, bool, float]]]:
+        """Per flow of phase ``k`` the servers a chunk crosses: (server, per-message busy cycles, blocking, cycles in
+        flight after it); stages that cost nothing are left out (they would only pass messages on). The sending
+        stages and links are the program's (:attr:`heads`); the receiving stages are priced per receiver."""
+        tails: dict[tuple[int, bool], list] = {}
+        chains = []
+        for f, head in zip(self.flows[k], self.heads[k]):
+            key = (f.dst, f.packet)
+            if key not in tails:
+                syn, den = syn_per[k, f.dst], den_per[k, f.dst]
+                if not self.overlap:  # one receive server; the output stage is in the soma pass
+                    tail = [(self.server(f.dst, "synapse"), syn + den + (self.message_in if f.packet else 0.0))]
+                else:
+                    tail = [(self.server(f.dst, "synapse"), syn), (self.server(f.dst, "dendrite"), den)]
+                tails[key] = [(srv, t, False, 0.0) for srv, t in tail if t.any()]
+            chain = head + tails[key]
+            if chain and chain[-1][2]:  # a blocking server needs a next one to drain its buffer
+                chain[-1] = chain[-1][:2] + (False,) + chain[-1][3:]
+            chains.append(chain)
+        return chains
+
+    def _head(self, f: Flow) -> list[tuple[int, float, bool, float]]:
+        """The servers of flow ``f`` before its receiver's (:meth:`_chains`): with ``stages_overlap`` the sender's
+        output stage, the links, the receiver's input stage; else the links. Those that cost nothing left out."""
+        links = [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
+        if not self.overlap:
+            head = links
+        elif f.packet:
+            head = ([(self.server(f.src, "output"), self.t_out[f.src], True, 0.0)] + links
+                    + [(self.server(f.dst, "input"), self.message_in, False, 0.0)])
         else:
-            chain = [(self.server(f.dst, "synapse"), syn, False, 0.0),
-                     (self.server(f.dst, "dendrite"), den, False, 0.0)]
-            if f.packet:
-                chain = ([(self.server(f.src, "output"), self.t_out[f.src], True, 0.0)] + self._links(f)
-                         + [(self.server(f.dst, "input"), self.message_in, False, 0.0)] + chain)
-        chain = [c for c in chain if np.any(c[1])]
-        if chain and chain[-1][2]:  # a blocking server needs a next one to drain its buffer
-            chain[-1] = chain[-1][:2] + (False,) + chain[-1][3:]
-        return chain
-
-    def _links(self, f: Flow) -> list[tuple[int, float, bool, float]]:
-        return [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
-
-    def _chunk(self, chain, on, every: bool, few, single: bool, after_first, e_first, e_last, free, busy,
-               hist: "_History", timeline):
-        """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
-        servers; return (start of its last message at the first server, end of its last at the last server). Of m:
-        ``on`` m > 0, ``every`` all on (no inference of the batch skips the chunk: no masking needed), ``few``
-        m < 2, ``single`` any few, ``after_first`` m - 2. (Fresh arrays are updated in place.)"""
-        if not chain:
-            return e_last, e_last
-        depth = self.depth
-        starts, first = [], []  # start and finish (blocking included) of the first message at each server
-        prev = e_first
-        for srv, tj, blocking, delay in chain:
-            start = np.maximum(prev, free[srv])
-            f = start + tj
-            if blocking:
-                room = hist.room(srv, depth, last=False)
-                if room is not None:
-                    np.maximum(f, room, out=f)
-            starts.append(start)
-            first.append(f)
-            prev = f + delay if delay else f
-        prev_last = e_last
-        last_starts = []
-        for j, (srv, tj, blocking, delay) in enumerate(chain):
-            # the last message starts once it has arrived and the one before it has left (the first one: at its
-            # start); its service ends t later, and it leaves when the next buffer has room
-            arrived = prev_last + chain[j - 1][3] if j and chain[j - 1][3] else prev_last
-            last_start = after_first * tj
-            last_start += first[j]
-            np.maximum(last_start, arrived, out=last_start)
-            if single:
-                np.copyto(last_start, starts[j], where=few)
-            lj = last_start + tj
-            if blocking:
-                room = hist.room(srv, depth, last=True)
-                if room is not None:
-                    np.maximum(lj, room, out=lj)
-            if timeline is not None and on[0]:
-                timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
-            if every:
-                free[srv] = lj
-                busy[srv] += lj - starts[j]
-            else:
-                np.copyto(free[srv], lj, where=on)
-                np.add(busy[srv], lj - starts[j], out=busy[srv], where=on)
-            last_starts.append(last_start)
-            prev_last = lj
-        for j, (srv, _, blocking, _) in enumerate(chain):
-            if blocking:
-                hist.record(srv, None if every else on, starts[j + 1], last_starts[j + 1])
-        return last_starts[0], prev_last + chain[-1][3]
+            head = []
+        return [c for c in head if c[1]]
 
 
 class _History:
