@@ -150,7 +150,7 @@ class EventTiming:
         self.bound_counts = np.zeros((n_steps, len(self.servers)), dtype=np.int64)
         self.timeline: Timeline | None = None
         self.heads = [[self._head(f) for f in flows] for flows in self.flows]  # :meth:`_chains`
-        self._work = np.empty((3, 0, 0))  # :meth:`_tables`
+        self._work = np.empty((4, 0, 0))  # :meth:`_tables`
 
     def server(self, unit: int, stage: str) -> int:
         return unit * len(STAGES) + STAGES.index(stage)
@@ -186,30 +186,31 @@ class EventTiming:
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
         self._time(rows, counts[..., self.counters].transpose(1, 0, 3, 2),
                    [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
-                   packets.sum(axis=2).transpose(1, 0, 2))
+                   packets.sum(axis=2).transpose(1, 2, 0))
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
         """The Ledger's sink: time the batch ``rows`` from counts [phases, b, len(READ), units] (the counters
         ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
         (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros(counts.shape[:2] + counts.shape[3:])  # [phases, b, units] packets received (whole numbers: exact sums)
+        mesh_in = np.zeros((counts.shape[0], counts.shape[3], counts.shape[1]))  # [phases, units, b] packets received
         for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
             for u in np.unique(dst):
-                mesh_in[k, :, u] = sent[:, dst == u].sum(axis=1)
+                mesh_in[k, u] = sent[:, dst == u].sum(axis=1)  # whole numbers: exact sums
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [phases, b, units]
+        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [phases, units, b]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
         at = {c: i for i, c in enumerate(READ)}  # counts' third axis: the counters READ
+        by_counter = np.ascontiguousarray(counts.transpose(2, 0, 3, 1))  # [len(READ), phases, units, b]
 
-        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, b, units]
+        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, units, b]
             out = None
             for c in names:
-                x = counts[:, :, at[c]] * ucyc[:, C[c]] if weighted else counts[:, :, at[c]]
+                x = by_counter[at[c]] * ucyc[:, C[c], None] if weighted else by_counter[at[c]]
                 out = x.copy() if out is None else np.add(out, x, out=out)
             return out
 
@@ -218,10 +219,7 @@ class EventTiming:
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
-        local_n = np.maximum(delivered - mesh_in, 0.0)
-        # per phase and unit, [b] each
-        soma_cycles, syn_per, den_per, local_n = (x.transpose(0, 2, 1)
-                                                  for x in (soma_cycles, syn_per, den_per, local_n))
+        local_n = np.maximum(delivered - mesh_in, 0.0)  # these four [phases, units, b]
 
         sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[k, f.dst]
                               for f, slot in zip(flows, self.flow_slot[k])])
@@ -295,8 +293,9 @@ class EventTiming:
         starts once it has arrived and the server is free and ends t later (at a blocking server: no earlier than
         the next buffer has room); its last message starts once it has arrived and m - 2 messages more have been
         served after the first (m < 2: with the first) and ends t later (or when the next buffer has room). Only
-        these recurrences run per chunk and server, on arrays [b]; what does not feed them (emission times, what a
-        chunk's sender and receiver wait for, the timeline) is done for the whole phase at once."""
+        these recurrences and the buffers' slots run per chunk and server, on arrays [b] (a "cell": one row of the
+        phase's tables, a flow's cells together); what does not feed them (emission times, (m - 2) t, the busy
+        cycles, what a chunk's sender and receiver wait for, the timeline) is done for the whole phase at once."""
         flows = self.flows[k]
         n_flows, b = sizes.shape
         if not n_flows:
@@ -306,6 +305,7 @@ class EventTiming:
         live = np.nonzero(m_all.any(axis=1))[0]
         if not live.size:
             return
+        n_live = len(live)
         f_live = live % n_flows
         m = m_all[live]
         sender, receiver = self.flow_src[k][f_live], self.flow_dst[k][f_live]
@@ -317,32 +317,54 @@ class EventTiming:
             else:
                 emitted[i] = m[i]
             upto[u] = emitted[i]
-        total = np.maximum(n_msgs, 1.0)[sender]
+        if len(upto) == 1:  # one sender: its rows broadcast (the same numbers as gathered rows)
+            base, per, total = begin[sender[0]], soma[sender[0]], np.maximum(n_msgs[sender[0]], 1.0)
+        else:
+            base, per, total = begin[sender], soma[sender], np.maximum(n_msgs, 1.0)[sender]
         j1 = emitted - m + 1.0
-        base, per = begin[sender], soma[sender]
         e_first = base + per * j1 / total
         e_last = base + per * emitted / total
         on, few = m > 0, m < 2.0
-        every, single, after_first = on.all(axis=1).tolist(), few.any(axis=1).tolist(), m - 2.0
+        every, single = on.all(axis=1).tolist(), few.any(axis=1).tolist()
         chains = self._chains(k, syn_per, den_per)
-        n_cells = sum(len(chains[f]) for f in f_live.tolist())
-        starts, last_starts, ends = self._tables(n_cells, b)
-        first_end, later = np.empty(b), np.empty(b)
-        maximum, add, subtract, multiply, copyto, where = (np.maximum, np.add, np.subtract, np.multiply, np.copyto,
-                                                           np.where)
+        # the tables' rows: flow by flow, its chunks in order, each chunk's servers in order
+        n_links = np.array([len(c) for c in chains], dtype=np.int64)
+        of_flow = np.argsort(f_live, kind="stable")  # the chunks, flow by flow
+        per_flow = np.bincount(f_live, minlength=n_flows)
+        flow_first = np.cumsum(per_flow) - per_flow  # where each flow's chunks begin in of_flow
+        rank = np.empty(n_live, dtype=np.int64)
+        rank[of_flow] = np.arange(n_live) - np.repeat(flow_first, per_flow)
+        flow_row = np.cumsum(per_flow * n_links) - per_flow * n_links
+        chunk_row = (flow_row[f_live] + rank * n_links[f_live]).tolist()  # a chunk's first cell
+        n_cells = int((per_flow * n_links).sum())
+        starts, last_starts, ends, later = self._tables(n_cells, b)
+        after_first = m - 2.0
+        cell_server = np.empty(n_cells, dtype=np.int64)
+        cell_chunk = np.empty(n_cells, dtype=np.int64)
+        for f, chain in enumerate(chains):
+            n_f, j_f = int(per_flow[f]), len(chain)
+            if not (n_f and j_f):
+                continue
+            rows = slice(int(flow_row[f]), int(flow_row[f]) + n_f * j_f)
+            chunks = of_flow[flow_first[f]:flow_first[f] + n_f]
+            t = np.empty((j_f, b))
+            for j, c in enumerate(chain):
+                t[j] = c[1]
+            np.multiply(after_first[chunks][:, None, :], t[None], out=later[rows].reshape(n_f, j_f, b))
+            cell_server[rows] = np.tile([c[0] for c in chain], n_f)
+            cell_chunk[rows] = np.repeat(chunks, j_f)
+        first_end = np.empty(b)
+        maximum, add, copyto, where = np.maximum, np.add, np.copyto, np.where
         depth, ring, size, slots_first, slots_last = self.depth, hist.ring, hist.size, hist.first, hist.last
         now: dict[int, np.ndarray] = {}  # when each server of the phase is free, until written back to ``free``
-        sent_until, done = np.empty((len(live), b)), np.empty((len(live), b))
-        cell = 0
         for i, f in enumerate(f_live.tolist()):
             chain = chains[f]
             if not chain:
-                sent_until[i] = done[i] = e_last[i]
                 continue
             arrived_first, arrived_last = e_first[i], e_last[i]
             mask = None if every[i] else on[i]
             few_i = few[i] if single[i] else None
-            c0 = cell
+            cell = c0 = chunk_row[i]
             for srv, t, blocking, delay in chain:
                 start, last_start, end = starts[cell], last_starts[cell], ends[cell]
                 maximum(arrived_first, now[srv] if srv in now else free[srv], out=start)
@@ -350,34 +372,26 @@ class EventTiming:
                 back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
                 if back >= 0:
                     maximum(fe, slots_first[srv][back % ring[srv]], out=fe)
-                multiply(after_first[i], t, out=later)
-                add(later, fe, out=last_start)
+                add(later[cell], fe, out=last_start)
                 maximum(last_start, arrived_last, out=last_start)
                 if few_i is not None:
                     copyto(last_start, start, where=few_i)
                 add(last_start, t, out=end)
                 if back >= 0:
                     maximum(end, slots_last[srv][back % ring[srv]], out=end)
-                held = subtract(end, start, out=later)
-                if mask is None:
-                    now[srv] = end
-                    add(busy[srv], held, out=busy[srv])
-                else:
-                    now[srv] = where(mask, end, now[srv] if srv in now else free[srv])
-                    add(busy[srv], held, out=busy[srv], where=mask)
+                now[srv] = end if mask is None else where(mask, end, now[srv] if srv in now else free[srv])
                 if delay:
                     arrived_first, arrived_last = fe + delay, end + delay
                 else:
                     arrived_first, arrived_last = fe, end
                 cell += 1
-            sent_until[i] = last_starts[c0]
-            done[i] = arrived_last
+            skip = None if mask is None else where(mask, 0.0, -np.inf)  # leaves an empty slot at its predecessor
             for j, (srv, _, blocking, _) in enumerate(chain):
-                if blocking:  # the slot of this chunk: when its first and last message left the buffer (started next)
+                if blocking:  # this chunk's slot: when its first and last message left the buffer (started next)
                     n, r = size[srv], ring[srv]
                     first, last = starts[c0 + j + 1], last_starts[c0 + j + 1]
-                    if mask is not None:
-                        first, last = where(mask, first, -np.inf), where(mask, last, -np.inf)
+                    if skip is not None:
+                        first, last = first + skip, last + skip
                     if n:
                         maximum(slots_first[srv][(n - 1) % r], first, out=slots_first[srv][n % r])
                         maximum(slots_last[srv][(n - 1) % r], last, out=slots_last[srv][n % r])
@@ -386,23 +400,50 @@ class EventTiming:
                     size[srv] = n + 1
         for srv, row in now.items():
             free[srv] = row
+        self._add_busy(busy, cell_server, cell_chunk, on, starts, ends)
         if timeline is not None:
-            servers = [srv for f in f_live.tolist() for srv, _, _, _ in chains[f]]
-            for c in np.nonzero(on[np.repeat(np.arange(len(live)), [len(chains[f]) for f in f_live])][:, 0])[0]:
-                timeline.intervals.append((self.servers[servers[c]], float(starts[c, 0]), float(ends[c, 0])))
+            for i, f in enumerate(f_live.tolist()):
+                if on[i, 0]:
+                    for j, (srv, _, _, _) in enumerate(chains[f]):
+                        cell = chunk_row[i] + j
+                        timeline.intervals.append((self.servers[srv], float(starts[cell, 0]), float(ends[cell, 0])))
+        has = n_links[f_live] > 0
+        first_cell = np.where(has, chunk_row, 0)
+        last_cell = np.where(has, first_cell + n_links[f_live] - 1, 0)
+        delay_last = np.array([c[-1][3] if c else 0.0 for c in chains])[f_live]
+        sent_until = where(has[:, None], last_starts[first_cell], e_last)
+        done = where(has[:, None], ends[last_cell] + delay_last[:, None], e_last)
         sent_until[~on] = -np.inf
         done[~on] = 0.0
         for to, ends_, target in ((sender, sent_until, soma_end), (receiver, done, ready)):
-            order = np.argsort(to, kind="stable")
-            units, at = np.unique(to[order], return_index=True)
-            target[units] = maximum(target[units], maximum.reduceat(ends_[order], at, axis=0))
-            used[units] |= np.logical_or.reduceat(on[order], at, axis=0)
+            for u in np.unique(to):
+                rows = to == u
+                maximum(target[u], ends_[rows].max(axis=0), out=target[u])
+                used[u] |= on[rows].any(axis=0)
+
+    @staticmethod
+    def _add_busy(busy, cell_server, cell_chunk, on, starts, ends) -> None:
+        """Add each cell's held time (end - start, where its chunk has messages) to its server's busy cycles, cell
+        after cell in the order they ran (a server's sum is a sequential reduce over its rows: the same numbers as
+        adding them one at a time)."""
+        held = ends - starts
+        held[~on[cell_chunk]] = 0.0
+        order = np.lexsort((cell_chunk, cell_server))
+        servers, at, count = np.unique(cell_server[order], return_index=True, return_counts=True)
+        stack = np.empty((len(order) + len(servers), held.shape[1]))
+        first = at + np.arange(len(servers))  # each server's busy row, then its cells
+        stack[first] = busy[servers]
+        rest = np.ones(len(stack), bool)
+        rest[first] = False
+        stack[rest] = held[order]
+        for srv, a, n in zip(servers.tolist(), first.tolist(), count.tolist()):
+            np.add.reduce(stack[a:a + n + 1], axis=0, out=busy[srv])
 
     def _tables(self, n_cells: int, b: int) -> tuple[np.ndarray, ...]:
-        """Three work tables [n_cells, b] (kept between phases and batches: fresh memory costs more to touch than
+        """Four work tables [n_cells, b] (kept between phases and batches: fresh memory costs more to touch than
         to compute in)."""
         if self._work.shape[1] < n_cells or self._work.shape[2] != b:
-            self._work = np.empty((3, max(n_cells, self._work.shape[1]), b))
+            self._work = np.empty((4, max(n_cells, self._work.shape[1]), b))
         return tuple(self._work[:, :n_cells])
 
     def _chains(self, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[list[tuple[int, object, bool, float]]]:
