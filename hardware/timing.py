@@ -150,7 +150,7 @@ class EventTiming:
         self.bound_counts = np.zeros((n_steps, len(self.servers)), dtype=np.int64)
         self.timeline: Timeline | None = None
         self.heads = [[self._head(f) for f in flows] for flows in self.flows]  # :meth:`_chains`
-        self._work = np.empty((4, 0, 0))  # :meth:`_tables`
+        self._work = np.empty((0, 4, 0))  # :meth:`_tables`
 
     def server(self, unit: int, stage: str) -> int:
         return unit * len(STAGES) + STAGES.index(stage)
@@ -337,7 +337,8 @@ class EventTiming:
         flow_row = np.cumsum(per_flow * n_links) - per_flow * n_links
         chunk_row = (flow_row[f_live] + rank * n_links[f_live]).tolist()  # a chunk's first cell
         n_cells = int((per_flow * n_links).sum())
-        starts, last_starts, ends, later = self._tables(n_cells, b)
+        both, ends, later = self._tables(n_cells, b)  # both: [cells, 2, b] when its first and last message start
+        starts, last_starts = both[:, 0], both[:, 1]
         after_first = m - 2.0
         cell_server = np.empty(n_cells, dtype=np.int64)
         cell_chunk = np.empty(n_cells, dtype=np.int64)
@@ -355,7 +356,7 @@ class EventTiming:
             cell_chunk[rows] = np.repeat(chunks, j_f)
         first_end = np.empty(b)
         maximum, add, copyto, where = np.maximum, np.add, np.copyto, np.where
-        depth, ring, size, slots_first, slots_last = self.depth, hist.ring, hist.size, hist.first, hist.last
+        depth, ring, size, slots = self.depth, hist.ring, hist.size, hist.slots
         now: dict[int, np.ndarray] = {}  # when each server of the phase is free, until written back to ``free``
         for i, f in enumerate(f_live.tolist()):
             chain = chains[f]
@@ -371,14 +372,15 @@ class EventTiming:
                 fe = add(start, t, out=first_end) if not delay else add(start, t)
                 back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
                 if back >= 0:
-                    maximum(fe, slots_first[srv][back % ring[srv]], out=fe)
+                    room = slots[srv][back % ring[srv]]
+                    maximum(fe, room[0], out=fe)
                 add(later[cell], fe, out=last_start)
                 maximum(last_start, arrived_last, out=last_start)
                 if few_i is not None:
                     copyto(last_start, start, where=few_i)
                 add(last_start, t, out=end)
                 if back >= 0:
-                    maximum(end, slots_last[srv][back % ring[srv]], out=end)
+                    maximum(end, room[1], out=end)
                 now[srv] = end if mask is None else where(mask, end, now[srv] if srv in now else free[srv])
                 if delay:
                     arrived_first, arrived_last = fe + delay, end + delay
@@ -388,15 +390,12 @@ class EventTiming:
             skip = None if mask is None else where(mask, 0.0, -np.inf)  # leaves an empty slot at its predecessor
             for j, (srv, _, blocking, _) in enumerate(chain):
                 if blocking:  # this chunk's slot: when its first and last message left the buffer (started next)
-                    n, r = size[srv], ring[srv]
-                    first, last = starts[c0 + j + 1], last_starts[c0 + j + 1]
-                    if skip is not None:
-                        first, last = first + skip, last + skip
+                    n, r, ring_ = size[srv], ring[srv], slots[srv]
+                    left = both[c0 + j + 1] if skip is None else both[c0 + j + 1] + skip
                     if n:
-                        maximum(slots_first[srv][(n - 1) % r], first, out=slots_first[srv][n % r])
-                        maximum(slots_last[srv][(n - 1) % r], last, out=slots_last[srv][n % r])
+                        maximum(ring_[(n - 1) % r], left, out=ring_[n % r])
                     else:
-                        slots_first[srv][0], slots_last[srv][0] = first, last
+                        ring_[0] = left
                     size[srv] = n + 1
         for srv, row in now.items():
             free[srv] = row
@@ -440,11 +439,12 @@ class EventTiming:
             np.add.reduce(stack[a:a + n + 1], axis=0, out=busy[srv])
 
     def _tables(self, n_cells: int, b: int) -> tuple[np.ndarray, ...]:
-        """Four work tables [n_cells, b] (kept between phases and batches: fresh memory costs more to touch than
-        to compute in)."""
-        if self._work.shape[1] < n_cells or self._work.shape[2] != b:
-            self._work = np.empty((4, max(n_cells, self._work.shape[1]), b))
-        return tuple(self._work[:, :n_cells])
+        """Work tables [n_cells, 2, b], [n_cells, b], [n_cells, b] (kept between phases and batches: fresh memory
+        costs more to touch than to compute in)."""
+        if self._work.shape[0] < n_cells or self._work.shape[2] != b:
+            self._work = np.empty((max(n_cells, self._work.shape[0]), 4, b))
+        work = self._work[:n_cells]
+        return work[:, :2], work[:, 2], work[:, 3]
 
     def _chains(self, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[list[tuple[int, object, bool, float]]]:
         """Per flow of phase ``k`` the servers a chunk crosses: (server, per-message busy cycles, blocking, cycles in
@@ -493,29 +493,6 @@ class _History:
 
     def __init__(self, b: int, capacity: dict[int, int], depth: int) -> None:
         self.ring = {s: min(c, depth + 1) for s, c in capacity.items()}
-        self.first = {s: np.empty((r, b)) for s, r in self.ring.items()}  # a slot is written before it is read
-        self.last = {s: np.empty((r, b)) for s, r in self.ring.items()}
-        self.size = dict.fromkeys(capacity, 0)
-
-    def record(self, srv: int, on: np.ndarray | None, start_first: np.ndarray, start_last: np.ndarray) -> None:
-        """Add the slot of a chunk (``on`` [b] where it holds messages; None: in every inference)."""
-        k, r = self.size[srv], self.ring[srv]
-        first, last = self.first[srv], self.last[srv]
-        if on is not None:
-            start_first = np.where(on, start_first, -np.inf)
-            start_last = np.where(on, start_last, -np.inf)
-        if k:
-            np.maximum(first[(k - 1) % r], start_first, out=first[k % r])
-            np.maximum(last[(k - 1) % r], start_last, out=last[k % r])
-        else:
-            first[0] = start_first
-            last[0] = start_last
-        self.size[srv] = k + 1
-
-    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | None:
-        """When the chunk ``depth`` slots back had its first (or ``last``) message start at the next server: the
-        earliest the next chunk's first (last) message can enter the buffer (None: the buffer had room)."""
-        k = self.size.get(srv, 0) - depth
-        if k < 0:
-            return None
-        return (self.last if last else self.first)[srv][k % self.ring[srv]]
+        # per server and slot: [when its first message left, when its last left] (written before it is read)
+        self.slots = {s: np.empty((r, 2, b)) for s, r in self.ring.items()}
+        self.size = dict.fromkeys(capacity, 0)  # slots recorded so far
