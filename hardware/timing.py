@@ -150,6 +150,12 @@ class EventTiming:
         self.bound_counts = np.zeros((n_steps, len(self.servers)), dtype=np.int64)
         self.timeline: Timeline | None = None
         self.heads = [[self._head(f) for f in flows] for flows in self.flows]  # :meth:`_chains`
+        # (phase, unit) of every flow's receiver: the only units whose receiving side the model prices
+        self.receivers = sorted({(k, f.dst) for k, flows in enumerate(self.flows) for f in flows})
+        self.receiver_at = {kd: i for i, kd in enumerate(self.receivers)}
+        self.receiver_phase = np.array([k for k, _ in self.receivers], dtype=np.int64)
+        self.receiver_unit = np.array([u for _, u in self.receivers], dtype=np.int64)
+        self.receiver_pairs = [np.nonzero(self.pair_dst[k] == u)[0] for k, u in self.receivers]
         self._work = np.empty((0, 4, 0))  # :meth:`_tables`
 
     def server(self, unit: int, stage: str) -> int:
@@ -186,42 +192,48 @@ class EventTiming:
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
         self._time(rows, counts[..., self.counters].transpose(1, 0, 3, 2),
                    [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
-                   packets.sum(axis=2).transpose(1, 2, 0))
+                   packets.sum(axis=2)[:, self.receiver_phase, self.receiver_unit].T)
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
         """The Ledger's sink: time the batch ``rows`` from counts [phases, b, len(READ), units] (the counters
         ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
         (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros((counts.shape[0], counts.shape[3], counts.shape[1]))  # [phases, units, b] packets received
-        for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
-            for u in np.unique(dst):
-                mesh_in[k, u] = sent[:, dst == u].sum(axis=1)  # whole numbers: exact sums
+        mesh_in = np.zeros((len(self.receivers), counts.shape[1]))  # [receivers, b] packets received
+        for i, (k, cols) in enumerate(zip(self.receiver_phase.tolist(), self.receiver_pairs)):
+            if cols.size:
+                mesh_in[i] = packets[k][:, cols].sum(axis=1)  # whole numbers: exact sums
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [phases, units, b]
+        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [receivers, b]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
         at = {c: i for i, c in enumerate(READ)}  # counts' third axis: the counters READ
-        by_counter = np.ascontiguousarray(counts.transpose(2, 0, 3, 1))  # [len(READ), phases, units, b]
+        soma_cycles = None  # [phases, b, units], then [phases, units, b]
+        for c in SOMA:
+            x = counts[:, :, at[c]] * ucyc[:, C[c]]
+            soma_cycles = x if soma_cycles is None else np.add(soma_cycles, x, out=soma_cycles)
+        soma_cycles = np.ascontiguousarray(soma_cycles.transpose(0, 2, 1))
+        # the receiving side, per receiver [receivers, b]
+        got = counts[self.receiver_phase, :, :, self.receiver_unit].transpose(2, 0, 1)  # [len(READ), receivers, b]
+        weight = ucyc[self.receiver_unit]
 
-        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, units, b]
+        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order
             out = None
             for c in names:
-                x = by_counter[at[c]] * ucyc[:, C[c], None] if weighted else by_counter[at[c]]
+                x = got[at[c]] * weight[:, C[c], None] if weighted else got[at[c]]
                 out = x.copy() if out is None else np.add(out, x, out=out)
             return out
 
-        soma_cycles, syn_cycles = total(SOMA, True), total(SYNAPSE, True)
-        syn_events, delivered = total(SYNAPTIC_EVENTS, False), total(DELIVERIES, False)
+        syn_cycles, syn_events, delivered = total(SYNAPSE, True), total(SYNAPTIC_EVENTS, False), total(DELIVERIES, False)
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
-        local_n = np.maximum(delivered - mesh_in, 0.0)  # these four [phases, units, b]
-
-        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[k, f.dst]
+        local_n = np.maximum(delivered - mesh_in, 0.0)
+        at_receiver = self.receiver_at
+        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[at_receiver[(k, f.dst)]]
                               for f, slot in zip(flows, self.flow_slot[k])])
                     if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
         rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
@@ -455,7 +467,8 @@ class EventTiming:
         for f, head in zip(self.flows[k], self.heads[k]):
             key = (f.dst, f.packet)
             if key not in tails:
-                syn, den = syn_per[k, f.dst], den_per[k, f.dst]
+                at = self.receiver_at[(k, f.dst)]
+                syn, den = syn_per[at], den_per[at]
                 if not self.overlap:  # one receive server; the output stage is in the soma pass
                     tail = [(self.server(f.dst, "synapse"), syn + den + (self.message_in if f.packet else 0.0))]
                 else:
