@@ -418,19 +418,29 @@ class EventTiming:
                     for j, (srv, _, _, _) in enumerate(chains[f]):
                         cell = chunk_row[i] + j
                         timeline.intervals.append((self.servers[srv], float(starts[cell, 0]), float(ends[cell, 0])))
-        has = n_links[f_live] > 0
-        first_cell = np.where(has, chunk_row, 0)
-        last_cell = np.where(has, first_cell + n_links[f_live] - 1, 0)
-        delay_last = np.array([c[-1][3] if c else 0.0 for c in chains])[f_live]
-        sent_until = where(has[:, None], last_starts[first_cell], e_last)
-        done = where(has[:, None], ends[last_cell] + delay_last[:, None], e_last)
-        sent_until[~on] = -np.inf
-        done[~on] = 0.0
-        for to, ends_, target in ((sender, sent_until, soma_end), (receiver, done, ready)):
-            for u in np.unique(to):
-                rows = to == u
-                maximum(target[u], ends_[rows].max(axis=0), out=target[u])
-                used[u] |= on[rows].any(axis=0)
+        # what each chunk's sender waits for (its last message started at the first server) and its receiver (its
+        # last message left the last server), flow by flow: the maximum over the chunks that hold messages
+        on_by_flow = on[of_flow]
+        for f, chain in enumerate(chains):
+            n_f = int(per_flow[f])
+            if not n_f:
+                continue
+            on_f = on_by_flow[flow_first[f]:flow_first[f] + n_f]
+            if chain:
+                j_f, row = len(chain), int(flow_row[f])
+                sent = np.max(last_starts[row:row + n_f * j_f:j_f], axis=0, where=on_f, initial=-np.inf)
+                done = np.max(ends[row + j_f - 1:row + n_f * j_f:j_f], axis=0, where=on_f, initial=-np.inf)
+                if chain[-1][3]:
+                    done += chain[-1][3]  # in flight after the last server (the maximum of the sums)
+            else:
+                sent = done = np.max(e_last[of_flow[flow_first[f]:flow_first[f] + n_f]], axis=0, where=on_f,
+                                     initial=-np.inf)
+            u, v = int(self.flow_src[k][f]), int(self.flow_dst[k][f])
+            maximum(soma_end[u], sent, out=soma_end[u])
+            maximum(ready[v], done, out=ready[v])
+            any_on = on_f.any(axis=0)
+            used[u] |= any_on
+            used[v] |= any_on
 
     @staticmethod
     def _add_busy(busy, cell_server, cell_chunk, on, starts, ends) -> None:
