@@ -447,18 +447,14 @@ class EventTiming:
         """Add each cell's held time (end - start, where its chunk has messages) to its server's busy cycles, cell
         after cell in the order they ran (a server's sum is a sequential reduce over its rows: the same numbers as
         adding them one at a time)."""
-        held = ends - starts
-        held[~on[cell_chunk]] = 0.0
+        held = np.subtract(ends, starts)
+        held *= on[cell_chunk]  # 0 where the chunk holds no messages (held >= 0: no sign to lose)
         order = np.lexsort((cell_chunk, cell_server))
-        servers, at, count = np.unique(cell_server[order], return_index=True, return_counts=True)
-        stack = np.empty((len(order) + len(servers), held.shape[1]))
-        first = at + np.arange(len(servers))  # each server's busy row, then its cells
-        stack[first] = busy[servers]
-        rest = np.ones(len(stack), bool)
-        rest[first] = False
-        stack[rest] = held[order]
-        for srv, a, n in zip(servers.tolist(), first.tolist(), count.tolist()):
-            np.add.reduce(stack[a:a + n + 1], axis=0, out=busy[srv])
+        held = held[order]
+        servers, at = np.unique(cell_server[order], return_index=True)
+        held[at] += busy[servers]  # each server's first cell starts from its busy cycles so far
+        for srv, a, z in zip(servers.tolist(), at.tolist(), at[1:].tolist() + [len(order)]):
+            np.add.reduce(held[a:z], axis=0, out=busy[srv])
 
     def _tables(self, n_cells: int, b: int) -> tuple[np.ndarray, ...]:
         """Work tables [n_cells, 2, b], [n_cells, b], [n_cells, b] (kept between phases and batches: fresh memory
