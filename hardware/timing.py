@@ -284,7 +284,7 @@ class EventTiming:
                 soma_free = np.where(active, soma_end, soma_free)
             last = free.max(axis=0)
             end = np.maximum(last, start)
-            bound = np.argmax(busy, axis=0)
+            bound = np.argmax(busy == busy.max(axis=0), axis=0)  # the first server held longest (as argmax; faster)
             np.add.at(self.bound_counts[s], bound[end > start], 1)
             busy[:] = 0.0
             cycles = end - start + self.barrier
