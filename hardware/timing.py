@@ -369,7 +369,8 @@ class EventTiming:
         first_end = np.empty(b)
         maximum, add, copyto, where = np.maximum, np.add, np.copyto, np.where
         depth, ring, size, slots = self.depth, hist.ring, hist.size, hist.slots
-        now: dict[int, np.ndarray] = {}  # when each server of the phase is free, until written back to ``free``
+        now = {c[0]: free[c[0]] for chain in chains for c in chain}  # when each server is free (back at the end)
+        blocking_at = [[(j, c[0]) for j, c in enumerate(chain) if c[2]] for chain in chains]
         for i, f in enumerate(f_live.tolist()):
             chain = chains[f]
             if not chain:
@@ -380,35 +381,36 @@ class EventTiming:
             cell = c0 = chunk_row[i]
             for srv, t, blocking, delay in chain:
                 start, last_start, end = starts[cell], last_starts[cell], ends[cell]
-                maximum(arrived_first, now[srv] if srv in now else free[srv], out=start)
-                fe = add(start, t, out=first_end) if not delay else add(start, t)
+                maximum(arrived_first, now[srv], out=start)
+                fe = add(start, t, first_end) if not delay else add(start, t)  # (positional out: a little faster)
                 back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
                 if back >= 0:
                     room = slots[srv][back % ring[srv]]
                     maximum(fe, room[0], out=fe)
-                add(later[cell], fe, out=last_start)
+                add(later[cell], fe, last_start)
                 maximum(last_start, arrived_last, out=last_start)
                 if few_i is not None:
                     copyto(last_start, start, where=few_i)
-                add(last_start, t, out=end)
+                add(last_start, t, end)
                 if back >= 0:
                     maximum(end, room[1], out=end)
-                now[srv] = end if mask is None else where(mask, end, now[srv] if srv in now else free[srv])
+                now[srv] = end if mask is None else where(mask, end, now[srv])
                 if delay:
                     arrived_first, arrived_last = fe + delay, end + delay
                 else:
                     arrived_first, arrived_last = fe, end
                 cell += 1
-            skip = None if mask is None else where(mask, 0.0, -np.inf)  # leaves an empty slot at its predecessor
-            for j, (srv, _, blocking, _) in enumerate(chain):
-                if blocking:  # this chunk's slot: when its first and last message left the buffer (started next)
-                    n, r, ring_ = size[srv], ring[srv], slots[srv]
-                    left = both[c0 + j + 1] if skip is None else both[c0 + j + 1] + skip
-                    if n:
-                        maximum(ring_[(n - 1) % r], left, out=ring_[n % r])
-                    else:
-                        ring_[0] = left
-                    size[srv] = n + 1
+            # this chunk's slot at each buffer it passed: when its first and last message left it (started next);
+            # where the chunk is empty, the slot repeats its predecessor
+            skip = None if mask is None or not blocking_at[f] else where(mask, 0.0, -np.inf)
+            for j, srv in blocking_at[f]:
+                n, r, ring_ = size[srv], ring[srv], slots[srv]
+                left = both[c0 + j + 1] if skip is None else both[c0 + j + 1] + skip
+                if n:
+                    maximum(ring_[(n - 1) % r], left, out=ring_[n % r])
+                else:
+                    ring_[0] = left
+                size[srv] = n + 1
         for srv, row in now.items():
             free[srv] = row
         self._add_busy(busy, cell_server, cell_chunk, on, starts, ends)
