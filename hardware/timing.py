@@ -227,7 +227,8 @@ class EventTiming:
                 out = x.copy() if out is None else np.add(out, x, out=out)
             return out
 
-        syn_cycles, syn_events, delivered = total(SYNAPSE, True), total(SYNAPTIC_EVENTS, False), total(DELIVERIES, False)
+        syn_cycles, syn_events = total(SYNAPSE, True), total(SYNAPTIC_EVENTS, False)
+        delivered = total(DELIVERIES, False)
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
@@ -510,7 +511,8 @@ class _History:
     chunks of a round are about D such messages. A message may enter the buffer once the chunk D slots back has
     left it: the running maximum makes an empty slot count as its last non-empty predecessor (a buffer holding empty
     slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty).
-    Only the last D + 1 slots are kept (a ring; a server's ``capacity`` if smaller): nothing reads further back."""
+    Only the last D + 1 slots are kept (a ring; a server's ``capacity`` if smaller): nothing reads further back.
+    ``EventTiming._phase_chunks`` writes a slot after each chunk and reads slot ``size - D`` (if any) as the room."""
 
     def __init__(self, b: int, capacity: dict[int, int], depth: int) -> None:
         self.ring = {s: min(c, depth + 1) for s, c in capacity.items()}
