@@ -156,7 +156,6 @@ class EventTiming:
         self.receiver_phase = np.array([k for k, _ in self.receivers], dtype=np.int64)
         self.receiver_unit = np.array([u for _, u in self.receivers], dtype=np.int64)
         self.receiver_pairs = [np.nonzero(self.pair_dst[k] == u)[0] for k, u in self.receivers]
-        self._work = np.empty((0, 4, 0))  # :meth:`_tables`
 
     def server(self, unit: int, stage: str) -> int:
         return unit * len(STAGES) + STAGES.index(stage)
@@ -256,7 +255,7 @@ class EventTiming:
             soma_free = np.maximum(free[self.soma_servers], start)
             for k in np.nonzero(step_of == s)[0]:
                 sizes = sizes_of[k]
-                src, dst = self.flow_src[k], self.flow_dst[k]
+                src = self.flow_src[k]
                 n_msgs = np.zeros((n_units, b))
                 for u, rows_u in self.flows_from[k]:
                     n_msgs[u] = sizes[rows_u].sum(axis=0)  # whole numbers of messages: exact in any order
@@ -310,10 +309,9 @@ class EventTiming:
         starts once it has arrived and the server is free and ends t later (at a blocking server: no earlier than
         the next buffer has room); its last message starts once it has arrived and m - 2 messages more have been
         served after the first (m < 2: with the first) and ends t later (or when the next buffer has room). Only
-        these recurrences and the buffers' slots run per chunk and server, on arrays [b] (a "cell": one row of the
-        phase's tables, a flow's cells together); what does not feed them (emission times, (m - 2) t, the busy
-        cycles, what a chunk's sender and receiver wait for, the timeline) is done for the whole phase at once."""
-        flows = self.flows[k]
+        these recurrences, the busy cycles and the buffers' slots run per chunk and server, on arrays [b] reused
+        chunk after chunk; the emission times and what a chunk's sender and receiver wait for are done for the whole
+        phase at once."""
         n_flows, b = sizes.shape
         if not n_flows:
             return
@@ -325,7 +323,7 @@ class EventTiming:
         n_live = len(live)
         f_live = live % n_flows
         m = m_all[live]
-        sender, receiver = self.flow_src[k][f_live], self.flow_dst[k][f_live]
+        sender = self.flow_src[k][f_live]
         emitted = np.empty_like(m)  # per chunk: its sender's messages emitted up to and including it
         upto: dict[int, np.ndarray] = {}
         for i, u in enumerate(sender.tolist()):
@@ -344,73 +342,62 @@ class EventTiming:
         on, few = m > 0, m < 2.0
         every, single = on.all(axis=1).tolist(), few.any(axis=1).tolist()
         chains = self._chains(k, syn_per, den_per)
-        # the tables' rows: flow by flow, its chunks in order, each chunk's servers in order
-        n_links = np.array([len(c) for c in chains], dtype=np.int64)
-        of_flow = np.argsort(f_live, kind="stable")  # the chunks, flow by flow
-        per_flow = np.bincount(f_live, minlength=n_flows)
-        flow_first = np.cumsum(per_flow) - per_flow  # where each flow's chunks begin in of_flow
-        rank = np.empty(n_live, dtype=np.int64)
-        rank[of_flow] = np.arange(n_live) - np.repeat(flow_first, per_flow)
-        flow_row = np.cumsum(per_flow * n_links) - per_flow * n_links
-        chunk_row = (flow_row[f_live] + rank * n_links[f_live]).tolist()  # a chunk's first cell
-        n_cells = int((per_flow * n_links).sum())
-        both, ends, later = self._tables(n_cells, b)  # both: [cells, 2, b] when its first and last message start
-        starts, last_starts = both[:, 0], both[:, 1]
         after_first = m - 2.0
-        cell_server = np.empty(n_cells, dtype=np.int64)
-        cell_chunk = np.empty(n_cells, dtype=np.int64)
-        for f, chain in enumerate(chains):
-            n_f, j_f = int(per_flow[f]), len(chain)
-            if not (n_f and j_f):
-                continue
-            rows = slice(int(flow_row[f]), int(flow_row[f]) + n_f * j_f)
-            chunks = of_flow[flow_first[f]:flow_first[f] + n_f]
-            t = np.empty((j_f, b))
-            for j, c in enumerate(chain):
-                t[j] = c[1]
-            np.multiply(after_first[chunks][:, None, :], t[None], out=later[rows].reshape(n_f, j_f, b))
-            cell_server[rows] = np.tile([c[0] for c in chain], n_f)
-            cell_chunk[rows] = np.repeat(chunks, j_f)
-        first_end = np.empty(b)
-        maximum, add, copyto, where = np.maximum, np.add, np.copyto, np.where
+        j_max = max(len(c) for c in chains)
+        both, ends = np.empty((j_max, 2, b)), np.empty((j_max, b))  # per server of a chunk: [start of its first
+        starts, last_starts = both[:, 0], both[:, 1]  # and last message], end of its last (reused chunk by chunk)
+        first_end, later, held = np.empty(b), np.empty(b), np.empty(b)
+        sent, done = np.empty((n_live, b)), np.empty((n_live, b))  # per chunk: what its sender, receiver wait for
+        maximum, add, subtract, multiply, copyto, where = (np.maximum, np.add, np.subtract, np.multiply, np.copyto,
+                                                           np.where)
         depth, ring, size, slots = self.depth, hist.ring, hist.size, hist.slots
         now = {c[0]: free[c[0]] for chain in chains for c in chain}  # when each server is free (back at the end)
         blocking_at = [[(j, c[0]) for j, c in enumerate(chain) if c[2]] for chain in chains]
         for i, f in enumerate(f_live.tolist()):
             chain = chains[f]
             if not chain:
+                sent[i] = done[i] = e_last[i]
                 continue
             arrived_first, arrived_last = e_first[i], e_last[i]
             mask = None if every[i] else on[i]
             few_i = few[i] if single[i] else None
-            cell = c0 = chunk_row[i]
-            for srv, t, blocking, delay in chain:
-                start, last_start, end = starts[cell], last_starts[cell], ends[cell]
+            for j, (srv, t, blocking, delay) in enumerate(chain):
+                start, last_start, end = starts[j], last_starts[j], ends[j]
                 maximum(arrived_first, now[srv], out=start)
                 fe = add(start, t, first_end) if not delay else add(start, t)  # (positional out: a little faster)
                 back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
                 if back >= 0:
                     room = slots[srv][back % ring[srv]]
                     maximum(fe, room[0], out=fe)
-                add(later[cell], fe, last_start)
+                multiply(after_first[i], t, later)
+                add(later, fe, last_start)
                 maximum(last_start, arrived_last, out=last_start)
                 if few_i is not None:
                     copyto(last_start, start, where=few_i)
                 add(last_start, t, end)
                 if back >= 0:
                     maximum(end, room[1], out=end)
-                now[srv] = end if mask is None else where(mask, end, now[srv])
+                subtract(end, start, held)
+                if mask is None:
+                    now[srv] = end.copy()
+                    add(busy[srv], held, busy[srv])
+                else:
+                    now[srv] = where(mask, end, now[srv])
+                    add(busy[srv], held, out=busy[srv], where=mask)
                 if delay:
                     arrived_first, arrived_last = fe + delay, end + delay
                 else:
                     arrived_first, arrived_last = fe, end
-                cell += 1
+                if timeline is not None and on[i, 0]:
+                    timeline.intervals.append((self.servers[srv], float(start[0]), float(end[0])))
+            sent[i] = last_starts[0]
+            done[i] = arrived_last
             # this chunk's slot at each buffer it passed: when its first and last message left it (started next);
             # where the chunk is empty, the slot repeats its predecessor
             skip = None if mask is None or not blocking_at[f] else where(mask, 0.0, -np.inf)
             for j, srv in blocking_at[f]:
                 n, r, ring_ = size[srv], ring[srv], slots[srv]
-                left = both[c0 + j + 1] if skip is None else both[c0 + j + 1] + skip
+                left = both[j + 1] if skip is None else both[j + 1] + skip
                 if n:
                     maximum(ring_[(n - 1) % r], left, out=ring_[n % r])
                 else:
@@ -418,57 +405,21 @@ class EventTiming:
                 size[srv] = n + 1
         for srv, row in now.items():
             free[srv] = row
-        self._add_busy(busy, cell_server, cell_chunk, on, starts, ends)
-        if timeline is not None:
-            for i, f in enumerate(f_live.tolist()):
-                if on[i, 0]:
-                    for j, (srv, _, _, _) in enumerate(chains[f]):
-                        cell = chunk_row[i] + j
-                        timeline.intervals.append((self.servers[srv], float(starts[cell, 0]), float(ends[cell, 0])))
-        # what each chunk's sender waits for (its last message started at the first server) and its receiver (its
-        # last message left the last server), flow by flow: the maximum over the chunks that hold messages
-        on_by_flow = on[of_flow]
-        for f, chain in enumerate(chains):
-            n_f = int(per_flow[f])
+        # what each chunk's sender and receiver wait for, flow by flow: the maximum over the chunks that hold messages
+        of_flow = np.argsort(f_live, kind="stable")  # the chunks, flow by flow
+        per_flow = np.bincount(f_live, minlength=n_flows)
+        flow_first = (np.cumsum(per_flow) - per_flow).tolist()
+        sent, done, on_by_flow = sent[of_flow], done[of_flow], on[of_flow]
+        for f, (a, n_f) in enumerate(zip(flow_first, per_flow.tolist())):
             if not n_f:
                 continue
-            on_f = on_by_flow[flow_first[f]:flow_first[f] + n_f]
-            if chain:
-                j_f, row = len(chain), int(flow_row[f])
-                sent = where(on_f, last_starts[row:row + n_f * j_f:j_f], -np.inf).max(axis=0)  # (faster than
-                done = where(on_f, ends[row + j_f - 1:row + n_f * j_f:j_f], -np.inf).max(axis=0)  # max(where=))
-                if chain[-1][3]:
-                    done += chain[-1][3]  # in flight after the last server (the maximum of the sums)
-            else:
-                sent = done = where(on_f, e_last[of_flow[flow_first[f]:flow_first[f] + n_f]], -np.inf).max(axis=0)
+            on_f = on_by_flow[a:a + n_f]
             u, v = int(self.flow_src[k][f]), int(self.flow_dst[k][f])
-            maximum(soma_end[u], sent, out=soma_end[u])
-            maximum(ready[v], done, out=ready[v])
+            maximum(soma_end[u], where(on_f, sent[a:a + n_f], -np.inf).max(axis=0), out=soma_end[u])
+            maximum(ready[v], where(on_f, done[a:a + n_f], -np.inf).max(axis=0), out=ready[v])
             any_on = on_f.any(axis=0)
             used[u] |= any_on
             used[v] |= any_on
-
-    @staticmethod
-    def _add_busy(busy, cell_server, cell_chunk, on, starts, ends) -> None:
-        """Add each cell's held time (end - start, where its chunk has messages) to its server's busy cycles, cell
-        after cell in the order they ran (a server's sum is a sequential reduce over its rows: the same numbers as
-        adding them one at a time)."""
-        held = np.subtract(ends, starts)
-        held *= on[cell_chunk]  # 0 where the chunk holds no messages (held >= 0: no sign to lose)
-        order = np.lexsort((cell_chunk, cell_server))
-        held = held[order]
-        servers, at = np.unique(cell_server[order], return_index=True)
-        held[at] += busy[servers]  # each server's first cell starts from its busy cycles so far
-        for srv, a, z in zip(servers.tolist(), at.tolist(), at[1:].tolist() + [len(order)]):
-            np.add.reduce(held[a:z], axis=0, out=busy[srv])
-
-    def _tables(self, n_cells: int, b: int) -> tuple[np.ndarray, ...]:
-        """Work tables [n_cells, 2, b], [n_cells, b], [n_cells, b] (kept between phases and batches: fresh memory
-        costs more to touch than to compute in)."""
-        if self._work.shape[0] < n_cells or self._work.shape[2] != b:
-            self._work = np.empty((max(n_cells, self._work.shape[0]), 4, b))
-        work = self._work[:n_cells]
-        return work[:, :2], work[:, 2], work[:, 3]
 
     def _chains(self, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[list[tuple[int, object, bool, float]]]:
         """Per flow of phase ``k`` the servers a chunk crosses: (server, per-message busy cycles, blocking, cycles in
