@@ -149,6 +149,13 @@ class EventTiming:
         self.interval = np.zeros(n_inferences)
         self.bound_counts = np.zeros((n_steps, len(self.servers)), dtype=np.int64)
         self.timeline: Timeline | None = None
+        self.heads = [[self._head(f) for f in flows] for flows in self.flows]  # :meth:`_chains`
+        # (phase, unit) of every flow's receiver: the only units whose receiving side the model prices
+        self.receivers = sorted({(k, f.dst) for k, flows in enumerate(self.flows) for f in flows})
+        self.receiver_at = {kd: i for i, kd in enumerate(self.receivers)}
+        self.receiver_phase = np.array([k for k, _ in self.receivers], dtype=np.int64)
+        self.receiver_unit = np.array([u for _, u in self.receivers], dtype=np.int64)
+        self.receiver_pairs = [np.nonzero(self.pair_dst[k] == u)[0] for k, u in self.receivers]
 
     def server(self, unit: int, stage: str) -> int:
         return unit * len(STAGES) + STAGES.index(stage)
@@ -184,44 +191,49 @@ class EventTiming:
         flat = packets.reshape(packets.shape[0], packets.shape[1], -1)
         self._time(rows, counts[..., self.counters].transpose(1, 0, 3, 2),
                    [flat[:, k, keys] for k, keys in enumerate(self.pair_keys)],
-                   packets.sum(axis=2).transpose(1, 0, 2))
+                   packets.sum(axis=2)[:, self.receiver_phase, self.receiver_unit].T)
 
     def take_pairs(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray]) -> None:
         """The Ledger's sink: time the batch ``rows`` from counts [phases, b, len(READ), units] (the counters
         ``self.counters``) and, per phase, the packets [b, pairs] of its emission's pairs
         (``hardware.program.phase_pairs``)."""
-        mesh_in = np.zeros(counts.shape[:2] + counts.shape[3:])  # [phases, b, units] packets received (whole numbers: exact sums)
-        for k, (sent, dst) in enumerate(zip(packets, self.pair_dst)):
-            for u in np.unique(dst):
-                mesh_in[k, :, u] = sent[:, dst == u].sum(axis=1)
+        mesh_in = np.zeros((len(self.receivers), counts.shape[1]))  # [receivers, b] packets received
+        for i, (k, cols) in enumerate(zip(self.receiver_phase.tolist(), self.receiver_pairs)):
+            if cols.size:
+                mesh_in[i] = packets[k][:, cols].sum(axis=1)  # whole numbers: exact sums
         self._time(rows, counts, packets, mesh_in)
 
     def _time(self, rows: slice, counts: np.ndarray, packets: list[np.ndarray], mesh_in: np.ndarray) -> None:
-        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [phases, b, units]
+        b = counts.shape[1]  # counts [phases, b, len(READ), units], mesh_in [receivers, b]
         n_units, n_servers = self.n_units, len(self.servers)
         first = self.timeline is None and rows.start == 0
         timeline = Timeline() if first else None
         ucyc = self.unit_cycles
         at = {c: i for i, c in enumerate(READ)}  # counts' third axis: the counters READ
+        soma_cycles = None  # [phases, b, units], then [phases, units, b]
+        for c in SOMA:
+            x = counts[:, :, at[c]] * ucyc[:, C[c]]
+            soma_cycles = x if soma_cycles is None else np.add(soma_cycles, x, out=soma_cycles)
+        soma_cycles = np.ascontiguousarray(soma_cycles.transpose(0, 2, 1))
+        # the receiving side, per receiver [receivers, b]
+        got = counts[self.receiver_phase, :, :, self.receiver_unit].transpose(2, 0, 1)  # [len(READ), receivers, b]
+        weight = ucyc[self.receiver_unit]
 
-        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order, [phases, b, units]
+        def total(names, weighted: bool) -> np.ndarray:  # sum over the counters, in order
             out = None
             for c in names:
-                x = counts[:, :, at[c]] * ucyc[:, C[c]] if weighted else counts[:, :, at[c]]
+                x = got[at[c]] * weight[:, C[c], None] if weighted else got[at[c]]
                 out = x.copy() if out is None else np.add(out, x, out=out)
             return out
 
-        soma_cycles, syn_cycles = total(SOMA, True), total(SYNAPSE, True)
-        syn_events, delivered = total(SYNAPTIC_EVENTS, False), total(DELIVERIES, False)
+        syn_cycles, syn_events = total(SYNAPSE, True), total(SYNAPTIC_EVENTS, False)
+        delivered = total(DELIVERIES, False)
         with np.errstate(divide="ignore", invalid="ignore"):
             syn_per = np.where(delivered > 0, syn_cycles / delivered, 0.0)
             den_per = np.where(delivered > 0, self.dendrite * syn_events / delivered, 0.0)
         local_n = np.maximum(delivered - mesh_in, 0.0)
-        # per phase and unit, [b] each
-        soma_cycles, syn_per, den_per, local_n = (x.transpose(0, 2, 1)
-                                                  for x in (soma_cycles, syn_per, den_per, local_n))
-
-        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[k, f.dst]
+        at_receiver = self.receiver_at
+        sizes_of = [np.stack([packets[k][:, slot] if f.packet else local_n[at_receiver[(k, f.dst)]]
                               for f, slot in zip(flows, self.flow_slot[k])])
                     if flows else np.zeros((0, b)) for k, flows in enumerate(self.flows)]
         rounds = [int(min(self.max_rounds, max(1, np.ceil(sz.max(initial=0.0) / self.chunk)))) for sz in sizes_of]
@@ -243,7 +255,7 @@ class EventTiming:
             soma_free = np.maximum(free[self.soma_servers], start)
             for k in np.nonzero(step_of == s)[0]:
                 sizes = sizes_of[k]
-                src, dst = self.flow_src[k], self.flow_dst[k]
+                src = self.flow_src[k]
                 n_msgs = np.zeros((n_units, b))
                 for u, rows_u in self.flows_from[k]:
                     n_msgs[u] = sizes[rows_u].sum(axis=0)  # whole numbers of messages: exact in any order
@@ -272,8 +284,12 @@ class EventTiming:
                 soma_free = np.where(active, soma_end, soma_free)
             last = free.max(axis=0)
             end = np.maximum(last, start)
-            bound = np.argmax(busy, axis=0)
-            np.add.at(self.bound_counts[s], bound[end > start], 1)
+            # the first server held longest (argmax over the servers that were held at all, and server 0, which
+            # argmax gives where none was: the same answer, far fewer rows)
+            held_any = np.flatnonzero(busy.any(axis=1))
+            rows_ = np.concatenate(([0], held_any[held_any > 0]))
+            bound = rows_[np.argmax(busy[rows_], axis=0)]
+            self.bound_counts[s] += np.bincount(bound[end > start], minlength=n_servers)
             busy[:] = 0.0
             cycles = end - start + self.barrier
             self.step_cycles[rows, s] = cycles
@@ -287,120 +303,158 @@ class EventTiming:
                       busy, hist, timeline) -> None:
         """Move phase ``k``'s flows, cut into ``n_rounds`` rounds, through their chains in the global order; raise
         ``soma_end`` (a sender's soma is held until its last message entered the first server) and ``ready`` (when
-        each receiver's deliveries of the phase are done) and mark the ``used`` units, in place."""
-        flows = self.flows[k]
+        each receiver's deliveries of the phase are done) and mark the ``used`` units, in place.
+
+        A chunk of m messages moves through its chain (:meth:`_chains`) one server at a time: its first message
+        starts once it has arrived and the server is free and ends t later (at a blocking server: no earlier than
+        the next buffer has room); its last message starts once it has arrived and m - 2 messages more have been
+        served after the first (m < 2: with the first) and ends t later (or when the next buffer has room). Only
+        these recurrences, the busy cycles and the buffers' slots run per chunk and server, on arrays [b] reused
+        chunk after chunk; the emission times and what a chunk's sender and receiver wait for are done for the whole
+        phase at once."""
         n_flows, b = sizes.shape
         if not n_flows:
             return
-        src, dst = self.flow_src[k], self.flow_dst[k]
         cuts = np.floor(np.arange(n_rounds + 1, dtype=np.float64)[:, None, None] * sizes / n_rounds)
         m_all = (cuts[1:] - cuts[:-1]).reshape(n_rounds * n_flows, b)  # chunk sizes in the order (round, flow)
-        order_src = np.tile(src, n_rounds)
-        senders = np.unique(src)
-        if senders.size == 1:  # per chunk: its sender's messages emitted up to and including it
-            emitted = np.cumsum(m_all, axis=0)
+        live = np.nonzero(m_all.any(axis=1))[0]
+        if not live.size:
+            return
+        n_live = len(live)
+        f_live = live % n_flows
+        m = m_all[live]
+        sender = self.flow_src[k][f_live]
+        emitted = np.empty_like(m)  # per chunk: its sender's messages emitted up to and including it
+        upto: dict[int, np.ndarray] = {}
+        for i, u in enumerate(sender.tolist()):
+            if u in upto:
+                np.add(upto[u], m[i], out=emitted[i])
+            else:
+                emitted[i] = m[i]
+            upto[u] = emitted[i]
+        if len(upto) == 1:  # one sender: its rows broadcast (the same numbers as gathered rows)
+            base, per, total = begin[sender[0]], soma[sender[0]], np.maximum(n_msgs[sender[0]], 1.0)
         else:
-            emitted = np.empty_like(m_all)
-            for u in senders:
-                rows = order_src == u
-                emitted[rows] = np.cumsum(m_all[rows], axis=0)
-        total = np.maximum(n_msgs, 1.0)[order_src]
-        j1 = emitted - m_all + 1.0
-        base, per = begin[order_src], soma[order_src]
+            base, per, total = begin[sender], soma[sender], np.maximum(n_msgs, 1.0)[sender]
+        j1 = emitted - m + 1.0
         e_first = base + per * j1 / total
         e_last = base + per * emitted / total
-        chains = [self._chain(f, k, syn_per, den_per) for f in flows]
-        live = np.nonzero(m_all.any(axis=1))[0]
-        sent_until = np.empty((len(live), b))
-        done = np.empty((len(live), b))
-        m = m_all[live]  # what each chunk needs of its sizes, for all chunks at once
         on, few = m > 0, m < 2.0
-        every, single, after_first = on.all(axis=1), few.any(axis=1), m - 2.0
-        for i, c in enumerate(live):
-            sent_until[i], done[i] = self._chunk(chains[c % n_flows], on[i], bool(every[i]), few[i], bool(single[i]),
-                                                 after_first[i], e_first[c], e_last[c], free, busy, hist, timeline)
-        sent_until[~on] = -np.inf
-        done[~on] = 0.0
-        f_live = live % n_flows
-        for to, ends, target in ((src[f_live], sent_until, soma_end), (dst[f_live], done, ready)):
-            for u in np.unique(to):
-                rows = to == u
-                np.maximum(target[u], ends[rows].max(axis=0), out=target[u])
-                used[u] |= on[rows].any(axis=0)
+        every, single = on.all(axis=1).tolist(), few.any(axis=1).tolist()
+        chains = self._chains(k, syn_per, den_per)
+        after_first = m - 2.0
+        j_max = max(len(c) for c in chains)
+        both, ends = np.empty((j_max, 2, b)), np.empty((j_max, b))  # per server of a chunk: [start of its first
+        starts, last_starts = both[:, 0], both[:, 1]  # and last message], end of its last (reused chunk by chunk)
+        first_end, later, held = np.empty(b), np.empty(b), np.empty(b)
+        sent, done = np.empty((n_live, b)), np.empty((n_live, b))  # per chunk: what its sender, receiver wait for
+        maximum, add, subtract, multiply, copyto, where = (np.maximum, np.add, np.subtract, np.multiply, np.copyto,
+                                                           np.where)
+        depth, ring, size, slots = self.depth, hist.ring, hist.size, hist.slots
+        now = {c[0]: free[c[0]] for chain in chains for c in chain}  # when each server is free (back at the end)
+        blocking_at = [[(j, c[0]) for j, c in enumerate(chain) if c[2]] for chain in chains]
+        for i, f in enumerate(f_live.tolist()):
+            chain = chains[f]
+            if not chain:
+                sent[i] = done[i] = e_last[i]
+                continue
+            arrived_first, arrived_last = e_first[i], e_last[i]
+            mask = None if every[i] else on[i]
+            few_i = few[i] if single[i] else None
+            for j, (srv, t, blocking, delay) in enumerate(chain):
+                start, last_start, end = starts[j], last_starts[j], ends[j]
+                maximum(arrived_first, now[srv], out=start)
+                fe = add(start, t, first_end) if not delay else add(start, t)  # (positional out: a little faster)
+                back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
+                if back >= 0:
+                    room = slots[srv][back % ring[srv]]
+                    maximum(fe, room[0], out=fe)
+                multiply(after_first[i], t, later)
+                add(later, fe, last_start)
+                maximum(last_start, arrived_last, out=last_start)
+                if few_i is not None:
+                    copyto(last_start, start, where=few_i)
+                add(last_start, t, end)
+                if back >= 0:
+                    maximum(end, room[1], out=end)
+                subtract(end, start, held)
+                if mask is None:
+                    now[srv] = end.copy()
+                    add(busy[srv], held, busy[srv])
+                else:
+                    now[srv] = where(mask, end, now[srv])
+                    add(busy[srv], held, out=busy[srv], where=mask)
+                if delay:
+                    arrived_first, arrived_last = fe + delay, end + delay
+                else:
+                    arrived_first, arrived_last = fe, end
+                if timeline is not None and on[i, 0]:
+                    timeline.intervals.append((self.servers[srv], float(start[0]), float(end[0])))
+            sent[i] = last_starts[0]
+            done[i] = arrived_last
+            # this chunk's slot at each buffer it passed: when its first and last message left it (started next);
+            # where the chunk is empty, the slot repeats its predecessor
+            skip = None if mask is None or not blocking_at[f] else where(mask, 0.0, -np.inf)
+            for j, srv in blocking_at[f]:
+                n, r, ring_ = size[srv], ring[srv], slots[srv]
+                left = both[j + 1] if skip is None else both[j + 1] + skip
+                if n:
+                    maximum(ring_[(n - 1) % r], left, out=ring_[n % r])
+                else:
+                    ring_[0] = left
+                size[srv] = n + 1
+        for srv, row in now.items():
+            free[srv] = row
+        # what each chunk's sender and receiver wait for, flow by flow: the maximum over the chunks that hold messages
+        of_flow = np.argsort(f_live, kind="stable")  # the chunks, flow by flow
+        per_flow = np.bincount(f_live, minlength=n_flows)
+        flow_first = (np.cumsum(per_flow) - per_flow).tolist()
+        sent, done, on_by_flow = sent[of_flow], done[of_flow], on[of_flow]
+        for f, (a, n_f) in enumerate(zip(flow_first, per_flow.tolist())):
+            if not n_f:
+                continue
+            on_f = on_by_flow[a:a + n_f]
+            u, v = int(self.flow_src[k][f]), int(self.flow_dst[k][f])
+            maximum(soma_end[u], where(on_f, sent[a:a + n_f], -np.inf).max(axis=0), out=soma_end[u])
+            maximum(ready[v], where(on_f, done[a:a + n_f], -np.inf).max(axis=0), out=ready[v])
+            any_on = on_f.any(axis=0)
+            used[u] |= any_on
+            used[v] |= any_on
 
-    def _chain(self, f: Flow, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[tuple[int, object, bool]]:
-        """The servers a chunk of flow ``f`` in phase ``k`` crosses: (server, per-message busy cycles, blocking,
-        cycles in flight after it); stages that cost nothing are left out (they would only pass messages on)."""
-        syn = syn_per[k, f.dst]
-        den = den_per[k, f.dst]
-        if not self.overlap:  # one receive server; the output stage is in the soma pass
-            recv = syn + den + (self.message_in if f.packet else 0.0)
-            chain = self._links(f) + [(self.server(f.dst, "synapse"), recv, False, 0.0)]
+    def _chains(self, k: int, syn_per: np.ndarray, den_per: np.ndarray) -> list[list[tuple[int, object, bool, float]]]:
+        """Per flow of phase ``k`` the servers a chunk crosses: (server, per-message busy cycles, blocking, cycles in
+        flight after it); stages that cost nothing are left out (they would only pass messages on). The sending
+        stages and links are the program's (:attr:`heads`); the receiving stages are priced per receiver."""
+        tails: dict[tuple[int, bool], list] = {}
+        chains = []
+        for f, head in zip(self.flows[k], self.heads[k]):
+            key = (f.dst, f.packet)
+            if key not in tails:
+                at = self.receiver_at[(k, f.dst)]
+                syn, den = syn_per[at], den_per[at]
+                if not self.overlap:  # one receive server; the output stage is in the soma pass
+                    tail = [(self.server(f.dst, "synapse"), syn + den + (self.message_in if f.packet else 0.0))]
+                else:
+                    tail = [(self.server(f.dst, "synapse"), syn), (self.server(f.dst, "dendrite"), den)]
+                tails[key] = [(srv, t, False, 0.0) for srv, t in tail if t.any()]
+            chain = head + tails[key]
+            if chain and chain[-1][2]:  # a blocking server needs a next one to drain its buffer
+                chain[-1] = chain[-1][:2] + (False,) + chain[-1][3:]
+            chains.append(chain)
+        return chains
+
+    def _head(self, f: Flow) -> list[tuple[int, float, bool, float]]:
+        """The servers of flow ``f`` before its receiver's (:meth:`_chains`): with ``stages_overlap`` the sender's
+        output stage, the links, the receiver's input stage; else the links. Those that cost nothing left out."""
+        links = [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
+        if not self.overlap:
+            head = links
+        elif f.packet:
+            head = ([(self.server(f.src, "output"), self.t_out[f.src], True, 0.0)] + links
+                    + [(self.server(f.dst, "input"), self.message_in, False, 0.0)])
         else:
-            chain = [(self.server(f.dst, "synapse"), syn, False, 0.0),
-                     (self.server(f.dst, "dendrite"), den, False, 0.0)]
-            if f.packet:
-                chain = ([(self.server(f.src, "output"), self.t_out[f.src], True, 0.0)] + self._links(f)
-                         + [(self.server(f.dst, "input"), self.message_in, False, 0.0)] + chain)
-        chain = [c for c in chain if np.any(c[1])]
-        if chain and chain[-1][2]:  # a blocking server needs a next one to drain its buffer
-            chain[-1] = chain[-1][:2] + (False,) + chain[-1][3:]
-        return chain
-
-    def _links(self, f: Flow) -> list[tuple[int, float, bool, float]]:
-        return [(self.link_server(link), self.t_link[link], True, self.d_link[link]) for link in f.links]
-
-    def _chunk(self, chain, on, every: bool, few, single: bool, after_first, e_first, e_last, free, busy,
-               hist: "_History", timeline):
-        """Move one chunk of m [b] messages (first emitted at e_first, last at e_last) through ``chain``; update the
-        servers; return (start of its last message at the first server, end of its last at the last server). Of m:
-        ``on`` m > 0, ``every`` all on (no inference of the batch skips the chunk: no masking needed), ``few``
-        m < 2, ``single`` any few, ``after_first`` m - 2. (Fresh arrays are updated in place.)"""
-        if not chain:
-            return e_last, e_last
-        depth = self.depth
-        starts, first = [], []  # start and finish (blocking included) of the first message at each server
-        prev = e_first
-        for srv, tj, blocking, delay in chain:
-            start = np.maximum(prev, free[srv])
-            f = start + tj
-            if blocking:
-                room = hist.room(srv, depth, last=False)
-                if room is not None:
-                    np.maximum(f, room, out=f)
-            starts.append(start)
-            first.append(f)
-            prev = f + delay if delay else f
-        prev_last = e_last
-        last_starts = []
-        for j, (srv, tj, blocking, delay) in enumerate(chain):
-            # the last message starts once it has arrived and the one before it has left (the first one: at its
-            # start); its service ends t later, and it leaves when the next buffer has room
-            arrived = prev_last + chain[j - 1][3] if j and chain[j - 1][3] else prev_last
-            last_start = after_first * tj
-            last_start += first[j]
-            np.maximum(last_start, arrived, out=last_start)
-            if single:
-                np.copyto(last_start, starts[j], where=few)
-            lj = last_start + tj
-            if blocking:
-                room = hist.room(srv, depth, last=True)
-                if room is not None:
-                    np.maximum(lj, room, out=lj)
-            if timeline is not None and on[0]:
-                timeline.intervals.append((self.servers[srv], float(starts[j][0]), float(lj[0])))
-            if every:
-                free[srv] = lj
-                busy[srv] += lj - starts[j]
-            else:
-                np.copyto(free[srv], lj, where=on)
-                np.add(busy[srv], lj - starts[j], out=busy[srv], where=on)
-            last_starts.append(last_start)
-            prev_last = lj
-        for j, (srv, _, blocking, _) in enumerate(chain):
-            if blocking:
-                hist.record(srv, None if every else on, starts[j + 1], last_starts[j + 1])
-        return last_starts[0], prev_last + chain[-1][3]
+            head = []
+        return [c for c in head if c[1]]
 
 
 class _History:
@@ -411,33 +465,11 @@ class _History:
     chunks of a round are about D such messages. A message may enter the buffer once the chunk D slots back has
     left it: the running maximum makes an empty slot count as its last non-empty predecessor (a buffer holding empty
     slots is taken as fuller than it is, so blocking is overestimated, never missed, when many slots are empty).
-    Only the last D + 1 slots are kept (a ring; a server's ``capacity`` if smaller): nothing reads further back."""
+    Only the last D + 1 slots are kept (a ring; a server's ``capacity`` if smaller): nothing reads further back.
+    ``EventTiming._phase_chunks`` writes a slot after each chunk and reads slot ``size - D`` (if any) as the room."""
 
     def __init__(self, b: int, capacity: dict[int, int], depth: int) -> None:
         self.ring = {s: min(c, depth + 1) for s, c in capacity.items()}
-        self.first = {s: np.empty((r, b)) for s, r in self.ring.items()}  # a slot is written before it is read
-        self.last = {s: np.empty((r, b)) for s, r in self.ring.items()}
-        self.size = dict.fromkeys(capacity, 0)
-
-    def record(self, srv: int, on: np.ndarray | None, start_first: np.ndarray, start_last: np.ndarray) -> None:
-        """Add the slot of a chunk (``on`` [b] where it holds messages; None: in every inference)."""
-        k, r = self.size[srv], self.ring[srv]
-        first, last = self.first[srv], self.last[srv]
-        if on is not None:
-            start_first = np.where(on, start_first, -np.inf)
-            start_last = np.where(on, start_last, -np.inf)
-        if k:
-            np.maximum(first[(k - 1) % r], start_first, out=first[k % r])
-            np.maximum(last[(k - 1) % r], start_last, out=last[k % r])
-        else:
-            first[0] = start_first
-            last[0] = start_last
-        self.size[srv] = k + 1
-
-    def room(self, srv: int, depth: int, last: bool) -> np.ndarray | None:
-        """When the chunk ``depth`` slots back had its first (or ``last``) message start at the next server: the
-        earliest the next chunk's first (last) message can enter the buffer (None: the buffer had room)."""
-        k = self.size.get(srv, 0) - depth
-        if k < 0:
-            return None
-        return (self.last if last else self.first)[srv][k % self.ring[srv]]
+        # per server and slot: [when its first message left, when its last left] (written before it is read)
+        self.slots = {s: np.empty((r, 2, b)) for s, r in self.ring.items()}
+        self.size = dict.fromkeys(capacity, 0)  # slots recorded so far
