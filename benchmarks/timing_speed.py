@@ -5,7 +5,8 @@ worker processes (the machine's 2 cores); every time measured in this run, ratio
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/timing_speed.py [--graph runs/ml-1m/model.graph] [--n 10000]
 
 Compiling and mapping are done once before the clock starts (as ``ssr-neuro simulate`` does once per model). The
-two timings use the same counts, so the energies must agree exactly (checked).
+two timings use the same counts, so the dynamic energies must agree exactly (checked); static energy (leakage x
+latency) follows each model's latency and is printed for both.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "datasets"
+DYNAMIC = ("compute", "memory", "network")  # the energy kinds the counts alone give
 _JOB: dict = {}  # what the forked workers inherit: graph, mapping, chip, inputs, settings
 
 
@@ -32,7 +34,7 @@ def _half(rows: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     a, b = rows
     r = simulate(j["graph"], j["mapping"], j["chip"], j["history"][a:b], j["length"][a:b], batch_size=j["batch"],
                  timing="event", timing_chunk=j["chunk"])
-    return r.per_inference["latency_us"], r.per_inference["energy_pJ"]
+    return r.per_inference["latency_us"], np.stack([r.per_inference[f"energy_pJ_{k}"] for k in DYNAMIC])
 
 
 def main() -> None:
@@ -75,8 +77,11 @@ def main() -> None:
         halves = pool.map(_half, [(0, n // 2), (n // 2, n)])
         t_two = time.perf_counter() - t0
     lat2 = np.concatenate([h[0] for h in halves])
-    assert np.array_equal(event.per_inference["energy_pJ"], analytic.per_inference["energy_pJ"])
-    assert np.array_equal(np.concatenate([h[1] for h in halves]), analytic.per_inference["energy_pJ"])
+    def dynamic(r):  # leakage is power x latency: static energy follows each timing model's latency
+        return np.stack([r.per_inference[f"energy_pJ_{k}"] for k in DYNAMIC])
+
+    assert np.array_equal(dynamic(event), dynamic(analytic))
+    assert np.array_equal(np.concatenate([h[1] for h in halves], axis=1), dynamic(event))
     print(f"analytic, 1 process:         {t_analytic:7.2f} s ({n / t_analytic:,.0f} inferences/s)")
     print(f"event, 1 process:            {t_event:7.2f} s ({n / t_event:,.0f} inferences/s; "
           f"{t_event / t_analytic:.2f}x "
@@ -91,7 +96,9 @@ def main() -> None:
     s = event.summary()
     print(f"throughput: {s['inferences_per_s']:,.0f} inferences/s one at a time, "
           f"{s['inferences_per_s_overlapped']:,.0f}/s with consecutive inferences overlapped")
-    print("energy per inference identical in both timings: yes (checked)")
+    static_e, static_a = (float(r.per_inference["energy_pJ_static"].mean()) * 1e-6 for r in (event, analytic))
+    print(f"dynamic energy per inference identical in both timings: yes (checked); static (leakage x latency): "
+          f"event {static_e:.3f} uJ, analytic {static_a:.3f} uJ")
 
 
 if __name__ == "__main__":
