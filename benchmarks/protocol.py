@@ -95,7 +95,7 @@ def faithfulness(threads: int, epochs: int) -> None:
         sys.exit(done.returncode)
 
 
-def run(threads: int, samples: int, epochs: int, only: str | None) -> None:
+def run(threads: int, samples: int, epochs: int, only: str | None, device: str = "auto") -> None:
     for dataset, seed, models in stages():
         if only and dataset != only:
             continue
@@ -110,7 +110,7 @@ def run(threads: int, samples: int, epochs: int, only: str | None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "ssr_neuro", "compare", "--dataset", dataset, "--data-dir", str(DATA),
                "--models", ",".join(models), "--epochs", str(epochs), "--patience", "5", "--seed", str(seed),
-               "--out", str(folder), "--samples", str(samples), "--threads", str(threads), "--device", "cpu",
+               "--out", str(folder), "--samples", str(samples), "--threads", str(threads), "--device", device,
                "--json"]
         print(f"[{time.strftime('%F %T')}] {dataset} seed {seed}: {' '.join(models)}", flush=True)
         start = time.perf_counter()
@@ -195,11 +195,13 @@ def main() -> None:
     r.add_argument("--samples", type=int, default=2000, help="test inferences SSR is simulated on")
     r.add_argument("--epochs", type=int, default=20)
     r.add_argument("--dataset", choices=("ml-100k", "faithfulness", "ml-1m"), help="only this dataset's stages")
+    r.add_argument("--device", default="auto", help="where the models train: auto (a GPU when torch sees one), cpu, "
+                                                     "cuda (a stage's checkpoints are reused whichever trained them)")
     t = sub.add_parser("table", help="print the tables of the finished stages")
     t.add_argument("--partial", action="store_true", help="also models of unfinished stages (marked *)")
     args = parser.parse_args()
     if args.command == "run":
-        run(args.threads, args.samples, args.epochs, args.dataset)
+        run(args.threads, args.samples, args.epochs, args.dataset, args.device)
     else:
         for dataset in ("ml-100k", "ml-1m"):
             print(f"\n{dataset}\n\n{table(dataset, args.partial)}")
