@@ -19,20 +19,23 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK = 1024  # columns per block of the threshold pass in ``best``
+BLOCK = 1024  # the most columns per block of the threshold pass in ``best``
 
 
 def best(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The best k of each row of scores [B, n] whose columns are items ``ids`` [n] (ascending), in ranking order:
     (item ids [B, min(k, n)], their scores). O(B n) in two cheap passes: the maxima of ``BLOCK``-column blocks give
     a threshold, the k-th largest block maximum (k distinct items score at least that, so the k-th best does too);
-    only the columns at or above it (usually a few more than k; all ties included) are sorted."""
+    only the columns at or above it (usually a few more than k; all ties included) are sorted. Blocks are at most
+    ``BLOCK`` columns and small enough that there are about 4k of them (fewer than k blocks would leave no
+    threshold, and every column would be sorted)."""
     B, n = scores.shape
     k = min(k, n)
     if k == 0:
         return np.zeros((B, 0), np.int64), np.zeros((B, 0))
     if k < n:
-        block = np.maximum.reduceat(scores, np.arange(0, n, BLOCK), axis=1)  # [B, blocks]
+        width = max(1, min(BLOCK, n // (4 * k)))
+        block = np.maximum.reduceat(scores, np.arange(0, n, width), axis=1)  # [B, blocks]
         if block.shape[1] > k:
             floor = -np.partition(-block, k - 1, axis=1)[:, k - 1:k]
         else:

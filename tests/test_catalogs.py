@@ -101,11 +101,15 @@ def test_lava_equals_the_fast_engine_with_tables_and_topk():
     assert_same(program, run_program(program, history[:3], length[:3]), _lava(program, history[:3], length[:3]))
 
 
-def test_chip_topk_is_the_hosts_ranking_and_gives_the_same_metrics():
+@pytest.mark.parametrize("items,ties", [(300, True), (3416, False), (3416, True), (20, True)])
+def test_chip_topk_is_the_hosts_ranking_and_gives_the_same_metrics(items, ties):
+    # every path of topk.best: a threshold from block maxima (narrow blocks for small catalogs), and a catalog
+    # smaller than 4k, where blocks are single columns
     rng = np.random.default_rng(3)
-    scores = rng.integers(-4, 5, size=(200, 301)).astype(np.float64)  # many ties
-    target = rng.integers(1, 301, size=200)
-    for k in (1, 10, 40):
+    scores = (rng.integers(-4, 5, size=(200, items + 1)).astype(np.float64) if ties  # many ties
+              else rng.standard_normal((200, items + 1)))
+    target = rng.integers(1, items + 1, size=200)
+    for k in (k for k in (1, 10, 40) if k < items):
         top = chip_topk(scores, k, chunk=37)
         masked = scores.copy()
         masked[:, 0] = -np.inf
