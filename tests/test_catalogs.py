@@ -85,18 +85,22 @@ def test_fanin_merge_costs_more_axons_and_updates_than_lookup():
     assert got["fanin"][2] > got["lookup"][2]
 
 
-@pytest.mark.parametrize("embedding", ["lookup", "fanin"])
-def test_lowered_units_equal_the_fast_engine_with_tables_and_topk(embedding, tmp_path):
+TABLES = [("lookup", {}), ("lookup", {"table_channels": 3}), ("fanin", {})]  # lookup rows split by channel too
+
+
+@pytest.mark.parametrize("embedding,core", TABLES)
+def test_lowered_units_equal_the_fast_engine_with_tables_and_topk(embedding, core, tmp_path):
     graph, history, length = catalog_graph(1)
-    chip = small_chip(embedding, top_k=5)
+    chip = small_chip(embedding, top_k=5, **core)
     program = compile_program(graph, map_graph(graph, chip, strategy="anneal"), chip)
     assert_same(program, run_program(program, history, length), serial(program, history, length, tmp_path))
 
 
 @needs_lava
-def test_lava_equals_the_fast_engine_with_tables_and_topk():
+@pytest.mark.parametrize("embedding,core", [TABLES[1], TABLES[2]])
+def test_lava_equals_the_fast_engine_with_tables_and_topk(embedding, core):
     graph, history, length = catalog_graph(2)
-    chip = small_chip("fanin", top_k=5)
+    chip = small_chip(embedding, top_k=5, **core)
     program = compile_program(graph, map_graph(graph, chip, strategy="greedy"), chip)
     assert_same(program, run_program(program, history[:3], length[:3]), _lava(program, history[:3], length[:3]))
 
