@@ -95,7 +95,8 @@ def within_noise(ours: list[float], ref: list[float]) -> bool | None:
     return abs(m_o - m_r) <= 2.0 * math.sqrt(sd_o**2 / len(ours) + sd_r**2 / len(ref))
 
 
-def _cell(values: list[float]) -> str:
+def mean_sd_cell(values: list[float]) -> str:
+    """"mean +- sample sd" to 4 decimals (the mean alone for one value)."""
     mean, sd = _mean_sd(values)
     return f"{mean:.4f}" + (f" +- {sd:.4f}" if sd is not None else "")
 
@@ -110,7 +111,8 @@ def table(runs: dict[str, dict[int, list[dict]]], epochs: int) -> str:
             ours = [rows[e][m] for rows in runs["ours"].values()]
             ref = [rows[e][m] for rows in runs["reference"].values()]
             verdict = within_noise(ours, ref)
-            cells += [_cell(ours), _cell(ref), "n/a (one seed)" if verdict is None else ("yes" if verdict else "no")]
+            cells += [mean_sd_cell(ours), mean_sd_cell(ref),
+                      "n/a (one seed)" if verdict is None else ("yes" if verdict else "no")]
         lines.append(f"| {e + 1} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from ssr_neuro.files import atomic_write  # noqa: E402
 
 OUT = REPO / "runs" / "protocol"
 DATA = REPO.parent / "shared" / "datasets"
@@ -42,6 +43,10 @@ SEEDS = (2024, 2025, 2026)
 ALL = ("ssr", "pop", "gru4rec", "sasrec", "fmlp-rec", "narm", "caser", "stamp", "sr-gnn", "lrurec", "bsarec")
 QUALITY = ("HR@10", "NDCG@10", "MRR@10")
 ENERGY = ("energy_45nm_uJ", "energy_gpu_uJ", "energy_paper_rule_uJ", "energy_chip_uJ", "energy_chip_int8_ann_uJ")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%F %T')}] {message}", flush=True)
 
 
 def stage_dir(dataset: str, seed: int) -> Path:
@@ -85,13 +90,12 @@ def faithfulness(threads: int, epochs: int) -> None:
     if not (REPO / "benchmarks" / ".venv-ref" / "bin" / "python").exists():
         print("faithfulness: skipped, the reference's venv is missing (bash benchmarks/setup_reference.sh)", flush=True)
         return
-    print(f"[{time.strftime('%F %T')}] faithfulness, seeds {' '.join(map(str, SEEDS))}", flush=True)
+    log(f"faithfulness, seeds {' '.join(map(str, SEEDS))}")
     cmd = [sys.executable, str(REPO / "benchmarks" / "faithfulness.py"), "--epochs", str(epochs), "--seeds",
            *map(str, SEEDS), "--threads", str(threads), "--out", str(out)]
     done = subprocess.run(cmd, cwd=REPO)
     if done.returncode != 0:
-        print(f"[{time.strftime('%F %T')}] faithfulness stopped (exit {done.returncode}); run again to resume",
-              flush=True)
+        log(f"faithfulness stopped (exit {done.returncode}); run again to resume")
         sys.exit(done.returncode)
 
 
@@ -112,17 +116,14 @@ def run(threads: int, samples: int, epochs: int, only: str | None, device: str =
                "--models", ",".join(models), "--epochs", str(epochs), "--patience", "5", "--seed", str(seed),
                "--out", str(folder), "--samples", str(samples), "--threads", str(threads), "--device", device,
                "--json"]
-        print(f"[{time.strftime('%F %T')}] {dataset} seed {seed}: {' '.join(models)}", flush=True)
+        log(f"{dataset} seed {seed}: {' '.join(models)}")
         start = time.perf_counter()
         done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:
-            print(f"[{time.strftime('%F %T')}] stopped (exit {done.returncode}); run again to resume", flush=True)
+            log(f"stopped (exit {done.returncode}); run again to resume")
             sys.exit(done.returncode)
-        from ssr_neuro.files import atomic_write
-
         atomic_write(folder / "compare.json", lambda tmp: tmp.write_text(done.stdout))
-        print(f"[{time.strftime('%F %T')}] {dataset} seed {seed} done in {time.perf_counter() - start:.0f} s",
-              flush=True)
+        log(f"{dataset} seed {seed} done in {time.perf_counter() - start:.0f} s")
 
 
 def _training(path: Path) -> dict:
@@ -157,18 +158,14 @@ def collect(dataset: str, partial: bool) -> dict[str, list[dict]]:
     return runs
 
 
-def _mean_sd(values: list[float], digits: int = 4) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} +- {statistics.stdev(values):.{digits}f}"
-
-
 def _mean(records: list[dict], key: str, fmt: str) -> str:
     values = [r[key] for r in records if r.get(key) is not None]
     return format(statistics.mean(values), fmt) if values else "-"
 
 
 def table(dataset: str, partial: bool) -> str:
+    from benchmarks.faithfulness import mean_sd_cell
+
     runs = collect(dataset, partial)
     head = ("| model | seeds | HR@10 | NDCG@10 | MRR@10 | params | MACs | ACs | ANN 45 nm | ANN GPU | paper rule "
             "| SSR chip | int8 ANN chip | epochs run (best) | training min |")
@@ -177,7 +174,7 @@ def table(dataset: str, partial: bool) -> str:
         records = runs.get(name)
         if not records:
             continue
-        quality = [_mean_sd([r[k] for r in records]) for k in QUALITY]
+        quality = [mean_sd_cell([r[k] for r in records]) for k in QUALITY]
         epochs = ", ".join(f"{r['epochs_run']} ({r['best_epoch']})" for r in records if "epochs_run" in r) or "-"
         minutes = ", ".join(f"{r['train_s'] / 60:.0f}" for r in records if "train_s" in r) or "-"
         seeds = ", ".join(str(r["seed"]) + ("" if r["finished"] else "*") for r in records)

@@ -27,6 +27,12 @@ DYNAMIC = ("compute", "memory", "network")  # the energy kinds the counts alone 
 _JOB: dict = {}  # what the forked workers inherit: graph, mapping, chip, inputs, settings
 
 
+def dynamic(r) -> np.ndarray:
+    """[kinds, inferences] energy by ``DYNAMIC`` kind: what both timings must share (static energy is leakage x
+    latency and follows each timing model's latency)."""
+    return np.stack([r.per_inference[f"energy_pJ_{k}"] for k in DYNAMIC])
+
+
 def _half(rows: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     from hardware.simulate import simulate
 
@@ -34,7 +40,7 @@ def _half(rows: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     a, b = rows
     r = simulate(j["graph"], j["mapping"], j["chip"], j["history"][a:b], j["length"][a:b], batch_size=j["batch"],
                  timing="event", timing_chunk=j["chunk"])
-    return r.per_inference["latency_us"], np.stack([r.per_inference[f"energy_pJ_{k}"] for k in DYNAMIC])
+    return r.per_inference["latency_us"], dynamic(r)
 
 
 def main() -> None:
@@ -77,9 +83,6 @@ def main() -> None:
         halves = pool.map(_half, [(0, n // 2), (n // 2, n)])
         t_two = time.perf_counter() - t0
     lat2 = np.concatenate([h[0] for h in halves])
-    def dynamic(r):  # leakage is power x latency: static energy follows each timing model's latency
-        return np.stack([r.per_inference[f"energy_pJ_{k}"] for k in DYNAMIC])
-
     assert np.array_equal(dynamic(event), dynamic(analytic))
     assert np.array_equal(np.concatenate([h[1] for h in halves], axis=1), dynamic(event))
     print(f"analytic, 1 process:         {t_analytic:7.2f} s ({n / t_analytic:,.0f} inferences/s)")
