@@ -51,6 +51,7 @@ from hardware.program import TALLIES, WORDS
 from mapping.memory import word_read_pJ
 
 COUNTERS = ALL_ACTIONS + ("host_mac",) + WORDS + TALLIES
+COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}  # a counter's column in every counts array
 PRICED = ALL_ACTIONS + ("host_mac",) + WORDS
 KIND_OF = {**{w: "memory" for w in WORDS},
            "synaptic_op": "compute", "mac": "compute", "host_mac": "compute", "neuron_update": "compute",

@@ -27,10 +27,9 @@ from ssr_neuro.graph.execute import trace
 from ssr_neuro.graph.fixed import lif_run
 from ssr_neuro.graph.ir import LIF, ItemInput
 
-from hardware.costs import COUNTERS, counter_cycles
+from hardware.costs import COUNTER_INDEX, COUNTERS, counter_cycles
 from hardware.program import TABLE_PREFIX, Block, Program, phase_pairs
 
-COUNTER_INDEX = {c: i for i, c in enumerate(COUNTERS)}
 
 
 @dataclass

@@ -23,8 +23,8 @@ import numpy as np
 
 from ssr_neuro.errors import UserError
 
-from hardware.costs import COUNTERS, KIND_OF, KINDS, PRICED, counter_energy_pJ, energy_by_kind, static_energy_pJ, \
-    step_cycles
+from hardware.costs import COUNTER_INDEX as C, KIND_OF, KINDS, PRICED, counter_energy_pJ, energy_by_kind, \
+    static_energy_pJ, step_cycles
 from hardware.chip import EXTRA_ACTIONS, barrier_cycles
 from hardware.engine import Ledger, run_program
 from hardware.program import MEMORIES, WORDS, Program, compile_program
@@ -33,8 +33,6 @@ from hardware.timing import EventTiming
 from hardware.topk import chip_topk
 
 TIMINGS = ("analytic", "event")
-
-C = {c: i for i, c in enumerate(COUNTERS)}
 
 
 def simulate(graph, mapping, chip, history: np.ndarray, length: np.ndarray, batch_size: int = 256,

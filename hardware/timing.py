@@ -60,10 +60,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hardware.chip import barrier_cycles
-from hardware.costs import COUNTERS, counter_cycles
+from hardware.costs import COUNTER_INDEX as C, counter_cycles
 from hardware.program import Program, phase_pairs
 
-C = {c: i for i, c in enumerate(COUNTERS)}
 STAGES = ("soma", "output", "input", "synapse", "dendrite")
 SOMA = ("neuron_update", "neuron_update_idle", "spike_out")
 SYNAPSE = ("synaptic_op", "mac", "host_mac", "weight_read_byte")
