@@ -48,8 +48,7 @@ import numpy as np
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.int8_net import ValueFlow
 
-from mapping.memory import words_per_entry_read
-from mapping.pieces import synapse_words_limit
+from mapping.memory import synapse_words_limit, words_per_entry_read
 
 INT8_BITS = 8
 

@@ -114,6 +114,11 @@ def words_per_entry_read(fmt: SynapseFormat, structure: str, weight_bits: int, w
     return 1.0 / entries_per_word(fmt, structure, weight_bits, word_bits)
 
 
+def synapse_words_limit(chip) -> int:
+    """Words of a core's synapse memory: core.synapse_memory_bytes x 8 // memory.synapse_word_bits."""
+    return chip.core.synapse_memory_bytes * 8 // chip.memory["synapse"].word_bits
+
+
 def state_words_per_neuron(state_bits: int, word_bits: int) -> int:
     """Neuron-state words of one neuron (u and v, ``state_bits`` each)."""
     return math.ceil(2 * state_bits / word_bits)

@@ -60,18 +60,13 @@ import numpy as np
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import LIF, Graded, ItemInput, NeuroGraph, Readout, is_spiking
 
-from mapping.memory import format_keys, list_bits
+from mapping.memory import format_keys, list_bits, synapse_words_limit
 from mapping.splits import MERGE_KINDS, Split, plan_split
 from mapping.tables import tables_of
 
 RESOURCES = ("neurons", "input_axons", "output_axons", "synapse_words")
 TABLE_KINDS = ("table", "table-rows")
 PARTIAL_KINDS = TABLE_KINDS + MERGE_KINDS  # inputs that arrive as values from other cores, ``fan_in`` axons each
-
-
-def synapse_words_limit(chip) -> int:
-    """Words of a core's synapse memory: core.synapse_memory_bytes x 8 // memory.synapse_word_bits."""
-    return chip.core.synapse_memory_bytes * 8 // chip.memory["synapse"].word_bits
 
 
 def limit(chip, key: str) -> int:

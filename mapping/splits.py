@@ -44,7 +44,7 @@ import numpy as np
 
 from ssr_neuro.errors import MappingError
 
-from mapping.memory import SynapseFormat, format_keys, list_bits
+from mapping.memory import SynapseFormat, format_keys, list_bits, synapse_words_limit
 
 PREFIX = "split>"
 MERGE_KINDS = ("merge", "merge-rows")
@@ -113,7 +113,7 @@ def plan_split(source: str, target: str, structure: str, positions: str, source_
 
     fmt, word = chip.synapse_format, chip.memory["synapse"].word_bits
     have = {"neurons": core.neurons, "output_axons": core.output_axons, "input_axons": core.input_axons,
-            "synapse_words": core.synapse_memory_bytes * 8 // word}
+            "synapse_words": synapse_words_limit(chip)}
     key_of = {"synapse_words": "core.synapse_memory_bytes, memory.synapse_word_bits; the lists are written as "
                                + format_keys(fmt, structure)}
 

@@ -37,7 +37,7 @@ import numpy as np
 from ssr_neuro.errors import MappingError
 from ssr_neuro.graph.ir import ItemInput, NeuroGraph
 
-from mapping.memory import SynapseFormat, list_bits
+from mapping.memory import SynapseFormat, list_bits, synapse_words_limit
 
 PREFIX = "table>"
 MEMORY_KEYS = "core.synapse_memory_bytes, memory.synapse_word_bits and [synapse_format]"  # a core's synapse words
@@ -93,7 +93,7 @@ def fanin_fits(chip, items: int, bits: int) -> bool:
     """Whether one channel of today's fan-in (one axon per item, a list of items weights) fits an empty core."""
     core, word = chip.core, chip.memory["synapse"].word_bits
     return (items <= core.input_axons and core.neurons >= 1
-            and list_bits(items, chip.synapse_format, "dense", bits, word) <= core.synapse_memory_bytes * 8)
+            and list_bits(items, chip.synapse_format, "dense", bits, word) <= synapse_words_limit(chip) * word)
 
 
 def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
@@ -122,7 +122,7 @@ def tables_of(graph: NeuroGraph, chip) -> dict[str, Table]:
 
 def _ranges(mode: str, P: int, D: int, items: int, bits: int, chip_, target: str) -> list[tuple[int, int, int, int]]:
     core, chip, word = chip_.core, chip_.name, chip_.memory["synapse"].word_bits
-    memory_bits = core.synapse_memory_bytes * 8 // word * word  # the synapse memory's whole words
+    memory_bits = synapse_words_limit(chip_) * word  # the synapse memory's whole words
 
     def row_bits(dc: int) -> int:  # one item's row: a "dense" list of dc weights (``mapping.memory``)
         return list_bits(dc, chip_.synapse_format, "dense", bits, word)

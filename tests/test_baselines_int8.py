@@ -15,7 +15,7 @@ from ssr_neuro.baselines import BASELINES, BaselineConfig
 from ssr_neuro.baselines.int8 import SUPPORTED, compile_int8, impulse_response, layer_list, reference_scores
 from ssr_neuro.errors import UserError
 from ssr_neuro.graph.int8_net import op_counts, run_net
-from mapping.pieces import synapse_words_limit
+from mapping.memory import synapse_words_limit
 
 N_ITEMS, L = 40, 6
 CASES = [("gru4rec", {}), ("narm", {}), ("sasrec", {}), ("sasrec", {"n_heads": 2, "n_layers": 1}),
