@@ -71,36 +71,26 @@ class _Sparse:
 
 @dataclass
 class _Events:
-    """A matrix M [rows, cols] of integers kept as each row's non-zeros, padded to the longest row, for exact
-    products e [n, rows] @ M of 0/1 events e (spikes, active updates) that cost in the events' non-zeros, or in
-    their zeros where more than half are ones (e @ M = column sums of M - (1 - e) @ M): one pass over e, then one
-    bincount, instead of a product over every row x column. The sums are float64 and exact (integers)."""
+    """A matrix M [rows, cols] of integers for exact products e [n, rows] @ M of 0/1 events (spikes, active updates):
+    one matrix product (BLAS). Every partial sum is an integer no larger in magnitude than a column's sum of |M|, so
+    float32 is exact while that stays below 2^24 (checked when made; float64 otherwise, exact below 2^53): the same
+    numbers as any other order of summation, at the speed of a dense single-precision product (the matrices have
+    a few to a few tens of columns, the events 4-100% ones)."""
 
-    cols: np.ndarray  # [rows, k] column of each row's non-zeros (0 in the padding)
-    vals: np.ndarray  # [rows, k] their values, float64 (0 in the padding)
-    totals: np.ndarray  # [cols] column sums of M
+    m: np.ndarray  # [rows, cols] float32 (or float64, above)
     n_cols: int
 
     @staticmethod
     def of(m: np.ndarray) -> "_Events":
-        nz = m != 0
-        k = max(int(nz.sum(axis=1).max(initial=0)), 1)
-        cols = np.argsort(~nz, axis=1, kind="stable")[:, :k]  # each row's non-zero columns first
-        vals = np.take_along_axis(m, cols, axis=1).astype(np.float64)
-        return _Events(np.where(vals != 0, cols, 0), vals, m.sum(axis=0, dtype=np.float64), m.shape[1])
+        m = np.asarray(m, dtype=np.float64)
+        if not np.array_equal(m, np.round(m)):
+            raise ValueError("an events table must hold whole numbers (counts per event)")
+        exact32 = np.abs(m).sum(axis=0).max(initial=0.0) < 2.0 ** 24
+        return _Events(m.astype(np.float32 if exact32 else np.float64), m.shape[1])
 
     def left(self, e: np.ndarray) -> np.ndarray:
         """e [n, rows] (0/1 or bool) @ M -> [n, cols] float64."""
-        on = e if e.dtype == bool else e != 0
-        n = on.shape[0]
-        count = np.count_nonzero(on)
-        if count in (0, on.size):  # none or every event: no product needed
-            return np.zeros((n, self.n_cols)) if count == 0 else np.tile(self.totals, (n, 1))
-        flip = 2 * count > on.size
-        which, row = np.divmod(np.flatnonzero(~on if flip else on), on.shape[1])  # (1-D: faster than 2-D nonzero)
-        key = which[:, None] * self.n_cols + self.cols[row]
-        out = np.bincount(key.ravel(), self.vals[row].ravel(), minlength=n * self.n_cols).reshape(n, self.n_cols)
-        return self.totals - out if flip else out
+        return (e.astype(self.m.dtype, copy=False) @ self.m).astype(np.float64)
 
 
 @dataclass

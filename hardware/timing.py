@@ -352,6 +352,7 @@ class EventTiming:
         depth, ring, size, slots = self.depth, hist.ring, hist.size, hist.slots
         now = {c[0]: free[c[0]] for chain in chains for c in chain}  # when each server is free (back at the end)
         blocking_at = [[(j, c[0]) for j, c in enumerate(chain) if c[2]] for chain in chains]
+        scaled: dict[float, np.ndarray] = {}  # per message cycles t of a sender's stage or link: after_first * t
         for i, f in enumerate(f_live.tolist()):
             chain = chains[f]
             if not chain:
@@ -361,15 +362,21 @@ class EventTiming:
             mask = None if every[i] else on[i]
             few_i = few[i] if single[i] else None
             for j, (srv, t, blocking, delay) in enumerate(chain):
-                start, last_start, end = starts[j], last_starts[j], ends[j]
+                # a chunk that holds messages in every inference writes its end straight into the server's "free at"
+                start, last_start, end = starts[j], last_starts[j], now[srv] if mask is None else ends[j]
                 maximum(arrived_first, now[srv], out=start)
                 fe = add(start, t, first_end) if not delay else add(start, t)  # (positional out: a little faster)
                 back = size[srv] - depth if blocking else -1  # the slot whose leaving makes room in the buffer
                 if back >= 0:
                     room = slots[srv][back % ring[srv]]
                     maximum(fe, room[0], out=fe)
-                multiply(after_first[i], t, later)
-                add(later, fe, last_start)
+                if isinstance(t, np.ndarray):  # a receiver's stage: cycles per message per inference
+                    add(multiply(after_first[i], t, later), fe, last_start)
+                else:  # a sender's stage or a link: one number, its products with every chunk made once
+                    times = scaled.get(t)
+                    if times is None:
+                        times = scaled[t] = after_first * t
+                    add(times[i], fe, last_start)
                 maximum(last_start, arrived_last, out=last_start)
                 if few_i is not None:
                     copyto(last_start, start, where=few_i)
@@ -378,7 +385,6 @@ class EventTiming:
                     maximum(end, room[1], out=end)
                 subtract(end, start, held)
                 if mask is None:
-                    now[srv] = end.copy()
                     add(busy[srv], held, busy[srv])
                 else:
                     now[srv] = where(mask, end, now[srv])
