@@ -237,3 +237,25 @@ def test_importing_the_simulator_does_not_import_torch():
     code = ("import sys, hardware.simulate, hardware.engine, hardware.costs, hardware.program, hardware.result; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_event_products_are_exact_in_float32_and_fall_back_to_float64():
+    """The engine's 0/1-event products (spikes, active updates times its count tables) are one BLAS product: float32
+    while every column's sum of |values| stays below 2^24 (integer partial sums: exact in any order), float64 above;
+    both give the exact integer result. A table of non-integers is refused."""
+    from hardware.engine import _Events
+
+    rng = np.random.default_rng(3)
+    events = rng.random((300, 700)) < 0.3
+    small = rng.integers(-3, 4, size=(700, 9)).astype(np.float64)
+    big = small.copy()
+    big[:, 0] = 2.0 ** 24 + 1.0  # a column sum far above 2^24; float32 would round 2^24 + 1
+    for table, dtype in ((small, np.float32), (big, np.float64)):
+        ev = _Events.of(table)
+        assert ev.m.dtype == dtype
+        got = ev.left(events)
+        want = events.astype(np.int64) @ table.astype(np.int64)  # exact integers
+        assert got.dtype == np.float64 and np.array_equal(got, want.astype(np.float64))
+        assert np.array_equal(ev.left(events.astype(np.float64)), got)  # 0/1 floats as bools
+    with pytest.raises(ValueError, match="whole numbers"):
+        _Events.of(np.full((3, 2), 0.5))
