@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ssr_neuro.graph.execute import trace
+from ssr_neuro.graph.execute import EXACT32, trace
 from ssr_neuro.graph.fixed import lif_run
 from ssr_neuro.graph.ir import LIF, ItemInput
 
@@ -85,7 +85,7 @@ class _Events:
         m = np.asarray(m, dtype=np.float64)
         if not np.array_equal(m, np.round(m)):
             raise ValueError("an events table must hold whole numbers (counts per event)")
-        exact32 = np.abs(m).sum(axis=0).max(initial=0.0) < 2.0 ** 24
+        exact32 = np.abs(m).sum(axis=0).max(initial=0.0) < EXACT32
         return _Events(m.astype(np.float32 if exact32 else np.float64), m.shape[1])
 
     def left(self, e: np.ndarray) -> np.ndarray:
